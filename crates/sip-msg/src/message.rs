@@ -1,0 +1,907 @@
+//! The SIP message: start line, header lines kept in order as spans of the
+//! received buffer, and the body. Typed header access is in `headers`; framing
+//! (datagram and stream) is in `framing`.
+
+use std::fmt;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::{ErrorKind, ParseError, Result};
+use crate::name::{HeaderName, KNOWN};
+use crate::scan::{is_token, is_token_char, is_wsp};
+
+/// A SIP method. Methods are case-sensitive (RFC 3261 §7.1): `invite` is an
+/// extension method, not INVITE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Method {
+    Invite,
+    Ack,
+    Bye,
+    Cancel,
+    Register,
+    Options,
+    Subscribe,
+    Notify,
+    Publish,
+    Message,
+    Info,
+    Prack,
+    Update,
+    Refer,
+    /// An extension method; its text is available from the message.
+    Other,
+}
+
+impl Method {
+    /// Classifies a method token (case-sensitive).
+    pub fn from_token(s: &str) -> Method {
+        match s {
+            "INVITE" => Method::Invite,
+            "ACK" => Method::Ack,
+            "BYE" => Method::Bye,
+            "CANCEL" => Method::Cancel,
+            "REGISTER" => Method::Register,
+            "OPTIONS" => Method::Options,
+            "SUBSCRIBE" => Method::Subscribe,
+            "NOTIFY" => Method::Notify,
+            "PUBLISH" => Method::Publish,
+            "MESSAGE" => Method::Message,
+            "INFO" => Method::Info,
+            "PRACK" => Method::Prack,
+            "UPDATE" => Method::Update,
+            "REFER" => Method::Refer,
+            _ => Method::Other,
+        }
+    }
+
+    /// The method token; `None` for [`Method::Other`].
+    pub fn as_str(self) -> Option<&'static str> {
+        Some(match self {
+            Method::Invite => "INVITE",
+            Method::Ack => "ACK",
+            Method::Bye => "BYE",
+            Method::Cancel => "CANCEL",
+            Method::Register => "REGISTER",
+            Method::Options => "OPTIONS",
+            Method::Subscribe => "SUBSCRIBE",
+            Method::Notify => "NOTIFY",
+            Method::Publish => "PUBLISH",
+            Method::Message => "MESSAGE",
+            Method::Info => "INFO",
+            Method::Prack => "PRACK",
+            Method::Update => "UPDATE",
+            Method::Refer => "REFER",
+            Method::Other => return None,
+        })
+    }
+}
+
+/// A byte range of the message buffer. Offsets are `u32`: framing caps messages
+/// far below 4 GiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Text that lives in the received buffer, or that we made (unfolded values,
+/// headers added by a proxy).
+#[derive(Debug, Clone)]
+enum Text {
+    Buf(Span),
+    Own(Box<str>),
+}
+
+#[derive(Debug, Clone)]
+struct Header {
+    name: HeaderName,
+    name_text: Text,
+    value: Text,
+    /// The whole line(s) as received, CRLFs between folded lines included,
+    /// final CRLF excluded: re-serialized verbatim while the header is untouched.
+    line: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+enum Start {
+    Request {
+        method: Method,
+        method_text: Text,
+        uri: Text,
+    },
+    Response {
+        code: u16,
+        reason: Text,
+    },
+}
+
+/// A parsed (or built) SIP request or response.
+///
+/// Parsing checks the framing and the line structure: start line, `name: value`
+/// header lines, UTF-8, Content-Length. Header values are parsed into typed form
+/// only when asked (`via()`, `cseq()`, ...); [`SipMessage::check_core`] and
+/// [`SipMessage::validate`] parse them all at once.
+#[derive(Clone)]
+pub struct SipMessage {
+    buf: Bytes,
+    /// The message's own bytes within `buf` (leading CRLFs and UDP trailing
+    /// octets excluded); what an untouched message serializes to.
+    span: Span,
+    start: Start,
+    /// Start line as received; `None` once it was changed.
+    start_line: Option<Span>,
+    headers: Vec<Header>,
+    /// Index + 1 of the first header of each known name (0 = absent).
+    first: [u16; KNOWN],
+    body: Bytes,
+    pristine: bool,
+}
+
+impl fmt::Debug for SipMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("SipMessage");
+        match &self.start {
+            Start::Request { uri, .. } => d
+                .field("method", &self.method_str())
+                .field("uri", &self.text(uri)),
+            Start::Response { code, .. } => d.field("status", code),
+        };
+        d.field("headers", &self.headers.len())
+            .field("body", &self.body.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for SipMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.to_bytes()))
+    }
+}
+
+/// How the message reached us, which decides how its body is delimited
+/// (RFC 3261 §18.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// One message per datagram: Content-Length optional, trailing octets dropped.
+    Datagram,
+    /// The caller framed it by Content-Length, which must be present.
+    Stream,
+}
+
+const SIP_VERSION: &str = "SIP/2.0";
+
+/// Largest number of header lines we accept in one message; far above any real
+/// message (the RFC 4475 longreq has about 40), and keeps indexes in `u16`.
+const MAX_HEADERS: usize = 1024;
+
+impl SipMessage {
+    /// Parses one message from a datagram (RFC 3261 §18.3: Content-Length may be
+    /// absent, then the body is the rest of the datagram; octets beyond
+    /// Content-Length are discarded). Leading CRLFs are skipped (§7.5).
+    pub fn parse(buf: Bytes) -> Result<SipMessage> {
+        parse(buf, Framing::Datagram)
+    }
+
+    // ----- start line -------------------------------------------------------
+
+    /// Is this a request?
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, Start::Request { .. })
+    }
+
+    /// The method of a request; `None` for a response (see `cseq()` there).
+    pub fn method(&self) -> Option<Method> {
+        match &self.start {
+            Start::Request { method, .. } => Some(*method),
+            Start::Response { .. } => None,
+        }
+    }
+
+    /// The method token of a request as written.
+    pub fn method_str(&self) -> Option<&str> {
+        match &self.start {
+            Start::Request { method_text, .. } => Some(self.text(method_text)),
+            Start::Response { .. } => None,
+        }
+    }
+
+    /// The Request-URI as written.
+    pub fn request_uri_str(&self) -> Option<&str> {
+        match &self.start {
+            Start::Request { uri, .. } => Some(self.text(uri)),
+            Start::Response { .. } => None,
+        }
+    }
+
+    /// The status code of a response.
+    pub fn status(&self) -> Option<u16> {
+        match &self.start {
+            Start::Response { code, .. } => Some(*code),
+            Start::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase of a response.
+    pub fn reason(&self) -> Option<&str> {
+        match &self.start {
+            Start::Response { reason, .. } => Some(self.text(reason)),
+            Start::Request { .. } => None,
+        }
+    }
+
+    // ----- raw headers ------------------------------------------------------
+
+    /// Every header line in order, as `(name as written, value)`; folded values
+    /// come unfolded.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.headers
+            .iter()
+            .map(|h| (self.text(&h.name_text), self.text(&h.value)))
+    }
+
+    /// Number of header lines.
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// The value of the first header line called `name`.
+    pub fn header(&self, name: HeaderName) -> Option<&str> {
+        if name == HeaderName::Other {
+            return None;
+        }
+        let i = self.first[name as usize];
+        (i != 0).then(|| self.text(&self.headers[i as usize - 1].value))
+    }
+
+    /// The values of every header line called `name`, in order. A line may
+    /// carry several comma-separated values; typed accessors split them.
+    pub fn header_lines(&self, name: HeaderName) -> impl Iterator<Item = &str> + '_ {
+        let start = match self.first.get(name as usize) {
+            Some(&i) if i != 0 => i as usize - 1,
+            _ => self.headers.len(),
+        };
+        self.headers[start..]
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| self.text(&h.value))
+    }
+
+    /// The values of every header line whose name is `name` (case-insensitive;
+    /// known names match their compact form too).
+    pub fn header_lines_by_name<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        let known = HeaderName::from_bytes(name.as_bytes());
+        self.headers
+            .iter()
+            .filter(move |h| {
+                if known != HeaderName::Other {
+                    h.name == known
+                } else {
+                    h.name == HeaderName::Other
+                        && self.text(&h.name_text).eq_ignore_ascii_case(name)
+                }
+            })
+            .map(|h| self.text(&h.value))
+    }
+
+    /// The body (empty when there is none).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    // ----- serialization ----------------------------------------------------
+
+    /// The message on the wire. An untouched parsed message comes out byte for
+    /// byte as it was received; a built or edited one in canonical form.
+    pub fn to_bytes(&self) -> Bytes {
+        if self.pristine {
+            return self.buf.slice(self.span.range());
+        }
+        let mut out = BytesMut::with_capacity(self.span.range().len() + 64);
+        self.write_to(&mut out);
+        out.freeze()
+    }
+
+    /// Appends the wire form to `out`.
+    pub fn write_to(&self, out: &mut BytesMut) {
+        if self.pristine {
+            out.extend_from_slice(&self.buf[self.span.range()]);
+            return;
+        }
+        match (&self.start_line, &self.start) {
+            (Some(l), _) => out.extend_from_slice(&self.buf[l.range()]),
+            (
+                None,
+                Start::Request {
+                    method_text, uri, ..
+                },
+            ) => {
+                out.extend_from_slice(self.text(method_text).as_bytes());
+                out.put_u8(b' ');
+                out.extend_from_slice(self.text(uri).as_bytes());
+                out.put_u8(b' ');
+                out.extend_from_slice(SIP_VERSION.as_bytes());
+            }
+            (None, Start::Response { code, reason }) => {
+                out.extend_from_slice(SIP_VERSION.as_bytes());
+                out.extend_from_slice(format!(" {code:03} ").as_bytes());
+                out.extend_from_slice(self.text(reason).as_bytes());
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+        for h in &self.headers {
+            match h.line {
+                Some(l) => out.extend_from_slice(&self.buf[l.range()]),
+                None => {
+                    out.extend_from_slice(self.text(&h.name_text).as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(self.text(&h.value).as_bytes());
+                }
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+    }
+
+    // ----- editing (proxies, responses) ------------------------------------
+
+    /// Puts a header line on top of all others (a proxy's Via, RFC 3261 §16.6).
+    pub fn push_front(&mut self, name: HeaderName, value: &str) {
+        self.insert_header(0, name, value);
+    }
+
+    /// Appends a header line after all others.
+    pub fn push_back(&mut self, name: HeaderName, value: &str) {
+        self.insert_header(self.headers.len(), name, value);
+    }
+
+    /// Appends a header line with a name this crate does not know.
+    pub fn push_back_named(&mut self, name: &str, value: &str) {
+        let known = HeaderName::from_bytes(name.as_bytes());
+        self.headers.push(Header {
+            name: known,
+            name_text: Text::Own(name.into()),
+            value: Text::Own(value.into()),
+            line: None,
+        });
+        self.touched();
+    }
+
+    /// Inserts a header line just before the first line called `name`, or at the
+    /// end when there is none (Record-Route and Route ordering).
+    pub fn insert_before_first(&mut self, name: HeaderName, value: &str) {
+        let at = match self.first.get(name as usize) {
+            Some(&i) if i != 0 => i as usize - 1,
+            _ => self.headers.len(),
+        };
+        self.insert_header(at, name, value);
+    }
+
+    fn insert_header(&mut self, at: usize, name: HeaderName, value: &str) {
+        let name_text = Text::Own(name.as_str().unwrap_or("X-Unnamed").into());
+        self.headers.insert(
+            at,
+            Header {
+                name,
+                name_text,
+                value: Text::Own(value.into()),
+                line: None,
+            },
+        );
+        self.touched();
+    }
+
+    /// Removes every header line called `name`; returns how many went.
+    pub fn remove_all(&mut self, name: HeaderName) -> usize {
+        let before = self.headers.len();
+        self.headers.retain(|h| h.name != name);
+        let n = before - self.headers.len();
+        if n > 0 {
+            self.touched();
+        }
+        n
+    }
+
+    /// Replaces every header line called `name` by one line with `value`, at the
+    /// position of the first one (or at the end).
+    pub fn set_header(&mut self, name: HeaderName, value: &str) {
+        let at = match self.first.get(name as usize) {
+            Some(&i) if i != 0 => i as usize - 1,
+            _ => self.headers.len(),
+        };
+        self.headers.retain(|h| h.name != name);
+        self.insert_header(at.min(self.headers.len()), name, value);
+    }
+
+    /// Removes the first value of the first line called `name` (the top Via, the
+    /// top Route) and returns it. A line with several comma-separated values
+    /// keeps the others.
+    pub fn pop_first_value(&mut self, name: HeaderName) -> Option<String> {
+        let idx = match self.first.get(name as usize) {
+            Some(&i) if i != 0 => i as usize - 1,
+            _ => return None,
+        };
+        let value = self.text(&self.headers[idx].value).to_owned();
+        let mut items = crate::scan::split_list(&value);
+        let top = items.next()?.ok()?.to_owned();
+        let rest: Vec<&str> = items.filter_map(|r| r.ok()).collect();
+        if rest.is_empty() {
+            self.headers.remove(idx);
+        } else {
+            let h = &mut self.headers[idx];
+            h.value = Text::Own(rest.join(", ").into());
+            h.line = None;
+        }
+        self.touched();
+        Some(top)
+    }
+
+    /// Replaces the Request-URI of a request (a proxy retargeting, §16.5).
+    pub fn set_request_uri(&mut self, uri: &str) {
+        if let Start::Request { uri: u, .. } = &mut self.start {
+            *u = Text::Own(uri.into());
+            self.start_line = None;
+            self.touched();
+        }
+    }
+
+    /// Replaces the body and its Content-Type (or removes both when `body` is
+    /// empty and `content_type` is `None`); Content-Length follows.
+    pub fn set_body(&mut self, content_type: Option<&str>, body: Bytes) {
+        match content_type {
+            Some(ct) => self.set_header(HeaderName::ContentType, ct),
+            None => {
+                self.remove_all(HeaderName::ContentType);
+            }
+        }
+        self.set_header(HeaderName::ContentLength, &body.len().to_string());
+        self.body = body;
+        self.touched();
+    }
+
+    fn touched(&mut self) {
+        self.pristine = false;
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.first = [0; KNOWN];
+        for (i, h) in self.headers.iter().enumerate() {
+            if h.name != HeaderName::Other && self.first[h.name as usize] == 0 {
+                self.first[h.name as usize] = (i + 1).min(u16::MAX as usize) as u16;
+            }
+        }
+    }
+
+    fn text<'s>(&'s self, t: &'s Text) -> &'s str {
+        match t {
+            Text::Own(s) => s,
+            Text::Buf(span) => buf_str(&self.buf, *span),
+        }
+    }
+}
+
+/// The text of `span`.
+///
+/// Every `Text::Buf` span points into the header section, which `parse` has
+/// checked to be UTF-8, and starts and ends at ASCII delimiters (SP, `:`, CR),
+/// so it is a valid `str` on its own.
+#[allow(unsafe_code)]
+fn buf_str(buf: &Bytes, span: Span) -> &str {
+    let bytes = &buf[span.range()];
+    debug_assert!(std::str::from_utf8(bytes).is_ok());
+    // SAFETY: see above: the bytes were validated as UTF-8 by `parse` (the whole
+    // header section at once) and the span boundaries are ASCII bytes, so they
+    // fall on character boundaries. `buf` is immutable (`Bytes`).
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+fn err_start(reason: impl Into<std::borrow::Cow<'static, str>>) -> ParseError {
+    ParseError::new(ErrorKind::StartLine, reason)
+}
+
+fn err_cl(reason: impl Into<std::borrow::Cow<'static, str>>) -> ParseError {
+    ParseError::new(ErrorKind::ContentLength, reason)
+}
+
+/// Parses a message that starts at the beginning of `buf` (after optional CRLFs).
+pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
+    let data: &[u8] = &buf;
+    let mut pos = 0;
+    // RFC 3261 §7.5: CRLFs before the start line are ignored.
+    while data[pos..].starts_with(b"\r\n") {
+        pos += 2;
+    }
+    if pos == data.len() {
+        return Err(err_start("Empty message"));
+    }
+    let head_len = match memchr::memmem::find(&data[pos..], b"\r\n\r\n") {
+        Some(i) => i + 2,
+        None => {
+            return Err(ParseError::new(
+                ErrorKind::Header,
+                "Missing empty line after the header section",
+            ));
+        }
+    };
+    let head_end = pos + head_len; // just past the CRLF of the last line
+    let body_start = head_end + 2;
+    if std::str::from_utf8(&data[pos..head_end]).is_err() {
+        return Err(ParseError::new(
+            ErrorKind::Encoding,
+            "Header section is not valid UTF-8",
+        ));
+    }
+    if data.len() > u32::MAX as usize {
+        return Err(ParseError::new(ErrorKind::TooLarge, "Message Too Large"));
+    }
+
+    // Start line.
+    let line_end =
+        pos + memchr::memmem::find(&data[pos..head_end], b"\r\n").unwrap_or(head_len - 2);
+    let start_span = Span::new(pos, line_end);
+    let start = parse_start_line(data, start_span)?;
+
+    // Header lines.
+    let mut headers: Vec<Header> = Vec::with_capacity(24);
+    let mut first = [0u16; KNOWN];
+    let mut folded = false;
+    let mut i = line_end + 2;
+    while i < head_end {
+        let rel = memchr::memchr(b'\n', &data[i..head_end])
+            .ok_or_else(|| ParseError::header("Header line not terminated by CRLF"))?;
+        let nl = i + rel;
+        if nl == i || data[nl - 1] != b'\r' {
+            return Err(ParseError::header("Bare LF in header section"));
+        }
+        let end = nl - 1; // line content is data[i..end]
+        let line = &data[i..end];
+        if memchr::memchr(b'\r', line).is_some() {
+            return Err(ParseError::header("Bare CR in header section"));
+        }
+        if line.first().is_some_and(|&c| is_wsp(c)) {
+            // RFC 3261 §7.3.1: a line starting with whitespace continues the
+            // previous header value.
+            let Some(h) = headers.last_mut() else {
+                return Err(ParseError::header(
+                    "Continuation line before the first header",
+                ));
+            };
+            if let Some(l) = &mut h.line {
+                l.end = end as u32;
+            }
+            if let Text::Buf(v) = &mut h.value {
+                v.end = end as u32;
+            }
+            folded = true;
+            i = nl + 1;
+            continue;
+        }
+        let colon = memchr::memchr(b':', line).ok_or_else(|| {
+            ParseError::header(format!(
+                "Header line without colon: {}",
+                String::from_utf8_lossy(&line[..line.len().min(40)])
+            ))
+        })?;
+        let mut name_end = colon;
+        while name_end > 0 && is_wsp(line[name_end - 1]) {
+            name_end -= 1;
+        }
+        let name = &line[..name_end];
+        if name.is_empty() || !name.iter().all(|&c| is_token_char(c)) {
+            return Err(ParseError::header(format!(
+                "Bad header name '{}'",
+                String::from_utf8_lossy(&name[..name.len().min(40)])
+            )));
+        }
+        let mut vs = colon + 1;
+        while vs < line.len() && is_wsp(line[vs]) {
+            vs += 1;
+        }
+        let mut ve = line.len();
+        while ve > vs && is_wsp(line[ve - 1]) {
+            ve -= 1;
+        }
+        let hn = HeaderName::from_bytes(name);
+        if headers.len() >= MAX_HEADERS {
+            return Err(ParseError::new(
+                ErrorKind::TooLarge,
+                "Too many header lines",
+            ));
+        }
+        if hn != HeaderName::Other && first[hn as usize] == 0 {
+            first[hn as usize] = headers.len() as u16 + 1;
+        }
+        headers.push(Header {
+            name: hn,
+            name_text: Text::Buf(Span::new(i, i + name_end)),
+            value: Text::Buf(Span::new(i + vs, i + ve)),
+            line: Some(Span::new(i, end)),
+        });
+        i = nl + 1;
+    }
+    if folded {
+        unfold(&buf, &mut headers);
+    }
+
+    let mut msg = SipMessage {
+        span: Span::new(pos, body_start),
+        buf: buf.clone(),
+        start,
+        start_line: Some(start_span),
+        headers,
+        first,
+        body: Bytes::new(),
+        pristine: true,
+    };
+
+    // Body, delimited per RFC 3261 §18.3.
+    let available = data.len() - body_start;
+    let body_len = match content_length(&msg)? {
+        Some(n) if n > available => return Err(err_cl("Content-Length larger than body")),
+        Some(n) => n,
+        None if framing == Framing::Stream => {
+            return Err(err_cl("Missing Content-Length on a stream transport"));
+        }
+        None => available,
+    };
+    msg.body = buf.slice(body_start..body_start + body_len);
+    msg.span.end = (body_start + body_len) as u32;
+    Ok(msg)
+}
+
+/// The Content-Length of a message (all lines must agree), `None` when absent.
+pub(crate) fn content_length(msg: &SipMessage) -> Result<Option<usize>> {
+    let mut found: Option<usize> = None;
+    for v in msg.header_lines(HeaderName::ContentLength) {
+        let n = parse_content_length(v)?;
+        if found.is_some_and(|f| f != n) {
+            return Err(err_cl("Conflicting Content-Length headers"));
+        }
+        found = Some(n);
+    }
+    Ok(found)
+}
+
+/// RFC 3261 §20.14: `Content-Length = 1*DIGIT`.
+pub(crate) fn parse_content_length(v: &str) -> Result<usize> {
+    if v.starts_with('-') {
+        return Err(err_cl("Negative Content-Length"));
+    }
+    if v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(err_cl("Content-Length is not a number"));
+    }
+    // Values too large for memory are certainly larger than the body.
+    v.parse::<u32>()
+        .map(|n| n as usize)
+        .map_err(|_| err_cl("Content-Length larger than body"))
+}
+
+/// Replaces the value of each folded header by its unfolded text: every run of
+/// `*WSP CRLF 1*WSP` becomes one SP (RFC 3261 §7.3.1).
+fn unfold(buf: &Bytes, headers: &mut [Header]) {
+    for h in headers {
+        let Text::Buf(span) = h.value else { continue };
+        let raw = buf_str(buf, span);
+        if !raw.contains('\r') {
+            continue;
+        }
+        let mut out = String::with_capacity(raw.len());
+        for (n, piece) in raw.split("\r\n").enumerate() {
+            let piece = if n == 0 {
+                piece.trim_end_matches([' ', '\t'])
+            } else {
+                piece.trim_matches([' ', '\t'])
+            };
+            if n > 0 && !out.is_empty() && !piece.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(piece);
+        }
+        h.value = Text::Own(out.into());
+    }
+}
+
+/// RFC 3261 §7.1 Request-Line / §7.2 Status-Line: single SP separators, no
+/// leading or trailing whitespace (RFC 4475 §3.1.2.9, §3.1.2.10).
+fn parse_start_line(data: &[u8], span: Span) -> Result<Start> {
+    let line = buf_slice_str(data, span);
+    if line.is_empty() {
+        return Err(err_start("Empty start line"));
+    }
+    if let Some(rest) = strip_version(line) {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        check_version(&line[..line.len() - rest.len()])?;
+        let rest = rest
+            .strip_prefix(' ')
+            .ok_or_else(|| err_start("Malformed Status-Line"))?;
+        let code_txt = rest.get(..3).unwrap_or(rest);
+        let after = &rest[code_txt.len()..];
+        if code_txt.len() != 3
+            || !code_txt.bytes().all(|c| c.is_ascii_digit())
+            || !(after.is_empty() || after.starts_with(' '))
+        {
+            return Err(err_start("Status code is not three digits"));
+        }
+        let code: u16 = code_txt.parse().map_err(|_| err_start("Bad status code"))?;
+        if !(100..=699).contains(&code) {
+            return Err(err_start("Status code out of range"));
+        }
+        // The reason phrase may be empty (RFC 4475 §3.1.1.13) but the SP before
+        // it is required by the grammar; we accept its absence as well.
+        let reason_start = if after.is_empty() {
+            span.end as usize
+        } else {
+            span.end as usize - (after.len() - 1)
+        };
+        if line.bytes().any(|c| c.is_ascii_control() && c != b'\t') {
+            return Err(err_start("Control character in Status-Line"));
+        }
+        return Ok(Start::Response {
+            code,
+            reason: Text::Buf(Span::new(reason_start, span.end as usize)),
+        });
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(err_start(
+            "Malformed Request-Line: expected Method SP Request-URI SP SIP-Version",
+        ));
+    };
+    if !is_token(method) {
+        return Err(err_start("Malformed Request-Line: bad method"));
+    }
+    if uri.is_empty() || uri.bytes().any(|c| c.is_ascii_control() || c == b'\t') {
+        return Err(err_start("Malformed Request-Line: bad Request-URI"));
+    }
+    if uri.starts_with('<') {
+        return Err(err_start("Request-URI must not be enclosed in <>"));
+    }
+    check_version(version)?;
+    let m0 = span.start as usize;
+    let u0 = m0 + method.len() + 1;
+    Ok(Start::Request {
+        method: Method::from_token(method),
+        method_text: Text::Buf(Span::new(m0, m0 + method.len())),
+        uri: Text::Buf(Span::new(u0, u0 + uri.len())),
+    })
+}
+
+fn buf_slice_str(data: &[u8], span: Span) -> &str {
+    // The header section (start line included) was validated as UTF-8.
+    std::str::from_utf8(&data[span.range()]).unwrap_or("")
+}
+
+/// If `line` starts with a `SIP/x.y` version token, the text after it.
+fn strip_version(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    if b.len() < 4 || !b[..4].eq_ignore_ascii_case(b"SIP/") {
+        return None;
+    }
+    let end = line.find(' ').unwrap_or(line.len());
+    Some(&line[end..])
+}
+
+/// SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; we speak 2.0 only (§8.2.2: 505).
+fn check_version(v: &str) -> Result<()> {
+    if v.eq_ignore_ascii_case(SIP_VERSION) {
+        return Ok(());
+    }
+    let ok_shape = v.len() > 4
+        && v.as_bytes()[..4].eq_ignore_ascii_case(b"SIP/")
+        && v[4..].split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
+    if ok_shape {
+        Err(ParseError::new(ErrorKind::Version, "Version Not Supported"))
+    } else {
+        Err(err_start(format!(
+            "Malformed SIP version '{}'",
+            &v[..v.len().min(20)]
+        )))
+    }
+}
+
+/// Builds canonical messages: `Name: value` lines in the order given, one SP
+/// after the colon, CRLF line ends, and Content-Length computed from the body.
+#[derive(Debug, Clone)]
+pub struct MessageBuilder {
+    head: BytesMut,
+    body: Bytes,
+}
+
+impl MessageBuilder {
+    /// Starts a request `METHOD uri SIP/2.0`.
+    pub fn request(method: &str, uri: &str) -> Self {
+        let mut head = BytesMut::with_capacity(512);
+        head.extend_from_slice(method.as_bytes());
+        head.put_u8(b' ');
+        head.extend_from_slice(uri.as_bytes());
+        head.extend_from_slice(b" SIP/2.0\r\n");
+        MessageBuilder {
+            head,
+            body: Bytes::new(),
+        }
+    }
+
+    /// Starts a response `SIP/2.0 code reason`.
+    pub fn response(code: u16, reason: &str) -> Self {
+        let mut head = BytesMut::with_capacity(512);
+        head.extend_from_slice(format!("SIP/2.0 {code:03} {reason}\r\n").as_bytes());
+        MessageBuilder {
+            head,
+            body: Bytes::new(),
+        }
+    }
+
+    /// Starts a response to `req` with the headers RFC 3261 §8.2.6.2 copies:
+    /// every Via, From, To, Call-ID and CSeq (and Record-Route for 1xx/2xx is
+    /// left to the caller, who knows whether it created a dialog).
+    pub fn response_to(req: &SipMessage, code: u16, reason: &str) -> Self {
+        let mut b = Self::response(code, reason);
+        for h in req.headers.iter().filter(|h| {
+            matches!(
+                h.name,
+                HeaderName::Via
+                    | HeaderName::From
+                    | HeaderName::To
+                    | HeaderName::CallId
+                    | HeaderName::CSeq
+            )
+        }) {
+            b = b.header(h.name, req.text(&h.value));
+        }
+        b
+    }
+
+    /// Appends a header line with a known name in its canonical spelling.
+    pub fn header(self, name: HeaderName, value: &str) -> Self {
+        let n = name.as_str().unwrap_or("X-Unnamed");
+        self.header_named(n, value)
+    }
+
+    /// Appends a header line with any name.
+    pub fn header_named(mut self, name: &str, value: &str) -> Self {
+        self.head.extend_from_slice(name.as_bytes());
+        self.head.extend_from_slice(b": ");
+        self.head.extend_from_slice(value.as_bytes());
+        self.head.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// Sets the body with its Content-Type.
+    pub fn body(self, content_type: &str, body: Bytes) -> Self {
+        let mut b = self.header(HeaderName::ContentType, content_type);
+        b.body = body;
+        b
+    }
+
+    /// Adds Content-Length and parses the result, so what we send obeys the
+    /// same grammar we demand of others.
+    pub fn build(mut self) -> Result<SipMessage> {
+        self.head
+            .extend_from_slice(format!("Content-Length: {}\r\n\r\n", self.body.len()).as_bytes());
+        self.head.extend_from_slice(&self.body);
+        parse(self.head.freeze(), Framing::Stream)
+    }
+}
