@@ -831,6 +831,16 @@ impl SipMessage {
     /// (RFC 4475 §3.1.2.17), Max-Forwards and the Request-URI (§19.1.1: no
     /// headers in a SIP Request-URI). Returns the first problem.
     pub fn check_core(&self) -> Result<()> {
+        // RFC 4475 §3.3.8: one value only in these single-valued fields.
+        for name in [
+            HeaderName::From,
+            HeaderName::To,
+            HeaderName::CallId,
+            HeaderName::CSeq,
+            HeaderName::MaxForwards,
+        ] {
+            self.check_single(name)?;
+        }
         for v in self.vias() {
             v?;
         }
@@ -863,6 +873,20 @@ impl SipMessage {
     /// boundary. `herald lint` reports what this returns.
     pub fn validate(&self) -> Result<()> {
         self.check_core()?;
+        for name in [
+            HeaderName::ContentType,
+            HeaderName::Expires,
+            HeaderName::MinExpires,
+            HeaderName::Event,
+            HeaderName::SubscriptionState,
+            HeaderName::SipETag,
+            HeaderName::SipIfMatch,
+            HeaderName::Date,
+            HeaderName::RetryAfter,
+            HeaderName::Timestamp,
+        ] {
+            self.check_single(name)?;
+        }
         for c in self.contacts() {
             c?;
         }
@@ -932,6 +956,19 @@ impl SipMessage {
                 ParseError::new(ErrorKind::Body, "Multipart body without boundary")
             })?;
             crate::multipart::check_multipart(self.body(), &boundary)?;
+        }
+        Ok(())
+    }
+}
+
+impl SipMessage {
+    /// A header that may appear at most once.
+    fn check_single(&self, name: HeaderName) -> Result<()> {
+        if self.header_lines(name).nth(1).is_some() {
+            return Err(ParseError::header(format!(
+                "Multiple {} headers",
+                name.as_str().unwrap_or("")
+            )));
         }
         Ok(())
     }

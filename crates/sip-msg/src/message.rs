@@ -905,3 +905,182 @@ impl MessageBuilder {
         parse(self.head.freeze(), Framing::Stream)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQ: &str = "\r\nSUBSCRIBE sip:bob@example.test SIP/2.0\r\n\
+v: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1, SIP/2.0/TCP 127.0.0.2;branch=z9hG4bK2\r\n\
+Via: SIP/2.0/UDP 127.0.0.3\r\n ;branch=z9hG4bK3\r\n\
+f: <sip:alice@example.test>;tag=a\r\n\
+t: <sip:bob@example.test>\r\n\
+i: abc@127.0.0.1\r\n\
+CSeq: 1 SUBSCRIBE\r\n\
+X-Custom: first\r\n\
+o: presence;id=7\r\n\
+x-custom: second\r\n\
+l: 3\r\n\r\nabcTRAILING";
+
+    fn req() -> SipMessage {
+        SipMessage::parse(Bytes::from_static(REQ.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn parses_compact_folded_and_unknown_headers() {
+        let m = req();
+        assert_eq!(m.method(), Some(Method::Subscribe));
+        assert_eq!(m.request_uri_str(), Some("sip:bob@example.test"));
+        assert_eq!(m.header(HeaderName::CallId), Some("abc@127.0.0.1"));
+        // Folded value comes unfolded.
+        let vias: Vec<&str> = m.header_lines(HeaderName::Via).collect();
+        assert_eq!(vias[1], "SIP/2.0/UDP 127.0.0.3 ;branch=z9hG4bK3");
+        let customs: Vec<&str> = m.header_lines_by_name("X-CUSTOM").collect();
+        assert_eq!(customs, vec!["first", "second"]);
+        // Unknown headers stay in order among the others.
+        let names: Vec<&str> = m.headers().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            vec![
+                "v", "Via", "f", "t", "i", "CSeq", "X-Custom", "o", "x-custom", "l"
+            ]
+        );
+        // UDP: body per Content-Length, trailing octets dropped (RFC 3261 §18.3).
+        assert_eq!(&m.body()[..], b"abc");
+    }
+
+    #[test]
+    fn untouched_message_is_byte_exact() {
+        let m = req();
+        let wire = m.to_bytes();
+        assert_eq!(&wire[..], &REQ.as_bytes()[2..REQ.len() - "TRAILING".len()]);
+    }
+
+    #[test]
+    fn edits_serialize_canonically_and_keep_other_lines_verbatim() {
+        let mut m = req();
+        m.push_front(HeaderName::Via, "SIP/2.0/UDP 127.0.0.9;branch=z9hG4bKproxy");
+        m.push_back_named("X-Added", "yes");
+        let wire = m.to_bytes();
+        let text = std::str::from_utf8(&wire).unwrap();
+        assert!(text.starts_with(
+            "SUBSCRIBE sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9;branch=z9hG4bKproxy\r\nv: SIP/2.0/UDP"
+        ));
+        assert!(text.contains("Via: SIP/2.0/UDP 127.0.0.3\r\n ;branch=z9hG4bK3\r\n"));
+        assert!(text.ends_with("X-Added: yes\r\n\r\nabc"));
+        let again = SipMessage::parse(wire).unwrap();
+        assert_eq!(again.header_count(), m.header_count());
+
+        // Popping the top Via of a two-value line keeps the other value.
+        let mut m = req();
+        assert_eq!(
+            m.pop_first_value(HeaderName::Via).as_deref(),
+            Some("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1")
+        );
+        assert_eq!(
+            m.header(HeaderName::Via),
+            Some("SIP/2.0/TCP 127.0.0.2;branch=z9hG4bK2")
+        );
+        m.set_request_uri("sip:bob@127.0.0.1:5080");
+        let m = SipMessage::parse(m.to_bytes()).unwrap();
+        assert_eq!(m.request_uri_str(), Some("sip:bob@127.0.0.1:5080"));
+    }
+
+    #[test]
+    fn builder_is_canonical_and_response_copies_core_headers() {
+        let r = MessageBuilder::response_to(&req(), 200, "OK")
+            .header(HeaderName::Expires, "600")
+            .build()
+            .unwrap();
+        let text = String::from_utf8(r.to_bytes().to_vec()).unwrap();
+        assert!(text.starts_with("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1, SIP/2.0/TCP 127.0.0.2;branch=z9hG4bK2\r\nVia: "), "{text}");
+        assert!(
+            text.ends_with("CSeq: 1 SUBSCRIBE\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"),
+            "{text}"
+        );
+        assert_eq!(r.status(), Some(200));
+        assert_eq!(r.reason(), Some("OK"));
+        let b = MessageBuilder::request("MESSAGE", "sip:bob@example.test")
+            .body(
+                "text/plain;charset=UTF-8",
+                Bytes::from_static("héllo".as_bytes()),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(b.header(HeaderName::ContentLength), Some("6"));
+        assert_eq!(&b.body()[..], "héllo".as_bytes());
+    }
+
+    #[test]
+    fn start_line_errors() {
+        let cases: &[(&str, u16, &str)] = &[
+            (
+                "INVITE  sip:a@b SIP/2.0\r\n\r\n",
+                400,
+                "Malformed Request-Line",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0 \r\n\r\n",
+                400,
+                "Malformed Request-Line",
+            ),
+            ("INVITE <sip:a@b> SIP/2.0\r\n\r\n", 400, "enclosed in <>"),
+            (
+                "INVITE sip:a@b SIP/7.0\r\n\r\n",
+                505,
+                "Version Not Supported",
+            ),
+            ("SIP/2.0 4294967301 x\r\n\r\n", 400, "three digits"),
+            ("SIP/2.0 099 x\r\n\r\n", 400, "out of range"),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nFoo bar\r\n\r\n",
+                400,
+                "without colon",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\n badfold: x\r\n\r\n",
+                400,
+                "Continuation line",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nl: -1\r\n\r\n",
+                400,
+                "Negative Content-Length",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nl: 5\r\n\r\nab",
+                400,
+                "larger than body",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab",
+                400,
+                "Conflicting",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nX: y\r\n",
+                400,
+                "Missing empty line",
+            ),
+            ("INVITE sip:a@b SIP/2.0\nX: y\r\n\r\n", 400, "Malformed"),
+        ];
+        for (raw, status, reason) in cases {
+            let e = SipMessage::parse(Bytes::from_static(raw.as_bytes())).unwrap_err();
+            assert_eq!(e.status(), *status, "{raw:?}: {e}");
+            assert!(e.reason().contains(reason), "{raw:?}: {e}");
+        }
+        let e = SipMessage::parse(Bytes::from_static(
+            b"INVITE sip:a@b SIP/2.0\r\nX: \xff\r\n\r\n",
+        ))
+        .unwrap_err();
+        assert_eq!(e.to_string(), "400 Header section is not valid UTF-8");
+    }
+
+    #[test]
+    fn empty_reason_phrase_allowed() {
+        let m = SipMessage::parse(Bytes::from_static(b"SIP/2.0 100 \r\nl: 0\r\n\r\n")).unwrap();
+        assert_eq!((m.status(), m.reason()), (Some(100), Some("")));
+        let m = SipMessage::parse(Bytes::from_static(b"SIP/2.0 486\r\nl: 0\r\n\r\n")).unwrap();
+        assert_eq!((m.status(), m.reason()), (Some(486), Some("")));
+    }
+}
