@@ -1,5 +1,7 @@
 //! `herald lint` as an operator runs it: files and stdin, output and exit status.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

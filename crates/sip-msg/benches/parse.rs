@@ -2,6 +2,8 @@
 //! for the three messages of issue 2: a ~500-byte SUBSCRIBE, a PUBLISH with a
 //! 1 KB PIDF body and a ~3.5 KB INVITE.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::hint::black_box;
 
 use bytes::Bytes;

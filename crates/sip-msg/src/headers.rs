@@ -332,9 +332,11 @@ impl<'a> Via<'a> {
                     && v.is_some_and(|v| v.bytes().all(|c| c.is_ascii_digit()))
             } else if p.name.eq_ignore_ascii_case("rport") {
                 v.is_none_or(|v| v.parse::<u16>().is_ok() && v.bytes().all(|c| c.is_ascii_digit()))
-            } else if p.name.eq_ignore_ascii_case("received")
-                || p.name.eq_ignore_ascii_case("maddr")
-            {
+            } else if p.name.eq_ignore_ascii_case("received") {
+                // RFC 3261 §20.42: IPv4address / IPv6address; RFC 5118 §4.5:
+                // accept it with or without brackets.
+                v.is_some_and(|v| Host::parse_received(v).is_ok())
+            } else if p.name.eq_ignore_ascii_case("maddr") {
                 v.is_some_and(|v| Host::parse(v).is_ok())
             } else if p.name.eq_ignore_ascii_case("branch") {
                 v.is_some_and(is_token)

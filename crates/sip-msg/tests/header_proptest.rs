@@ -2,6 +2,8 @@
 //! `MessageBuilder`, come back with the same parts; edits keep the message
 //! parseable; and no input string makes a typed parser panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use bytes::Bytes;
 use proptest::prelude::*;
 use sip_msg::{

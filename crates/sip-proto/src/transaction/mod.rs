@@ -1,0 +1,991 @@
+//! The transaction layer (RFC 3261 §17 as updated by RFC 6026): the four
+//! transaction state machines, request and response matching, and the timers,
+//! behind one sans-IO [`TransactionLayer`].
+
+mod client;
+mod matching;
+mod server;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_msg::{Method, SipMessage};
+
+use crate::error::ProtoError;
+use crate::ids::TransactionKey;
+use crate::stateless::ResponseTarget;
+use crate::stateless::response_route;
+use crate::timers::{TimerName, Timers};
+use crate::transport::Peer;
+
+use matching::{ClientId, LegacyExtra, LegacyId, ServerId, is_ack};
+
+/// Default cap on live transactions (DESIGN.md rule 11: servers are bounded).
+pub const DEFAULT_MAX_TRANSACTIONS: usize = 65_536;
+
+/// The four kinds of transaction (RFC 3261 §17.1.1, §17.1.2, §17.2.1, §17.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionKind {
+    /// We sent an INVITE.
+    ClientInvite,
+    /// We sent a request other than INVITE and ACK.
+    ClientNonInvite,
+    /// We received an INVITE.
+    ServerInvite,
+    /// We received a request other than INVITE and ACK.
+    ServerNonInvite,
+}
+
+impl TransactionKind {
+    /// A client transaction?
+    pub fn is_client(self) -> bool {
+        matches!(
+            self,
+            TransactionKind::ClientInvite | TransactionKind::ClientNonInvite
+        )
+    }
+
+    /// An INVITE transaction?
+    pub fn is_invite(self) -> bool {
+        matches!(
+            self,
+            TransactionKind::ClientInvite | TransactionKind::ServerInvite
+        )
+    }
+}
+
+/// The state of a live transaction. "Terminated" is not a state one can
+/// observe: a terminated transaction is destroyed at once (§17.1.1.2, RFC 6026
+/// §8.4) and [`TransactionLayer::state`] returns `None` for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionState {
+    /// INVITE client, request sent, no response yet.
+    Calling,
+    /// Non-INVITE client or server, no response yet.
+    Trying,
+    /// A provisional response was received (client) or the server has not sent
+    /// a final response.
+    Proceeding,
+    /// A final response (non-2xx for INVITE) was received or sent; waiting for
+    /// retransmissions (and, INVITE server, for the ACK).
+    Completed,
+    /// INVITE server: the ACK for the non-2xx arrived; absorbing ACK
+    /// retransmissions.
+    Confirmed,
+    /// INVITE, after a 2xx (RFC 6026): the client passes further 2xx to the TU,
+    /// the server absorbs INVITE retransmissions and passes ACKs to the TU.
+    Accepted,
+}
+
+/// A message to put on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The transaction it belongs to, `None` for a stateless send. The driver
+    /// reports a failure to deliver it with [`Input::TransportError`].
+    pub key: Option<TransactionKey>,
+    /// Where it goes. For a server transaction on an unreliable transport the
+    /// address follows §18.2.2 (`received`/`rport` of the request's top Via);
+    /// on a reliable one it is the peer and flow the request came on, and the
+    /// driver falls back to [`response_route`] when that connection is gone.
+    pub to: Peer,
+    /// The serialized message.
+    pub bytes: Bytes,
+}
+
+/// What goes into a [`TransactionLayer`].
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A message from the network, parsed (and, for a request, stamped by
+    /// [`stamp_received`](crate::stamp_received)).
+    Received {
+        /// The message.
+        msg: SipMessage,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// The TU sends a request: a new client transaction. The top Via must carry
+    /// a branch with the magic cookie. Not for ACK (see `SendStateless`).
+    SendRequest {
+        /// The request.
+        msg: SipMessage,
+        /// Where it goes (and retransmissions with it).
+        peer: Peer,
+    },
+    /// The TU answers on a server transaction.
+    SendResponse {
+        /// The server transaction.
+        key: TransactionKey,
+        /// The response.
+        msg: SipMessage,
+    },
+    /// The TU sends a message outside any transaction: the ACK for a 2xx
+    /// (§13.2.2.4), a stateless response, a stateless proxy's forward.
+    SendStateless {
+        /// The message.
+        msg: SipMessage,
+        /// Where it goes.
+        peer: Peer,
+    },
+    /// The driver failed to deliver a [`Transmit`] of this transaction (ICMP
+    /// unreachable, connection refused or reset: §18.4).
+    TransportError {
+        /// The transaction the failed transmit belonged to.
+        key: TransactionKey,
+    },
+}
+
+/// What comes out of a [`TransactionLayer`].
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Put bytes on the wire (first sends and retransmissions alike).
+    Transmit(Transmit),
+    /// A new server transaction: the TU answers it with
+    /// [`Input::SendResponse`]. Retransmissions of the request never show up
+    /// here; the transaction absorbs them.
+    Request {
+        /// The new server transaction.
+        key: TransactionKey,
+        /// The request.
+        msg: SipMessage,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A response for one of the TU's client transactions: every provisional,
+    /// the final one, and (INVITE, RFC 6026) every 2xx retransmission and
+    /// forked 2xx while the transaction is Accepted. Retransmitted non-2xx
+    /// finals are absorbed.
+    Response {
+        /// The client transaction.
+        key: TransactionKey,
+        /// The response.
+        msg: SipMessage,
+    },
+    /// A timer declared the transaction failed: B or F (client, no final
+    /// response: the TU acts as on a 408, §8.1.3.1) or H (INVITE server, no
+    /// ACK for the non-2xx final, §17.2.1). [`Output::Terminated`] follows.
+    Timeout {
+        /// The transaction.
+        key: TransactionKey,
+        /// Which timer fired.
+        timer: TimerName,
+    },
+    /// The driver reported a transport failure for this transaction (§17.1.4,
+    /// §17.2.4). Client and non-INVITE server transactions terminate
+    /// ([`Output::Terminated`] follows); an INVITE server transaction stays
+    /// to absorb retransmissions (RFC 6026 §7.1).
+    TransportError {
+        /// The transaction.
+        key: TransactionKey,
+    },
+    /// The transaction is gone; its key matches nothing any more.
+    Terminated {
+        /// The transaction.
+        key: TransactionKey,
+    },
+    /// An ACK that belongs to the TU, not to a transaction: the ACK for a 2xx
+    /// (it has its own branch, §17.1.1.3), an ACK reaching an INVITE server
+    /// transaction in Accepted (RFC 6026 §7.1), or an ACK matching nothing.
+    Ack {
+        /// The ACK.
+        msg: SipMessage,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A response matching no client transaction (§18.1.2). RFC 6026 §8.9:
+    /// anything but a stateless proxy drops it.
+    StrayResponse {
+        /// The response.
+        msg: SipMessage,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A new request arrived while the transaction cap is reached: no
+    /// transaction was made. The TU answers statelessly (503 with Retry-After,
+    /// §21.5.4) or drops it.
+    Overloaded {
+        /// The request.
+        msg: SipMessage,
+        /// Where it came from.
+        peer: Peer,
+    },
+}
+
+/// A scheduled timer: when, for whom, which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct TimerEntry {
+    at: Instant,
+    key: TransactionKey,
+    name: TimerName,
+}
+
+/// What a transaction does after handling an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Stay,
+    Terminate,
+}
+
+/// How the transaction is found again: the index entry to remove on
+/// termination.
+#[derive(Debug, Clone)]
+pub(crate) enum Index {
+    Client(ClientId),
+    Server(ServerId),
+    Legacy(LegacyId, LegacyExtra),
+}
+
+/// One transaction. The four state machines share the data and differ in the
+/// handlers of `client.rs` and `server.rs`.
+#[derive(Debug)]
+pub(crate) struct Transaction {
+    kind: TransactionKind,
+    state: TransactionState,
+    /// Client: where the request goes. Server: where responses go.
+    peer: Peer,
+    /// The request that created the transaction.
+    request: SipMessage,
+    /// Client: the request on the wire, for Timers A and E.
+    request_bytes: Bytes,
+    /// Server: the last response sent, re-sent on request retransmissions and
+    /// by Timer G.
+    last_response: Option<Bytes>,
+    /// Client INVITE: the ACK for the non-2xx final, re-sent on retransmitted
+    /// finals (§17.1.1.2).
+    ack: Option<Bytes>,
+    /// Server INVITE: the To tag of the final response, for RFC 2543 ACK
+    /// matching (§17.2.3).
+    response_to_tag: Option<Box<str>>,
+    /// Current retransmission interval of Timer A, E or G.
+    interval: Duration,
+    /// Deadline of each armed timer; a heap entry whose deadline differs is
+    /// stale.
+    armed: [Option<Instant>; TimerName::COUNT],
+    index: Index,
+}
+
+/// What a transaction handler needs from the layer.
+pub(crate) struct Ctx<'a> {
+    now: Instant,
+    key: TransactionKey,
+    timers: &'a Timers,
+    heap: &'a mut BinaryHeap<Reverse<TimerEntry>>,
+    out: &'a mut VecDeque<Output>,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, o: Output) {
+        self.out.push_back(o);
+    }
+
+    fn transmit(&mut self, to: Peer, bytes: Bytes) {
+        self.out.push_back(Output::Transmit(Transmit {
+            key: Some(self.key),
+            to,
+            bytes,
+        }));
+    }
+}
+
+impl Transaction {
+    fn new(
+        kind: TransactionKind,
+        state: TransactionState,
+        peer: Peer,
+        request: SipMessage,
+        index: Index,
+    ) -> Self {
+        Transaction {
+            kind,
+            state,
+            peer,
+            request_bytes: request.to_bytes(),
+            request,
+            last_response: None,
+            ack: None,
+            response_to_tag: None,
+            interval: Duration::ZERO,
+            armed: [None; TimerName::COUNT],
+            index,
+        }
+    }
+
+    fn arm(&mut self, cx: &mut Ctx<'_>, name: TimerName, after: Duration) {
+        let at = cx.now + after;
+        self.armed[name as usize] = Some(at);
+        cx.heap.push(Reverse(TimerEntry {
+            at,
+            key: cx.key,
+            name,
+        }));
+    }
+
+    fn disarm(&mut self, name: TimerName) {
+        self.armed[name as usize] = None;
+    }
+
+    /// Arms a "wait for stray retransmissions" timer (D, I, J, K); one of zero
+    /// length (reliable transports) fires at once, i.e. terminates now.
+    fn arm_or_terminate(&mut self, cx: &mut Ctx<'_>, name: TimerName, after: Duration) -> Step {
+        if after.is_zero() {
+            Step::Terminate
+        } else {
+            self.arm(cx, name, after);
+            Step::Stay
+        }
+    }
+
+    fn reliable(&self) -> bool {
+        self.peer.transport.is_reliable()
+    }
+}
+
+/// The sans-IO transaction layer.
+///
+/// Feed it with [`handle_input`](Self::handle_input) and
+/// [`handle_timeout`](Self::handle_timeout), drain
+/// [`poll_output`](Self::poll_output) after each, and wake it at
+/// [`poll_timeout`](Self::poll_timeout). It never reads a clock: every call
+/// takes `now`.
+#[derive(Debug)]
+pub struct TransactionLayer {
+    timers: Timers,
+    max_transactions: usize,
+    trying_delay: Option<Duration>,
+    next_key: u64,
+    txns: HashMap<TransactionKey, Transaction>,
+    client_index: HashMap<ClientId, TransactionKey>,
+    server_index: HashMap<ServerId, TransactionKey>,
+    legacy_index: HashMap<LegacyId, Vec<TransactionKey>>,
+    heap: BinaryHeap<Reverse<TimerEntry>>,
+    out: VecDeque<Output>,
+}
+
+impl TransactionLayer {
+    /// A layer running on `timers`, with at most
+    /// [`DEFAULT_MAX_TRANSACTIONS`] live transactions, sending 100 Trying for
+    /// an INVITE the TU leaves unanswered for 200 ms.
+    pub fn new(timers: Timers) -> Self {
+        TransactionLayer {
+            timers,
+            max_transactions: DEFAULT_MAX_TRANSACTIONS,
+            trying_delay: Some(Duration::from_millis(200)),
+            next_key: 0,
+            txns: HashMap::new(),
+            client_index: HashMap::new(),
+            server_index: HashMap::new(),
+            legacy_index: HashMap::new(),
+            heap: BinaryHeap::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Caps the number of live transactions at `max`. A request arriving
+    /// beyond it comes out as [`Output::Overloaded`]; a request the TU sends
+    /// beyond it is refused with [`ProtoError::TooManyTransactions`].
+    pub fn with_max_transactions(mut self, max: usize) -> Self {
+        self.max_transactions = max;
+        self
+    }
+
+    /// When an INVITE server transaction sends 100 Trying on its own (§17.2.1:
+    /// it MUST unless the TU answers within 200 ms): `Some(d)` after `d`
+    /// without a TU response (`Duration::ZERO`: at once), `None` never (the TU
+    /// takes that duty).
+    pub fn with_trying_delay(mut self, delay: Option<Duration>) -> Self {
+        self.trying_delay = delay;
+        self
+    }
+
+    /// The timer values in use.
+    pub fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
+    /// Live transactions.
+    pub fn len(&self) -> usize {
+        self.txns.len()
+    }
+
+    /// No live transaction?
+    pub fn is_empty(&self) -> bool {
+        self.txns.is_empty()
+    }
+
+    /// The cap on live transactions.
+    pub fn max_transactions(&self) -> usize {
+        self.max_transactions
+    }
+
+    /// The state of a live transaction; `None` once it terminated.
+    pub fn state(&self, key: TransactionKey) -> Option<TransactionState> {
+        self.txns.get(&key).map(|t| t.state)
+    }
+
+    /// The kind of a live transaction.
+    pub fn kind(&self, key: TransactionKey) -> Option<TransactionKind> {
+        self.txns.get(&key).map(|t| t.kind)
+    }
+
+    /// The request that created a live transaction.
+    pub fn request(&self, key: TransactionKey) -> Option<&SipMessage> {
+        self.txns.get(&key).map(|t| &t.request)
+    }
+
+    /// Pushes one input. Returns the transaction it created or reached: the new
+    /// client transaction for `SendRequest`, the server transaction for
+    /// `SendResponse`, the matched or new server or client transaction for
+    /// `Received` (`None` for an ACK, a stray response or an overload), `None`
+    /// for `SendStateless`.
+    ///
+    /// Errors leave the layer unchanged and produce no output.
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        input: Input,
+    ) -> Result<Option<TransactionKey>, ProtoError> {
+        match input {
+            Input::Received { msg, peer } => {
+                if msg.is_request() {
+                    self.receive_request(now, msg, peer)
+                } else {
+                    self.receive_response(now, msg, peer)
+                }
+            }
+            Input::SendRequest { msg, peer } => self.send_request(now, msg, peer).map(Some),
+            Input::SendResponse { key, msg } => {
+                self.send_response(now, key, msg).map(|()| Some(key))
+            }
+            Input::SendStateless { msg, peer } => {
+                self.out.push_back(Output::Transmit(Transmit {
+                    key: None,
+                    to: peer,
+                    bytes: msg.to_bytes(),
+                }));
+                Ok(None)
+            }
+            Input::TransportError { key } => self.transport_error(key).map(|()| Some(key)),
+        }
+    }
+
+    /// Shorthand for `handle_input(now, Input::SendRequest { msg, peer })`
+    /// returning the new client transaction's key.
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        msg: SipMessage,
+        peer: Peer,
+    ) -> Result<TransactionKey, ProtoError> {
+        let method = msg.method().ok_or(ProtoError::NotARequest)?;
+        if method == Method::Ack {
+            return Err(ProtoError::AckIsNotATransaction);
+        }
+        let via = msg.via()?;
+        if !via.is_rfc3261_branch() {
+            return Err(ProtoError::MissingBranch);
+        }
+        msg.cseq()?;
+        let id = ClientId::new(
+            via.branch().unwrap_or_default(),
+            msg.method_str().unwrap_or_default(),
+        );
+        if let Some(&existing) = self.client_index.get(&id) {
+            return Err(ProtoError::DuplicateTransaction(existing));
+        }
+        if self.txns.len() >= self.max_transactions {
+            return Err(ProtoError::TooManyTransactions(self.max_transactions));
+        }
+        let key = self.next_key();
+        let kind = if method == Method::Invite {
+            TransactionKind::ClientInvite
+        } else {
+            TransactionKind::ClientNonInvite
+        };
+        let mut txn = Transaction::new(
+            kind,
+            TransactionState::Trying,
+            peer,
+            msg,
+            Index::Client(id.clone()),
+        );
+        let mut cx = Ctx {
+            now,
+            key,
+            timers: &self.timers,
+            heap: &mut self.heap,
+            out: &mut self.out,
+        };
+        txn.client_start(&mut cx);
+        self.client_index.insert(id, key);
+        self.txns.insert(key, txn);
+        Ok(key)
+    }
+
+    fn send_response(
+        &mut self,
+        now: Instant,
+        key: TransactionKey,
+        msg: SipMessage,
+    ) -> Result<(), ProtoError> {
+        if msg.is_request() {
+            return Err(ProtoError::NotAResponse);
+        }
+        let txn = self
+            .txns
+            .get_mut(&key)
+            .ok_or(ProtoError::UnknownTransaction(key))?;
+        if txn.kind.is_client() {
+            return Err(ProtoError::NotAServerTransaction(key));
+        }
+        let mut cx = Ctx {
+            now,
+            key,
+            timers: &self.timers,
+            heap: &mut self.heap,
+            out: &mut self.out,
+        };
+        if txn.server_send_response(&mut cx, &msg)? == Step::Terminate {
+            self.remove(key);
+        }
+        Ok(())
+    }
+
+    fn receive_response(
+        &mut self,
+        now: Instant,
+        msg: SipMessage,
+        peer: Peer,
+    ) -> Result<Option<TransactionKey>, ProtoError> {
+        let id = ClientId::of_response(&msg)?;
+        let Some(&key) = self.client_index.get(&id) else {
+            self.out.push_back(Output::StrayResponse { msg, peer });
+            return Ok(None);
+        };
+        let Some(txn) = self.txns.get_mut(&key) else {
+            return Ok(None);
+        };
+        let mut cx = Ctx {
+            now,
+            key,
+            timers: &self.timers,
+            heap: &mut self.heap,
+            out: &mut self.out,
+        };
+        if txn.client_on_response(&mut cx, msg) == Step::Terminate {
+            self.remove(key);
+        }
+        Ok(Some(key))
+    }
+
+    fn receive_request(
+        &mut self,
+        now: Instant,
+        msg: SipMessage,
+        peer: Peer,
+    ) -> Result<Option<TransactionKey>, ProtoError> {
+        let via = msg.via()?;
+        let method = msg.method_str().unwrap_or_default().to_owned();
+        let ack = is_ack(&msg);
+        let (existing, index) = match ServerId::of_request(&via, &method) {
+            Some(id) => (self.server_index.get(&id).copied(), Index::Server(id)),
+            None => {
+                let (id, extra) = LegacyId::of_request(&msg, &via)?;
+                let found = self.find_legacy(&id, &extra, ack);
+                (found, Index::Legacy(id, extra))
+            }
+        };
+        let response_peer = server_response_peer(&msg, peer);
+        if let Some(key) = existing {
+            if let Some(txn) = self.txns.get_mut(&key) {
+                let mut cx = Ctx {
+                    now,
+                    key,
+                    timers: &self.timers,
+                    heap: &mut self.heap,
+                    out: &mut self.out,
+                };
+                if txn.server_on_request(&mut cx, msg, peer) == Step::Terminate {
+                    self.remove(key);
+                }
+            }
+            return Ok(Some(key));
+        }
+        if ack {
+            // §17.2.3 / RFC 6026 §7.1: an ACK matching no transaction is the
+            // ACK for a 2xx; it belongs to the TU.
+            self.out.push_back(Output::Ack { msg, peer });
+            return Ok(None);
+        }
+        if self.txns.len() >= self.max_transactions {
+            self.out.push_back(Output::Overloaded { msg, peer });
+            return Ok(None);
+        }
+        let key = self.next_key();
+        let kind = if msg.method() == Some(Method::Invite) {
+            TransactionKind::ServerInvite
+        } else {
+            TransactionKind::ServerNonInvite
+        };
+        let mut txn = Transaction::new(
+            kind,
+            TransactionState::Proceeding,
+            response_peer,
+            msg.clone(),
+            index.clone(),
+        );
+        let mut cx = Ctx {
+            now,
+            key,
+            timers: &self.timers,
+            heap: &mut self.heap,
+            out: &mut self.out,
+        };
+        cx.emit(Output::Request { key, msg, peer });
+        txn.server_start(&mut cx, self.trying_delay);
+        match index {
+            Index::Server(id) => {
+                self.server_index.insert(id, key);
+            }
+            Index::Legacy(id, _) => self.legacy_index.entry(id).or_default().push(key),
+            Index::Client(_) => {}
+        }
+        self.txns.insert(key, txn);
+        Ok(Some(key))
+    }
+
+    /// §17.2.3, RFC 2543 rules: among the transactions sharing Request-URI,
+    /// From tag, Call-ID, CSeq number and top Via, the one whose method and To
+    /// tag match — for an ACK, an INVITE transaction that sent a final
+    /// response carrying the ACK's To tag.
+    fn find_legacy(&self, id: &LegacyId, extra: &LegacyExtra, ack: bool) -> Option<TransactionKey> {
+        self.legacy_index.get(id)?.iter().copied().find(|k| {
+            let Some(t) = self.txns.get(k) else {
+                return false;
+            };
+            let Index::Legacy(_, own) = &t.index else {
+                return false;
+            };
+            if ack {
+                t.kind == TransactionKind::ServerInvite
+                    && matches!(
+                        t.state,
+                        TransactionState::Completed
+                            | TransactionState::Confirmed
+                            | TransactionState::Accepted
+                    )
+                    && t.response_to_tag == extra.to_tag
+            } else {
+                own.method == extra.method && own.to_tag == extra.to_tag
+            }
+        })
+    }
+
+    /// The server INVITE transaction a received CANCEL cancels (§9.2): the
+    /// §17.2.3 match with the method ignored — same branch and sent-by (magic
+    /// cookie), or the RFC 2543 fields with the CSeq number and the To tag of
+    /// the INVITE. `None` when there is none: the TU answers the CANCEL 481.
+    ///
+    /// Only INVITE transactions are found: CANCEL has no effect on others
+    /// (§9.2) and UACs do not send it for them (§9.1).
+    pub fn find_cancel_target(&self, cancel: &SipMessage) -> Option<TransactionKey> {
+        let via = cancel.via().ok()?;
+        let key = if via.is_rfc3261_branch() {
+            *self
+                .server_index
+                .get(&ServerId::with_method(&via, "INVITE"))?
+        } else {
+            let (id, extra) = LegacyId::of_request(cancel, &via).ok()?;
+            let invite = LegacyExtra {
+                method: "INVITE".into(),
+                to_tag: extra.to_tag,
+            };
+            self.find_legacy(&id, &invite, false)?
+        };
+        (self.kind(key) == Some(TransactionKind::ServerInvite)).then_some(key)
+    }
+
+    fn transport_error(&mut self, key: TransactionKey) -> Result<(), ProtoError> {
+        let txn = self
+            .txns
+            .get_mut(&key)
+            .ok_or(ProtoError::UnknownTransaction(key))?;
+        self.out.push_back(Output::TransportError { key });
+        // §17.1.4 and §17.2.4: inform the TU and terminate — except the INVITE
+        // server transaction, which stays to absorb retransmissions of the
+        // INVITE until its timers end it (RFC 6026 §7.1).
+        if txn.kind != TransactionKind::ServerInvite {
+            self.remove(key);
+        }
+        Ok(())
+    }
+
+    /// Fires every timer due by `now`. Safe to call early or spuriously.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(Reverse(entry)) = self.heap.peek().copied() {
+            if entry.at > now {
+                break;
+            }
+            self.heap.pop();
+            let Some(txn) = self.txns.get_mut(&entry.key) else {
+                continue;
+            };
+            if txn.armed[entry.name as usize] != Some(entry.at) {
+                continue;
+            }
+            txn.disarm(entry.name);
+            let mut cx = Ctx {
+                now,
+                key: entry.key,
+                timers: &self.timers,
+                heap: &mut self.heap,
+                out: &mut self.out,
+            };
+            let step = if txn.kind.is_client() {
+                txn.client_on_timer(&mut cx, entry.name)
+            } else {
+                txn.server_on_timer(&mut cx, entry.name)
+            };
+            if step == Step::Terminate {
+                self.remove(entry.key);
+            }
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) next has work; `None` with
+    /// no timer armed.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        // Drop entries of disarmed timers and terminated transactions so the
+        // answer is exact.
+        while let Some(Reverse(entry)) = self.heap.peek() {
+            let live = self
+                .txns
+                .get(&entry.key)
+                .is_some_and(|t| t.armed[entry.name as usize] == Some(entry.at));
+            if live {
+                return Some(entry.at);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// The next output, in the order produced.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    fn next_key(&mut self) -> TransactionKey {
+        self.next_key += 1;
+        TransactionKey::new(self.next_key)
+    }
+
+    /// Destroys a transaction (it entered Terminated) and tells the TU.
+    fn remove(&mut self, key: TransactionKey) {
+        let Some(txn) = self.txns.remove(&key) else {
+            return;
+        };
+        match txn.index {
+            Index::Client(id) => {
+                self.client_index.remove(&id);
+            }
+            Index::Server(id) => {
+                self.server_index.remove(&id);
+            }
+            Index::Legacy(id, _) => {
+                if let Some(keys) = self.legacy_index.get_mut(&id) {
+                    keys.retain(|k| *k != key);
+                    if keys.is_empty() {
+                        self.legacy_index.remove(&id);
+                    }
+                }
+            }
+        }
+        self.out.push_back(Output::Terminated { key });
+    }
+}
+
+/// Where a server transaction sends its responses: back over the same flow on
+/// a reliable transport (§18.2.2 first bullet); on UDP to the §18.2.2 address
+/// when it is a literal one, else to the request's source.
+fn server_response_peer(msg: &SipMessage, peer: Peer) -> Peer {
+    if peer.transport.is_reliable() {
+        return peer;
+    }
+    match msg.via().map(|v| response_route(&v).target) {
+        Ok(ResponseTarget::Addr(remote)) => Peer { remote, ..peer },
+        _ => peer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::transport::{FlowId, Transport};
+
+    fn parse(s: String) -> SipMessage {
+        SipMessage::parse(Bytes::from(s)).unwrap()
+    }
+
+    fn req(method: &str, branch: &str) -> SipMessage {
+        parse(format!(
+            "{method} sip:b@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch={branch}\r\n\
+From: <sip:a@example.test>;tag=f\r\nTo: <sip:b@example.test>\r\n\
+Call-ID: x\r\nCSeq: 3 {method}\r\nContent-Length: 0\r\n\r\n"
+        ))
+    }
+
+    fn resp(status: u16, branch: &str, method: &str) -> SipMessage {
+        parse(format!(
+            "SIP/2.0 {status} X\r\nVia: SIP/2.0/UDP 192.0.2.1;branch={branch}\r\n\
+From: <sip:a@example.test>;tag=f\r\nTo: <sip:b@example.test>;tag=t\r\n\
+Call-ID: x\r\nCSeq: 3 {method}\r\nContent-Length: 0\r\n\r\n"
+        ))
+    }
+
+    fn peer() -> Peer {
+        Peer::new(Transport::Udp, "192.0.2.2:5060".parse().unwrap(), FlowId(1))
+    }
+
+    #[test]
+    fn send_request_refuses_what_is_not_a_new_client_transaction() {
+        let now = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let e = |l: &mut TransactionLayer, m| l.send_request(now, m, peer()).unwrap_err();
+        assert_eq!(
+            e(&mut l, resp(200, "z9hG4bK1", "INVITE")),
+            ProtoError::NotARequest
+        );
+        assert_eq!(
+            e(&mut l, req("ACK", "z9hG4bK1")),
+            ProtoError::AckIsNotATransaction
+        );
+        assert_eq!(e(&mut l, req("INVITE", "1234")), ProtoError::MissingBranch);
+        let k = l
+            .send_request(now, req("INVITE", "z9hG4bK1"), peer())
+            .unwrap();
+        assert_eq!(
+            e(&mut l, req("INVITE", "z9hG4bK1")),
+            ProtoError::DuplicateTransaction(k)
+        );
+        // The CANCEL shares the branch but is another transaction.
+        assert!(
+            l.send_request(now, req("CANCEL", "z9hG4bK1"), peer())
+                .is_ok()
+        );
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn send_response_needs_a_live_server_transaction() {
+        let now = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let ck = l
+            .send_request(now, req("OPTIONS", "z9hG4bK1"), peer())
+            .unwrap();
+        let r = resp(200, "z9hG4bK1", "OPTIONS");
+        let send = |l: &mut TransactionLayer, key, msg| {
+            l.handle_input(now, Input::SendResponse { key, msg })
+        };
+        assert_eq!(
+            send(&mut l, ck, r.clone()).unwrap_err(),
+            ProtoError::NotAServerTransaction(ck)
+        );
+        assert_eq!(
+            send(&mut l, ck, req("OPTIONS", "z9hG4bK1")).unwrap_err(),
+            ProtoError::NotAResponse
+        );
+        let sk = l
+            .handle_input(
+                now,
+                Input::Received {
+                    msg: req("OPTIONS", "z9hG4bK2"),
+                    peer: peer(),
+                },
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.kind(sk), Some(TransactionKind::ServerNonInvite));
+        assert_eq!(send(&mut l, sk, r.clone()).unwrap(), Some(sk));
+        // UDP: Timer J keeps it; a second final is refused.
+        assert!(matches!(
+            send(&mut l, sk, r).unwrap_err(),
+            ProtoError::ResponseRefused {
+                status: 200,
+                state: TransactionState::Completed,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn poll_timeout_is_exact_after_timers_are_disarmed() {
+        let t0 = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        assert_eq!(l.poll_timeout(), None);
+        let k = l
+            .send_request(t0, req("INVITE", "z9hG4bK1"), peer())
+            .unwrap();
+        assert_eq!(l.poll_timeout(), Some(t0 + Duration::from_millis(500)));
+        // A provisional disarms A and B: nothing left to wait for.
+        l.handle_input(
+            t0,
+            Input::Received {
+                msg: resp(180, "z9hG4bK1", "INVITE"),
+                peer: peer(),
+            },
+        )
+        .unwrap();
+        assert_eq!(l.state(k), Some(TransactionState::Proceeding));
+        assert_eq!(l.poll_timeout(), None);
+        // A spurious handle_timeout is harmless.
+        l.handle_timeout(t0 + Duration::from_secs(100));
+        assert_eq!(l.state(k), Some(TransactionState::Proceeding));
+        let outputs: Vec<Output> = std::iter::from_fn(|| l.poll_output()).collect();
+        assert!(matches!(outputs[0], Output::Transmit(Transmit { key: Some(x), .. }) if x == k));
+        assert!(matches!(outputs[1], Output::Response { key: x, .. } if x == k));
+        assert_eq!(outputs.len(), 2);
+    }
+
+    #[test]
+    fn received_messages_without_what_matching_needs_are_errors() {
+        let now = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let no_via = parse(
+            "OPTIONS sip:b@example.test SIP/2.0\r\nFrom: <sip:a@example.test>;tag=f\r\n\
+To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                .into(),
+        );
+        let e = l
+            .handle_input(
+                now,
+                Input::Received {
+                    msg: no_via,
+                    peer: peer(),
+                },
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, ProtoError::Message(ref p) if p.status() == 400),
+            "{e}"
+        );
+        // A response matching nothing is stray.
+        let r = l
+            .handle_input(
+                now,
+                Input::Received {
+                    msg: resp(200, "z9hG4bK7", "BYE"),
+                    peer: peer(),
+                },
+            )
+            .unwrap();
+        assert_eq!(r, None);
+        assert!(matches!(
+            l.poll_output(),
+            Some(Output::StrayResponse { .. })
+        ));
+        assert!(l.is_empty());
+    }
+}

@@ -1,0 +1,240 @@
+//! Server transactions: INVITE (RFC 3261 §17.2.1, Figure 7 as replaced by RFC
+//! 6026 §8.6) and non-INVITE (§17.2.2, Figure 8).
+
+use std::time::Duration;
+
+use sip_msg::SipMessage;
+
+use super::matching::is_ack;
+use super::{Ctx, Output, Step, Transaction, TransactionKind, TransactionState};
+use crate::error::ProtoError;
+use crate::stateless::response_builder;
+use crate::timers::TimerName;
+use crate::transport::Peer;
+
+impl Transaction {
+    /// A new request made this server transaction; the layer already gave it
+    /// to the TU.
+    pub(super) fn server_start(&mut self, cx: &mut Ctx<'_>, trying_delay: Option<Duration>) {
+        match self.kind {
+            TransactionKind::ServerInvite => {
+                // §17.2.1: Proceeding; 100 Trying unless the TU answers within
+                // 200 ms.
+                self.state = TransactionState::Proceeding;
+                match trying_delay {
+                    Some(d) if d.is_zero() => self.send_trying(cx),
+                    Some(d) => self.arm(cx, TimerName::Trying, d),
+                    None => {}
+                }
+            }
+            _ => self.state = TransactionState::Trying,
+        }
+    }
+
+    /// Sends the transaction's own 100 (Trying), built per §8.2.6 without a To
+    /// tag (§17.2.1), and remembers it as the last provisional.
+    fn send_trying(&mut self, cx: &mut Ctx<'_>) {
+        self.disarm(TimerName::Trying);
+        let Ok(trying) = response_builder(&self.request, 100, "Trying", None)
+            .and_then(|b| b.build().map_err(ProtoError::Build))
+        else {
+            return;
+        };
+        let bytes = trying.to_bytes();
+        self.last_response = Some(bytes.clone());
+        cx.transmit(self.peer, bytes);
+    }
+
+    /// A request matched this server transaction (§17.2.3): a retransmission,
+    /// or the ACK of an INVITE transaction.
+    pub(super) fn server_on_request(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        msg: SipMessage,
+        peer: Peer,
+    ) -> Step {
+        use TransactionState::*;
+        if self.kind == TransactionKind::ServerInvite && is_ack(&msg) {
+            return match self.state {
+                Completed => {
+                    // §17.2.1: Confirmed; G and H stop, Timer I absorbs ACK
+                    // retransmissions.
+                    self.state = Confirmed;
+                    self.disarm(TimerName::G);
+                    self.disarm(TimerName::H);
+                    let i = cx.timers.timer_i(self.peer.transport);
+                    self.arm_or_terminate(cx, TimerName::I, i)
+                }
+                Accepted => {
+                    // RFC 6026 §7.1: an ACK in Accepted goes to the TU.
+                    cx.emit(Output::Ack { msg, peer });
+                    Step::Stay
+                }
+                // Confirmed absorbs; an ACK before any final is meaningless.
+                _ => Step::Stay,
+            };
+        }
+        match self.state {
+            Proceeding if self.kind == TransactionKind::ServerInvite => {
+                // §17.2.1: re-send the most recent provisional; if none was
+                // sent yet, the retransmission says the 200 ms are over.
+                match self.last_response.clone() {
+                    Some(r) => cx.transmit(self.peer, r),
+                    None if self.armed[TimerName::Trying as usize].is_some() => {
+                        self.send_trying(cx)
+                    }
+                    None => {}
+                }
+            }
+            // §17.2.2: re-send the last provisional (Proceeding) or the final
+            // (Completed). §17.2.1: the final in Completed.
+            Proceeding | Completed => {
+                if let Some(r) = self.last_response.clone() {
+                    cx.transmit(self.peer, r);
+                }
+            }
+            // Trying (§17.2.2: discarded), Confirmed, Accepted (RFC 6026 §7.1:
+            // absorbed, not even answered).
+            _ => {}
+        }
+        Step::Stay
+    }
+
+    /// The TU passes a response to this server transaction.
+    pub(super) fn server_send_response(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        msg: &SipMessage,
+    ) -> Result<Step, ProtoError> {
+        let status = msg.status().ok_or(ProtoError::NotAResponse)?;
+        let refused = ProtoError::ResponseRefused {
+            key: cx.key,
+            state: self.state,
+            status,
+        };
+        match self.kind {
+            TransactionKind::ServerInvite => self.invite_send(cx, msg, status, refused),
+            _ => self.non_invite_send(cx, msg, status, refused),
+        }
+    }
+
+    fn invite_send(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        msg: &SipMessage,
+        status: u16,
+        refused: ProtoError,
+    ) -> Result<Step, ProtoError> {
+        use TransactionState::*;
+        let bytes = msg.to_bytes();
+        match (self.state, status) {
+            (Proceeding, 100..=199) => {
+                // §17.2.1: sent as is, not retransmitted by us, remembered for
+                // request retransmissions.
+                self.disarm(TimerName::Trying);
+                self.last_response = Some(bytes.clone());
+                cx.transmit(self.peer, bytes);
+                Ok(Step::Stay)
+            }
+            (Proceeding, 200..=299) => {
+                // RFC 6026 §8.5/§8.7: sent once, Accepted with Timer L = 64*T1
+                // on every transport; the TU retransmits the 2xx.
+                self.disarm(TimerName::Trying);
+                self.response_to_tag = to_tag(msg);
+                self.state = Accepted;
+                cx.transmit(self.peer, bytes);
+                self.arm(cx, TimerName::L, cx.timers.timeout());
+                Ok(Step::Stay)
+            }
+            (Proceeding, 300..) => {
+                // §17.2.1: Completed; Timer G = T1 on unreliable transports,
+                // Timer H = 64*T1 always.
+                self.disarm(TimerName::Trying);
+                self.response_to_tag = to_tag(msg);
+                self.state = Completed;
+                self.last_response = Some(bytes.clone());
+                cx.transmit(self.peer, bytes);
+                self.interval = cx.timers.first_retransmit();
+                if !self.reliable() {
+                    self.arm(cx, TimerName::G, self.interval);
+                }
+                self.arm(cx, TimerName::H, cx.timers.timeout());
+                Ok(Step::Stay)
+            }
+            (Accepted, 200..=299) => {
+                // RFC 6026 §8.7: the TU's 2xx retransmissions pass through.
+                cx.transmit(self.peer, bytes);
+                Ok(Step::Stay)
+            }
+            _ => Err(refused),
+        }
+    }
+
+    fn non_invite_send(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        msg: &SipMessage,
+        status: u16,
+        refused: ProtoError,
+    ) -> Result<Step, ProtoError> {
+        use TransactionState::*;
+        let bytes = msg.to_bytes();
+        match (self.state, status) {
+            (Trying | Proceeding, 100..=199) => {
+                self.state = Proceeding;
+                self.last_response = Some(bytes.clone());
+                cx.transmit(self.peer, bytes);
+                Ok(Step::Stay)
+            }
+            (Trying | Proceeding, 200..) => {
+                // §17.2.2: Completed with Timer J (64*T1 unreliable, 0
+                // reliable).
+                self.state = Completed;
+                self.last_response = Some(bytes.clone());
+                cx.transmit(self.peer, bytes);
+                let j = cx.timers.timer_j(self.peer.transport);
+                Ok(self.arm_or_terminate(cx, TimerName::J, j))
+            }
+            // §17.2.2: other finals in Completed MUST be discarded.
+            _ => Err(refused),
+        }
+    }
+
+    /// A server timer fired (the layer checked it is still armed).
+    pub(super) fn server_on_timer(&mut self, cx: &mut Ctx<'_>, name: TimerName) -> Step {
+        use TransactionState::*;
+        match (name, self.state) {
+            (TimerName::Trying, Proceeding) => {
+                if self.last_response.is_none() {
+                    self.send_trying(cx);
+                }
+                Step::Stay
+            }
+            (TimerName::G, Completed) => {
+                // §17.2.1: retransmit the final, MIN(2*interval, T2).
+                if let Some(r) = self.last_response.clone() {
+                    cx.transmit(self.peer, r);
+                }
+                self.interval = (self.interval * 2).min(cx.timers.t2);
+                self.arm(cx, TimerName::G, self.interval);
+                Step::Stay
+            }
+            (TimerName::H, Completed) => {
+                // §17.2.1: no ACK: transaction failure to the TU.
+                cx.emit(Output::Timeout {
+                    key: cx.key,
+                    timer: name,
+                });
+                Step::Terminate
+            }
+            (TimerName::I, Confirmed) | (TimerName::J, Completed) | (TimerName::L, Accepted) => {
+                Step::Terminate
+            }
+            _ => Step::Stay,
+        }
+    }
+}
+
+fn to_tag(msg: &SipMessage) -> Option<Box<str>> {
+    msg.to().ok().and_then(|t| t.tag()).map(Into::into)
+}
