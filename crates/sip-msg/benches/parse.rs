@@ -79,7 +79,7 @@ Accept: application/sdp, application/dtmf-relay, text/plain\r\n\
 User-Agent: Herald-bench/1.0 (x86_64; Linux) libsip/2.0\r\n\
 Event: presence\r\n\
 P-Asserted-Identity: \"Alice Liddell\" <sip:alice@example.test>\r\n\
-Proxy-Authorization: Digest username=\"alice\", realm=\"example.test\", nonce=\"ea9c8e88df84f1cec4341ae6cbe5a359\", uri=\"sip:bob@example.test\", response=\"dfe56131d1958046689d83306477ecc\", algorithm=MD5, cnonce=\"0a4f113b\", qop=auth, nc=00000001\r\n",
+Proxy-Authorization: Digest username=\"alice\", realm=\"example.test\", nonce=\"ea9c8e88df84f1cec4341ae6cbe5a359\", uri=\"sip:bob@example.test\", response=\"dfe56131d1958046689d83306477ecc0\", algorithm=MD5, cnonce=\"0a4f113b\", qop=auth, nc=00000001\r\n",
     );
     let mut i = 0;
     while m.len() < 2300 {
@@ -127,10 +127,14 @@ fn parse_and_access(raw: &Bytes) -> usize {
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse+access");
+    let longreq =
+        String::from_utf8(include_bytes!("../../../testdata/rfc4475/longreq.dat").to_vec())
+            .expect("longreq is UTF-8");
     for (name, msg) in [
         ("subscribe", subscribe()),
         ("publish_pidf", publish()),
         ("invite", invite()),
+        ("rfc4475_longreq", longreq),
     ] {
         let raw = Bytes::from(msg);
         // The sizes the targets are stated for.
@@ -147,9 +151,32 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("{name}_{}B", raw.len()), |b| {
             b.iter(|| parse_and_access(black_box(&raw)))
         });
+        g.bench_function(format!("{name}_{}B_parse_only", raw.len()), |b| {
+            b.iter(|| SipMessage::parse(black_box(raw.clone())).map(|m| m.header_count()))
+        });
     }
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Each accessor alone on the parsed SUBSCRIBE, to see where access time goes.
+fn bench_accessors(c: &mut Criterion) {
+    let m = SipMessage::parse(Bytes::from(subscribe())).expect("parses");
+    let mut g = c.benchmark_group("access/subscribe");
+    g.bench_function("via", |b| b.iter(|| black_box(&m).via().map(|v| v.port)));
+    g.bench_function("from", |b| b.iter(|| black_box(&m).from().map(|v| v.tag())));
+    g.bench_function("to", |b| b.iter(|| black_box(&m).to().map(|v| v.tag())));
+    g.bench_function("call_id", |b| {
+        b.iter(|| black_box(&m).call_id().map(str::len))
+    });
+    g.bench_function("cseq", |b| b.iter(|| black_box(&m).cseq().map(|c| c.seq)));
+    g.bench_function("contact", |b| {
+        b.iter(|| black_box(&m).contact().map(|c| c.is_some()))
+    });
+    g.bench_function("event", |b| {
+        b.iter(|| black_box(&m).event().map(|e| e.is_some()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_accessors);
 criterion_main!(benches);

@@ -180,16 +180,14 @@ impl<'a> Contact<'a> {
             return Ok(Contact::Wildcard);
         }
         let (addr, params) = parse_addr_params(s)?;
-        // Check the typed parameters now so the accessors cannot fail.
-        if let Some(e) = params.get("expires") {
-            parse_u32(e.unwrap_or(""), "Contact expires")?;
-        }
-        if let Some(q) = params.get("q") {
-            parse_qvalue(q.unwrap_or(""))?;
-        }
-        if let Some(r) = params.get("reg-id") {
-            let n = parse_u32(r.unwrap_or(""), "reg-id")?;
-            if n == 0 {
+        // Check the typed parameters now (one pass) so the accessors cannot fail.
+        for p in params.iter() {
+            let v = p.value.unwrap_or("");
+            if p.name.eq_ignore_ascii_case("expires") {
+                parse_u32(v, "Contact expires")?;
+            } else if p.name.eq_ignore_ascii_case("q") {
+                parse_qvalue(v)?;
+            } else if p.name.eq_ignore_ascii_case("reg-id") && parse_u32(v, "reg-id")? == 0 {
                 return Err(ParseError::header("reg-id must be positive"));
             }
         }

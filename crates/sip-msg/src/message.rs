@@ -529,51 +529,50 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
     if pos == data.len() {
         return Err(err_start("Empty message"));
     }
-    let head_len = match memchr::memmem::find(&data[pos..], b"\r\n\r\n") {
-        Some(i) => i + 2,
-        None => {
-            return Err(ParseError::new(
-                ErrorKind::Header,
-                "Missing empty line after the header section",
-            ));
-        }
-    };
-    let head_end = pos + head_len; // just past the CRLF of the last line
-    let body_start = head_end + 2;
-    if std::str::from_utf8(&data[pos..head_end]).is_err() {
-        return Err(ParseError::new(
-            ErrorKind::Encoding,
-            "Header section is not valid UTF-8",
-        ));
-    }
     if data.len() > u32::MAX as usize {
         return Err(ParseError::new(ErrorKind::TooLarge, "Message Too Large"));
     }
+    let no_end = || {
+        ParseError::new(
+            ErrorKind::Header,
+            "Missing empty line after the header section",
+        )
+    };
 
-    // Start line.
-    let line_end =
-        pos + memchr::memmem::find(&data[pos..head_end], b"\r\n").unwrap_or(head_len - 2);
+    // Start line. One pass per line: the first CR or LF must be a CRLF.
+    let line_end = pos + memchr::memchr2(b'\r', b'\n', &data[pos..]).ok_or_else(no_end)?;
+    if data.get(line_end..line_end + 2) != Some(b"\r\n") {
+        return Err(err_start("Start line not terminated by CRLF"));
+    }
+    if std::str::from_utf8(&data[pos..line_end]).is_err() {
+        return Err(ParseError::new(
+            ErrorKind::Encoding,
+            "Start line is not valid UTF-8",
+        ));
+    }
     let start_span = Span::new(pos, line_end);
     let start = parse_start_line(data, start_span)?;
 
-    // Header lines.
+    // Header lines, up to the empty line.
     let mut headers: Vec<Header> = Vec::with_capacity(24);
     let mut first = [0u16; KNOWN];
     let mut folded = false;
     let mut i = line_end + 2;
-    while i < head_end {
-        let rel = memchr::memchr(b'\n', &data[i..head_end])
-            .ok_or_else(|| ParseError::header("Header line not terminated by CRLF"))?;
-        let nl = i + rel;
-        if nl == i || data[nl - 1] != b'\r' {
-            return Err(ParseError::header("Bare LF in header section"));
+    let head_end = loop {
+        let rel = memchr::memchr2(b'\r', b'\n', &data[i..]).ok_or_else(no_end)?;
+        let end = i + rel; // line content is data[i..end]
+        match data.get(end..end + 2) {
+            Some(b"\r\n") => {}
+            Some([b'\r', _]) => return Err(ParseError::header("Bare CR in header section")),
+            None if data[end] == b'\r' => return Err(no_end()),
+            _ => return Err(ParseError::header("Bare LF in header section")),
         }
-        let end = nl - 1; // line content is data[i..end]
+        let nl = end + 1;
+        if end == i {
+            break i;
+        }
         let line = &data[i..end];
-        if memchr::memchr(b'\r', line).is_some() {
-            return Err(ParseError::header("Bare CR in header section"));
-        }
-        if line.first().is_some_and(|&c| is_wsp(c)) {
+        if is_wsp(line[0]) {
             // RFC 3261 §7.3.1: a line starting with whitespace continues the
             // previous header value.
             let Some(h) = headers.last_mut() else {
@@ -633,7 +632,15 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
             line: Some(Span::new(i, end)),
         });
         i = nl + 1;
+    };
+    // The header lines must be UTF-8 (RFC 3261 §7.3.1: UTF8-NONASCII only).
+    if std::str::from_utf8(&data[line_end + 2..head_end]).is_err() {
+        return Err(ParseError::new(
+            ErrorKind::Encoding,
+            "Header section is not valid UTF-8",
+        ));
     }
+    let body_start = head_end + 2;
     if folded {
         unfold(&buf, &mut headers);
     }
@@ -1062,7 +1069,21 @@ l: 3\r\n\r\nabcTRAILING";
                 400,
                 "Missing empty line",
             ),
-            ("INVITE sip:a@b SIP/2.0\nX: y\r\n\r\n", 400, "Malformed"),
+            (
+                "INVITE sip:a@b SIP/2.0\nX: y\r\n\r\n",
+                400,
+                "not terminated by CRLF",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nX: y\nZ: 1\r\n\r\n",
+                400,
+                "Bare LF",
+            ),
+            (
+                "INVITE sip:a@b SIP/2.0\r\nX: y\rZ: 1\r\n\r\n",
+                400,
+                "Bare CR",
+            ),
         ];
         for (raw, status, reason) in cases {
             let e = SipMessage::parse(Bytes::from_static(raw.as_bytes())).unwrap_err();

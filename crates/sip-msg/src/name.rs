@@ -125,6 +125,9 @@ impl HeaderName {
     /// Classifies a header name as written (full or compact form, any case).
     pub fn from_bytes(name: &[u8]) -> HeaderName {
         use HeaderName::*;
+        if name.is_empty() {
+            return Other;
+        }
         if name.len() == 1 {
             // RFC 3261 §7.3.3 and the IANA registry of compact forms.
             return match name[0].to_ascii_lowercase() {
@@ -151,65 +154,62 @@ impl HeaderName {
                 _ => Other,
             };
         }
-        if name.len() > 24 {
-            return Other;
-        }
-        let mut lower = [0u8; 24];
-        for (d, s) in lower.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        match &lower[..name.len()] {
-            b"via" => Via,
-            b"from" => From,
-            b"to" => To,
-            b"call-id" => CallId,
-            b"cseq" => CSeq,
-            b"max-forwards" => MaxForwards,
-            b"contact" => Contact,
-            b"expires" => Expires,
-            b"min-expires" => MinExpires,
-            b"route" => Route,
-            b"record-route" => RecordRoute,
-            b"path" => Path,
-            b"content-type" => ContentType,
-            b"content-length" => ContentLength,
-            b"content-encoding" => ContentEncoding,
-            b"event" => Event,
-            b"allow-events" => AllowEvents,
-            b"subscription-state" => SubscriptionState,
-            b"sip-etag" => SipETag,
-            b"sip-if-match" => SipIfMatch,
-            b"accept" => Accept,
-            b"accept-encoding" => AcceptEncoding,
-            b"accept-language" => AcceptLanguage,
-            b"allow" => Allow,
-            b"supported" => Supported,
-            b"require" => Require,
-            b"proxy-require" => ProxyRequire,
-            b"unsupported" => Unsupported,
-            b"www-authenticate" => WwwAuthenticate,
-            b"authorization" => Authorization,
-            b"proxy-authenticate" => ProxyAuthenticate,
-            b"proxy-authorization" => ProxyAuthorization,
-            b"authentication-info" => AuthenticationInfo,
-            b"date" => Date,
-            b"retry-after" => RetryAfter,
-            b"user-agent" => UserAgent,
-            b"server" => Server,
-            b"timestamp" => Timestamp,
-            b"warning" => Warning,
-            b"subject" => Subject,
-            b"refer-to" => ReferTo,
-            b"referred-by" => ReferredBy,
-            b"session-expires" => SessionExpires,
-            b"accept-contact" => AcceptContact,
-            b"reject-contact" => RejectContact,
-            b"request-disposition" => RequestDisposition,
-            b"identity" => Identity,
-            b"identity-info" => IdentityInfo,
-            b"content-disposition" => ContentDisposition,
-            _ => Other,
-        }
+        // Dispatch on length and first letter, then one case-insensitive compare.
+        let cand: &[(&[u8], HeaderName)] = match (name.len(), name[0].to_ascii_lowercase()) {
+            (2, b't') => &[(b"to", To)],
+            (3, b'v') => &[(b"via", Via)],
+            (4, b'c') => &[(b"cseq", CSeq)],
+            (4, b'd') => &[(b"date", Date)],
+            (4, b'f') => &[(b"from", From)],
+            (4, b'p') => &[(b"path", Path)],
+            (5, b'a') => &[(b"allow", Allow)],
+            (5, b'e') => &[(b"event", Event)],
+            (5, b'r') => &[(b"route", Route)],
+            (6, b'a') => &[(b"accept", Accept)],
+            (6, b's') => &[(b"server", Server)],
+            (7, b'c') => &[(b"call-id", CallId), (b"contact", Contact)],
+            (7, b'e') => &[(b"expires", Expires)],
+            (7, b'r') => &[(b"require", Require)],
+            (7, b's') => &[(b"subject", Subject)],
+            (7, b'w') => &[(b"warning", Warning)],
+            (8, b'i') => &[(b"identity", Identity)],
+            (8, b'r') => &[(b"refer-to", ReferTo)],
+            (8, b's') => &[(b"sip-etag", SipETag)],
+            (9, b's') => &[(b"supported", Supported)],
+            (9, b't') => &[(b"timestamp", Timestamp)],
+            (10, b'u') => &[(b"user-agent", UserAgent)],
+            (11, b'm') => &[(b"min-expires", MinExpires)],
+            (11, b'r') => &[(b"retry-after", RetryAfter), (b"referred-by", ReferredBy)],
+            (11, b'u') => &[(b"unsupported", Unsupported)],
+            (12, b'a') => &[(b"allow-events", AllowEvents)],
+            (12, b'c') => &[(b"content-type", ContentType)],
+            (12, b'm') => &[(b"max-forwards", MaxForwards)],
+            (12, b'r') => &[(b"record-route", RecordRoute)],
+            (12, b's') => &[(b"sip-if-match", SipIfMatch)],
+            (13, b'a') => &[(b"authorization", Authorization)],
+            (13, b'i') => &[(b"identity-info", IdentityInfo)],
+            (13, b'p') => &[(b"proxy-require", ProxyRequire)],
+            (14, b'a') => &[(b"accept-contact", AcceptContact)],
+            (14, b'c') => &[(b"content-length", ContentLength)],
+            (14, b'r') => &[(b"reject-contact", RejectContact)],
+            (15, b'a') => &[
+                (b"accept-encoding", AcceptEncoding),
+                (b"accept-language", AcceptLanguage),
+            ],
+            (15, b's') => &[(b"session-expires", SessionExpires)],
+            (16, b'c') => &[(b"content-encoding", ContentEncoding)],
+            (16, b'w') => &[(b"www-authenticate", WwwAuthenticate)],
+            (18, b'p') => &[(b"proxy-authenticate", ProxyAuthenticate)],
+            (18, b's') => &[(b"subscription-state", SubscriptionState)],
+            (19, b'a') => &[(b"authentication-info", AuthenticationInfo)],
+            (19, b'c') => &[(b"content-disposition", ContentDisposition)],
+            (19, b'p') => &[(b"proxy-authorization", ProxyAuthorization)],
+            (19, b'r') => &[(b"request-disposition", RequestDisposition)],
+            _ => return Other,
+        };
+        cand.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or(Other, |&(_, h)| h)
     }
 
     /// May several values of this header share one line, separated by commas
@@ -263,6 +263,8 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"i"), HeaderName::CallId);
         assert_eq!(HeaderName::from_bytes(b"O"), HeaderName::Event);
         assert_eq!(HeaderName::from_bytes(b"X-Foo"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b""), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"Vib"), HeaderName::Other);
         assert_eq!(
             HeaderName::from_bytes(b"a-very-long-header-name-indeed"),
             HeaderName::Other

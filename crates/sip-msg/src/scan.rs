@@ -67,7 +67,18 @@ pub(crate) fn is_wsp(c: u8) -> bool {
 /// `s` without leading and trailing SP/HTAB (and stray CR/LF, which framing removed).
 #[inline]
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut start = 0;
+    while start < b.len() && ws(b[start]) {
+        start += 1;
+    }
+    let mut end = b.len();
+    while end > start && ws(b[end - 1]) {
+        end -= 1;
+    }
+    // Only ASCII bytes were skipped, so both ends are char boundaries.
+    &s[start..end]
 }
 
 /// `s` without leading SP/HTAB.
@@ -146,6 +157,11 @@ impl<'a> Iterator for ListIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
+        }
+        // Fast path: nothing that could hide or make a comma.
+        if memchr::memchr3(b',', b'"', b'<', self.rest.as_bytes()).is_none() {
+            self.done = true;
+            return Some(Ok(trim(self.rest)));
         }
         let b = self.rest.as_bytes();
         let mut i = 0;
@@ -291,6 +307,7 @@ impl<'a> Iterator for ParamIter<'a> {
 
 /// Index of the next `;` outside a quoted string (or the length of `s`).
 fn param_end(s: &str) -> usize {
+    // Parameter lists are short: a plain loop beats memchr's setup here.
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
