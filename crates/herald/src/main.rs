@@ -1,7 +1,10 @@
-//! `herald`: the Herald SIMPLE server binary. For now it offers `herald lint`,
-//! an operator's tool that checks captured SIP messages the way the server will.
+//! `herald`: the Herald SIMPLE server binary: `herald serve` runs the server,
+//! `herald lint` checks captured SIP messages the way the server will.
 
+mod config;
+mod core;
 mod lint;
+// mod serve;  (waits for sip-net)
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,12 +15,41 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "herald", version, about)]
 struct Cli {
+    /// Where the server keeps its data (default ./herald-data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the server. With no options: domain `localhost`, SIP on
+    /// 127.0.0.1:5060 over UDP and TCP, WebSocket on 127.0.0.1:8080.
+    Serve {
+        /// A TOML configuration file; flags override it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A domain this server is authoritative for (repeatable).
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// A listener, TRANSPORT:ADDRESS:PORT with TRANSPORT one of udp, tcp,
+        /// tls, ws, wss (repeatable), e.g. `--listen udp:127.0.0.1:5070`.
+        #[arg(long, value_name = "SPEC")]
+        listen: Vec<String>,
+        /// Certificate (PEM) for tls: and wss: listeners.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Private key (PEM) for tls: and wss: listeners.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// RFC 3261 timer T1 in milliseconds (default 500).
+        #[arg(long, value_name = "MS")]
+        t1_ms: Option<u64>,
+        /// Log level: error, warn, info, debug, trace.
+        #[arg(long, value_name = "LEVEL")]
+        log_level: Option<String>,
+    },
     /// Check SIP messages from files (or stdin) and print, per message, `ok` or
     /// the status and reason a server would answer with. Exits 1 if any message
     /// is invalid.
@@ -36,5 +68,36 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lint { stream, files } => lint::run(&files, stream),
+        Command::Serve {
+            config,
+            domains,
+            listen,
+            tls_cert,
+            tls_key,
+            t1_ms,
+            log_level,
+        } => {
+            let flags = config::Overrides {
+                data_dir: cli.data_dir,
+                log_level,
+                domains,
+                listen,
+                tls: tls_cert
+                    .zip(tls_key)
+                    .map(|(cert, key)| config::TlsConfig { cert, key }),
+                t1_ms,
+            };
+            match config::Settings::resolve(config.as_deref(), flags) {
+                Ok(s) => {
+                    let _ = s;
+                    eprintln!("herald: serve is not wired yet");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("herald: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }

@@ -824,7 +824,7 @@ fn check_version(v: &str) -> Result<()> {
     } else {
         Err(err_start(format!(
             "Malformed SIP version '{}'",
-            &v[..v.len().min(20)]
+            &v[..v.floor_char_boundary(20)]
         )))
     }
 }
@@ -1095,6 +1095,14 @@ l: 3\r\n\r\nabcTRAILING";
         ))
         .unwrap_err();
         assert_eq!(e.to_string(), "400 Header section is not valid UTF-8");
+    }
+
+    #[test]
+    fn fuzz_regression_version_error_on_multibyte_text() {
+        // cargo fuzz (sip_roundtrip): the error message cut a UTF-8 character.
+        let e = SipMessage::parse(Bytes::from("SIP/2am''~+*_!.-%=\"работающий\" x\r\n\r\n"))
+            .unwrap_err();
+        assert!(e.reason().starts_with("Malformed SIP version"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,277 @@
+//! Server settings: built-in defaults, overridden by a TOML file
+//! (`--config FILE`), overridden by command-line flags.
+//!
+//! ```toml
+//! data_dir = "./herald-data"          # the global --data-dir flag wins
+//! log_level = "info"                  # error, warn, info, debug, trace
+//! domains = ["example.test"]
+//! listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "ws:127.0.0.1:8080"]
+//!
+//! [tls]                               # needed by tls: and wss: listeners
+//! cert = "cert.pem"
+//! key = "key.pem"
+//!
+//! [timers]                            # RFC 3261 §17 (milliseconds)
+//! t1_ms = 500
+//! t2_ms = 4000
+//! t4_ms = 5000
+//!
+//! [limits]
+//! max_message_size = 65535
+//! idle_timeout_secs = 600
+//! max_connections = 10000
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use sip_proto::Transport;
+
+/// The file form; every field optional, unknown fields refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    data_dir: Option<PathBuf>,
+    log_level: Option<String>,
+    domains: Option<Vec<String>>,
+    listen: Option<Vec<String>>,
+    tls: Option<TlsConfig>,
+    timers: Option<TimersConfig>,
+    limits: Option<LimitsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TlsConfig {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimersConfig {
+    t1_ms: Option<u64>,
+    t2_ms: Option<u64>,
+    t4_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsConfig {
+    max_message_size: Option<usize>,
+    idle_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+}
+
+/// Flags of `herald serve` that override the file.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Overrides {
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) log_level: Option<String>,
+    pub(crate) domains: Vec<String>,
+    pub(crate) listen: Vec<String>,
+    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) t1_ms: Option<u64>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_level: tracing::Level,
+    pub(crate) domains: Vec<String>,
+    pub(crate) listen: Vec<(Transport, SocketAddr)>,
+    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) timers: sip_proto::Timers,
+    pub(crate) max_message_size: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_connections: usize,
+}
+
+/// The listeners of a server started with no configuration (issue 3).
+pub(crate) const DEFAULT_LISTEN: &[&str] = &[
+    "udp:127.0.0.1:5060",
+    "tcp:127.0.0.1:5060",
+    "ws:127.0.0.1:8080",
+];
+
+/// Parses `udp:127.0.0.1:5070`, `tcp:[::1]:5060`, `tls:`, `ws:`, `wss:`.
+pub(crate) fn parse_listen(spec: &str) -> Result<(Transport, SocketAddr), String> {
+    let (scheme, addr) = spec
+        .split_once(':')
+        .ok_or_else(|| format!("listener '{spec}': expected TRANSPORT:ADDRESS:PORT"))?;
+    let transport = match scheme.to_ascii_lowercase().as_str() {
+        "udp" => Transport::Udp,
+        "tcp" => Transport::Tcp,
+        "tls" => Transport::Tls,
+        "ws" => Transport::Ws,
+        "wss" => Transport::Wss,
+        other => {
+            return Err(format!(
+                "listener '{spec}': unknown transport '{other}' (udp, tcp, tls, ws, wss)"
+            ));
+        }
+    };
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("listener '{spec}': bad address '{addr}': {e}"))?;
+    Ok((transport, addr))
+}
+
+impl Settings {
+    /// Defaults, then `file` (if given), then `flags`.
+    pub(crate) fn resolve(file: Option<&Path>, flags: Overrides) -> Result<Settings, String> {
+        let fc: FileConfig = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("config {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("config {}: {e}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = flags
+            .data_dir
+            .or(fc.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./herald-data"));
+        let level_text = flags
+            .log_level
+            .or(fc.log_level)
+            .unwrap_or_else(|| "info".to_owned());
+        let log_level = level_text
+            .parse::<tracing::Level>()
+            .map_err(|_| format!("unknown log level '{level_text}'"))?;
+        let domains = if !flags.domains.is_empty() {
+            flags.domains
+        } else {
+            fc.domains.unwrap_or_else(|| vec!["localhost".to_owned()])
+        };
+        if domains.is_empty() {
+            return Err("at least one domain is needed".to_owned());
+        }
+        let listen_specs: Vec<String> = if !flags.listen.is_empty() {
+            flags.listen
+        } else {
+            fc.listen
+                .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
+        };
+        let listen = listen_specs
+            .iter()
+            .map(|s| parse_listen(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        if listen.is_empty() {
+            return Err("at least one listener is needed".to_owned());
+        }
+        let tls = flags.tls.or(fc.tls);
+        if tls.is_none()
+            && listen
+                .iter()
+                .any(|(t, _)| matches!(t, Transport::Tls | Transport::Wss))
+        {
+            return Err(
+                "tls: and wss: listeners need a certificate: [tls] cert/key in the config or --tls-cert/--tls-key"
+                    .to_owned(),
+            );
+        }
+        let tc = fc.timers.unwrap_or_default();
+        let d = sip_proto::Timers::default();
+        let ms = Duration::from_millis;
+        let timers = sip_proto::Timers {
+            t1: flags.t1_ms.or(tc.t1_ms).map_or(d.t1, ms),
+            t2: tc.t2_ms.map_or(d.t2, ms),
+            t4: tc.t4_ms.map_or(d.t4, ms),
+        };
+        if timers.t1.is_zero() || timers.t2 < timers.t1 {
+            return Err("timers: T1 must be positive and T2 at least T1".to_owned());
+        }
+        let lc = fc.limits.unwrap_or_default();
+        Ok(Settings {
+            data_dir,
+            log_level,
+            domains,
+            listen,
+            tls,
+            timers,
+            max_message_size: lc.max_message_size.unwrap_or(65535),
+            idle_timeout: Duration::from_secs(lc.idle_timeout_secs.unwrap_or(600)),
+            max_connections: lc.max_connections.unwrap_or(10_000),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = Settings::resolve(None, Overrides::default()).unwrap();
+        assert_eq!(s.domains, vec!["localhost"]);
+        assert_eq!(s.data_dir, PathBuf::from("./herald-data"));
+        assert_eq!(
+            s.listen,
+            vec![
+                (Transport::Udp, "127.0.0.1:5060".parse().unwrap()),
+                (Transport::Tcp, "127.0.0.1:5060".parse().unwrap()),
+                (Transport::Ws, "127.0.0.1:8080".parse().unwrap()),
+            ]
+        );
+        assert_eq!(s.timers.t1, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let dir = std::env::temp_dir().join(format!("herald-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("h.toml");
+        std::fs::write(
+            &f,
+            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(&f), Overrides::default()).unwrap();
+        assert_eq!(s.domains, vec!["a.test"]);
+        assert_eq!(s.listen.len(), 1);
+        assert_eq!(s.log_level, tracing::Level::DEBUG);
+        assert_eq!(s.timers.t2, Duration::from_millis(400));
+        let s = Settings::resolve(
+            Some(&f),
+            Overrides {
+                domains: vec!["b.test".into()],
+                listen: vec!["tcp:[::1]:5070".into(), "ws:127.0.0.1:8088".into()],
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.domains, vec!["b.test"]);
+        assert_eq!(s.listen[0].0, Transport::Tcp);
+        std::fs::write(&f, "bogus = 1\n").unwrap();
+        let e = Settings::resolve(Some(&f), Overrides::default()).unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_listeners_and_missing_tls_are_refused() {
+        assert!(
+            parse_listen("sctp:127.0.0.1:5060")
+                .unwrap_err()
+                .contains("unknown transport")
+        );
+        assert!(
+            parse_listen("udp:localhost")
+                .unwrap_err()
+                .contains("bad address")
+        );
+        let e = Settings::resolve(
+            None,
+            Overrides {
+                listen: vec!["tls:127.0.0.1:5061".into()],
+                ..Overrides::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("certificate"), "{e}");
+    }
+}

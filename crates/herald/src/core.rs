@@ -1,0 +1,395 @@
+//! Core request handling until the registrar, presence and IM arrive: a chain
+//! of small processors (DESIGN.md rule 9), each one concern, each either
+//! letting the request continue or deciding the response.
+//!
+//! Order (RFC 3261 §8.2 for a UAS, §16.3 checks a proxy will add):
+//! 1. `max_forwards`: 483 when Max-Forwards is 0 (§16.3 step 3); OPTIONS
+//!    addressed to us is still answered (§11, §16.3 allows it).
+//! 2. `loop_detect`: 482 when a Via names one of our own listening addresses
+//!    — we forward nothing yet, so any such Via means the request came back.
+//! 3. `uri_scheme`: 416 for schemes we do not serve (§8.2.2.1).
+//! 4. `domain`: 403 for a Request-URI host that is neither a served domain nor
+//!    one of our addresses (no proxying to foreign domains yet).
+//! 5. `require`: 420 with Unsupported for unknown Require / Proxy-Require
+//!    option tags (§8.2.2.3, §16.3 step 5).
+//! 6. `method`: OPTIONS answered 200 with our capabilities (§11.2); methods we
+//!    recognize but do not serve 405 with Allow; unrecognized methods 501
+//!    (§8.2.1); CANCEL with no matching transaction 481 (§9.2).
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+
+use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
+use sip_proto::{Tag, reason_phrase, response_builder};
+
+/// What the core offers; the OPTIONS answer and 405s are built from it.
+#[derive(Debug, Clone)]
+pub(crate) struct Capabilities {
+    /// Methods answered (ACK and CANCEL are handled by the transaction layer).
+    pub(crate) allow: Vec<&'static str>,
+    /// Body types accepted in requests. Empty: none yet (RFC 3261 §20.1: an
+    /// empty Accept means no format is acceptable).
+    pub(crate) accept: Vec<&'static str>,
+    /// Event packages served; none until the presence issue lands, so the
+    /// OPTIONS answer carries no Allow-Events (its grammar needs one value).
+    pub(crate) allow_events: Vec<&'static str>,
+    /// Option tags supported.
+    pub(crate) supported: Vec<&'static str>,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            allow: vec!["OPTIONS", "ACK", "CANCEL"],
+            accept: Vec::new(),
+            allow_events: Vec::new(),
+            supported: Vec::new(),
+        }
+    }
+}
+
+/// Everything the chain needs to decide.
+#[derive(Debug, Clone)]
+pub(crate) struct CoreConfig {
+    /// Domains we are authoritative for (compared case-insensitively).
+    pub(crate) domains: Vec<String>,
+    /// Addresses we listen on (for loop detection and IP-addressed requests).
+    pub(crate) local_addrs: Vec<SocketAddr>,
+    pub(crate) caps: Capabilities,
+    /// Keys the To-tags we add, so a retransmitted request gets the same tag.
+    pub(crate) tag_key: std::collections::hash_map::RandomState,
+    /// Server header value.
+    pub(crate) server: String,
+}
+
+impl CoreConfig {
+    pub(crate) fn new(domains: Vec<String>, local_addrs: Vec<SocketAddr>) -> Self {
+        CoreConfig {
+            domains,
+            local_addrs,
+            caps: Capabilities::default(),
+            tag_key: std::collections::hash_map::RandomState::new(),
+            server: format!("Herald/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    fn is_local_host(&self, host: &Host<'_>) -> bool {
+        match host {
+            Host::Name(n) => {
+                let n = n.strip_suffix('.').unwrap_or(n);
+                self.domains.iter().any(|d| d.eq_ignore_ascii_case(n))
+                    || n.eq_ignore_ascii_case("localhost")
+                        && self.local_addrs.iter().any(|a| a.ip().is_loopback())
+            }
+            Host::V4(ip) => self.local_addrs.iter().any(|a| a.ip() == *ip),
+            Host::V6(ip) => self.local_addrs.iter().any(|a| a.ip() == *ip),
+        }
+    }
+}
+
+/// A processor's decision.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    /// Let the next processor look.
+    Continue,
+    /// Answer with this status, reason and extra headers.
+    Respond {
+        status: u16,
+        reason: String,
+        headers: Vec<(HeaderName, String)>,
+    },
+}
+
+fn respond(status: u16) -> Flow {
+    Flow::Respond {
+        status,
+        reason: reason_phrase(status).to_owned(),
+        headers: Vec::new(),
+    }
+}
+
+type Processor = fn(&CoreConfig, &SipMessage) -> Flow;
+
+/// The chain, in order.
+const CHAIN: &[(&str, Processor)] = &[
+    ("max_forwards", max_forwards),
+    ("loop_detect", loop_detect),
+    ("uri_scheme", uri_scheme),
+    ("domain", domain),
+    ("require", require),
+    ("method", method),
+];
+
+/// Runs the chain on a request that passed `check_core()` and returns the
+/// response to send, or `None` for ACK (which gets none).
+pub(crate) fn handle(cfg: &CoreConfig, req: &SipMessage) -> Option<SipMessage> {
+    if req.method() == Some(Method::Ack) {
+        return None;
+    }
+    for (name, p) in CHAIN {
+        if let Flow::Respond {
+            status,
+            reason,
+            headers,
+        } = p(cfg, req)
+        {
+            tracing::debug!(processor = name, status, "request answered");
+            return build(cfg, req, status, &reason, &headers);
+        }
+    }
+    // `method` always decides; reaching here is a bug in the chain.
+    build(cfg, req, 500, "Server Internal Error", &[])
+}
+
+/// A response carrying the §8.2.6 headers, a stable To-tag, Server and `extra`.
+pub(crate) fn build(
+    cfg: &CoreConfig,
+    req: &SipMessage,
+    status: u16,
+    reason: &str,
+    extra: &[(HeaderName, String)],
+) -> Option<SipMessage> {
+    let tag = to_tag(cfg, req);
+    let mut b = response_builder(req, status, reason, Some(&tag)).ok()?;
+    for (h, v) in extra {
+        b = b.header(*h, v);
+    }
+    b.header(HeaderName::Server, &cfg.server).build().ok()
+}
+
+/// A To-tag derived from the request's identifiers (RFC 3261 §8.2.6.2 asks for
+/// a tag; deriving it makes retransmissions that reach us statelessly get the
+/// same one).
+fn to_tag(cfg: &CoreConfig, req: &SipMessage) -> Tag {
+    let mut h = cfg.tag_key.build_hasher();
+    h.write(req.header(HeaderName::CallId).unwrap_or("").as_bytes());
+    h.write(
+        req.from()
+            .ok()
+            .and_then(|f| f.tag())
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    h.write(req.header(HeaderName::CSeq).unwrap_or("").as_bytes());
+    h.write(
+        req.via()
+            .ok()
+            .and_then(|v| v.branch())
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    Tag::new(format!("{:016x}", h.finish()))
+}
+
+fn max_forwards(_: &CoreConfig, req: &SipMessage) -> Flow {
+    match req.max_forwards() {
+        Ok(Some(0)) if req.method() != Some(Method::Options) => respond(483),
+        _ => Flow::Continue,
+    }
+}
+
+fn loop_detect(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+    for via in req.vias().flatten() {
+        let port = via.port.unwrap_or(5060);
+        let ours = cfg.local_addrs.iter().any(|a| {
+            a.port() == port
+                && match via.host {
+                    Host::V4(ip) => a.ip() == ip,
+                    Host::V6(ip) => a.ip() == ip,
+                    Host::Name(_) => false,
+                }
+        });
+        if ours {
+            return respond(482);
+        }
+    }
+    Flow::Continue
+}
+
+fn uri_scheme(_: &CoreConfig, req: &SipMessage) -> Flow {
+    match Uri::parse(req.request_uri_str().unwrap_or("")) {
+        Ok(Uri::Sip(_) | Uri::Pres(_) | Uri::Im(_)) => Flow::Continue,
+        Ok(other) => Flow::Respond {
+            status: 416,
+            reason: format!("Unsupported URI Scheme '{}'", other.scheme()),
+            headers: Vec::new(),
+        },
+        // check_core parsed it already; treat a failure as unsupported.
+        Err(_) => respond(416),
+    }
+}
+
+fn domain(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+    let Ok(uri) = Uri::parse(req.request_uri_str().unwrap_or("")) else {
+        return Flow::Continue;
+    };
+    let local = match &uri {
+        Uri::Sip(s) => cfg.is_local_host(&s.host),
+        Uri::Pres(u) | Uri::Im(u) => Host::parse(u.domain).is_ok_and(|h| cfg.is_local_host(&h)),
+        _ => true,
+    };
+    if local {
+        Flow::Continue
+    } else {
+        Flow::Respond {
+            status: 403,
+            reason: "Forbidden: domain not served here".to_owned(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+fn require(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+    let unknown: Vec<&str> = [HeaderName::Require, HeaderName::ProxyRequire]
+        .into_iter()
+        .flat_map(|h| req.tokens(h).flatten())
+        .filter(|t| !cfg.caps.supported.iter().any(|s| s.eq_ignore_ascii_case(t)))
+        .collect();
+    if unknown.is_empty() || req.method() == Some(Method::Cancel) {
+        // §8.2.2.3: CANCEL is never refused for Require.
+        return Flow::Continue;
+    }
+    Flow::Respond {
+        status: 420,
+        reason: reason_phrase(420).to_owned(),
+        headers: vec![(HeaderName::Unsupported, unknown.join(", "))],
+    }
+}
+
+fn method(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+    let caps = &cfg.caps;
+    match req.method() {
+        Some(Method::Options) => {
+            let mut headers = vec![
+                (HeaderName::Allow, caps.allow.join(", ")),
+                (HeaderName::Accept, caps.accept.join(", ")),
+                (HeaderName::Supported, caps.supported.join(", ")),
+            ];
+            if !caps.allow_events.is_empty() {
+                headers.push((HeaderName::AllowEvents, caps.allow_events.join(", ")));
+            }
+            Flow::Respond {
+                status: 200,
+                reason: "OK".to_owned(),
+                headers,
+            }
+        }
+        // The transaction layer matched no INVITE for this CANCEL (§9.2).
+        Some(Method::Cancel) => respond(481),
+        Some(Method::Other) | None => Flow::Respond {
+            status: 501,
+            reason: reason_phrase(501).to_owned(),
+            headers: vec![(HeaderName::Allow, caps.allow.join(", "))],
+        },
+        Some(_) => Flow::Respond {
+            status: 405,
+            reason: reason_phrase(405).to_owned(),
+            headers: vec![(HeaderName::Allow, caps.allow.join(", "))],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn cfg() -> CoreConfig {
+        CoreConfig::new(
+            vec!["example.test".into()],
+            vec!["127.0.0.1:5070".parse().unwrap()],
+        )
+    }
+
+    fn req(method: &str, uri: &str, extra: &str) -> SipMessage {
+        let raw = format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK1;rport\r\n\
+From: <sip:alice@example.test>;tag=a\r\nTo: <{uri}>\r\nCall-ID: c@127.0.0.1\r\n\
+CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
+        );
+        let m = SipMessage::parse(Bytes::from(raw)).unwrap();
+        m.check_core().unwrap();
+        m
+    }
+
+    fn status(m: &SipMessage) -> (u16, String) {
+        (m.status().unwrap(), m.reason().unwrap().to_owned())
+    }
+
+    #[test]
+    fn options_lists_capabilities_with_to_tag() {
+        let r = handle(&cfg(), &req("OPTIONS", "sip:example.test", "")).unwrap();
+        assert_eq!(status(&r), (200, "OK".into()));
+        assert_eq!(r.header(HeaderName::Allow), Some("OPTIONS, ACK, CANCEL"));
+        assert_eq!(r.header(HeaderName::Accept), Some(""));
+        assert!(r.to().unwrap().tag().is_some());
+        assert!(r.validate().is_ok(), "{:?}", r.validate());
+        // Same request again (a retransmission) → same To-tag.
+        let c = cfg();
+        assert_eq!(
+            handle(&c, &req("OPTIONS", "sip:example.test", ""))
+                .unwrap()
+                .to()
+                .unwrap()
+                .tag(),
+            handle(&c, &req("OPTIONS", "sip:example.test", ""))
+                .unwrap()
+                .to()
+                .unwrap()
+                .tag()
+        );
+    }
+
+    #[test]
+    fn chain_decisions() {
+        let c = cfg();
+        let cases = [
+            (req("REGISTER", "sip:example.test", ""), 405),
+            (req("FOO", "sip:example.test", ""), 501),
+            (req("OPTIONS", "tel:+15551234", ""), 416),
+            (req("OPTIONS", "sip:other.example", ""), 403),
+            (req("OPTIONS", "sip:127.0.0.1:5070", ""), 200),
+            (
+                req("OPTIONS", "sip:example.test", "Require: foo, bar\r\n"),
+                420,
+            ),
+            (req("CANCEL", "sip:bob@example.test", ""), 481),
+        ];
+        for (m, want) in cases {
+            let r = handle(&c, &m).unwrap();
+            assert_eq!(r.status(), Some(want), "{m:?} → {:?}", r.reason());
+        }
+        let r = handle(
+            &c,
+            &req("OPTIONS", "sip:example.test", "Require: foo, bar\r\n"),
+        )
+        .unwrap();
+        assert_eq!(r.header(HeaderName::Unsupported), Some("foo, bar"));
+        let r = handle(&c, &req("REGISTER", "sip:example.test", "")).unwrap();
+        assert_eq!(r.header(HeaderName::Allow), Some("OPTIONS, ACK, CANCEL"));
+    }
+
+    #[test]
+    fn max_forwards_zero_and_loops() {
+        let c = cfg();
+        let raw = "MESSAGE sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK1\r\nFrom: <sip:a@example.test>;tag=a\r\nTo: <sip:bob@example.test>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 0\r\nContent-Length: 0\r\n\r\n";
+        let m = SipMessage::parse(Bytes::from_static(raw.as_bytes())).unwrap();
+        assert_eq!(handle(&c, &m).unwrap().status(), Some(483));
+        // OPTIONS at Max-Forwards 0 is still answered by us.
+        let m = SipMessage::parse(Bytes::from(
+            raw.replace("MESSAGE", "OPTIONS")
+                .replace("sip:bob@", "sip:"),
+        ))
+        .unwrap();
+        assert_eq!(handle(&c, &m).unwrap().status(), Some(200));
+        // A Via naming our own listening address: 482.
+        let m = SipMessage::parse(Bytes::from(raw.replace(
+            "Max-Forwards: 0\r\n",
+            "Max-Forwards: 5\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKold\r\n",
+        )))
+        .unwrap();
+        assert_eq!(handle(&c, &m).unwrap().status(), Some(482));
+        // ACK gets nothing.
+        assert!(handle(&c, &req("ACK", "sip:example.test", "")).is_none());
+    }
+}
