@@ -764,6 +764,20 @@ fn parse_start_line(data: &[u8], span: Span) -> Result<Start> {
         });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
+    if line.ends_with([' ', '\t']) {
+        return Err(err_start("Malformed Request-Line: trailing whitespace"));
+    }
+    if line.starts_with([' ', '\t']) || line.contains("  ") || line.contains('\t') {
+        return Err(err_start(
+            "Malformed Request-Line: elements must be separated by a single SP",
+        ));
+    }
+    if line.split(' ').count() > 3 && strip_version(line.rsplit(' ').next().unwrap_or("")).is_some()
+    {
+        return Err(err_start(
+            "Malformed Request-Line: whitespace in Request-URI",
+        ));
+    }
     let mut parts = line.split(' ');
     let (Some(method), Some(uri), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

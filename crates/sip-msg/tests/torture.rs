@@ -32,9 +32,9 @@ const INVALID_REASONS: &[(&str, &str)] = &[
         "rfc4475/ltgtruri.dat",
         "Request-URI must not be enclosed in <>",
     ),
-    ("rfc4475/lwsruri.dat", "Malformed Request-Line"),
-    ("rfc4475/lwsstart.dat", "Malformed Request-Line"),
-    ("rfc4475/trws.dat", "Malformed Request-Line"),
+    ("rfc4475/lwsruri.dat", "whitespace in Request-URI"),
+    ("rfc4475/lwsstart.dat", "separated by a single SP"),
+    ("rfc4475/trws.dat", "trailing whitespace"),
     (
         "rfc4475/escruri.dat",
         "Request-URI must not contain headers",
