@@ -4,7 +4,7 @@
 mod config;
 mod core;
 mod lint;
-// mod serve;  (waits for sip-net)
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,11 +88,7 @@ fn main() -> ExitCode {
                 t1_ms,
             };
             match config::Settings::resolve(config.as_deref(), flags) {
-                Ok(s) => {
-                    let _ = s;
-                    eprintln!("herald: serve is not wired yet");
-                    ExitCode::from(2)
-                }
+                Ok(s) => serve::run(s),
                 Err(e) => {
                     eprintln!("herald: {e}");
                     ExitCode::from(2)

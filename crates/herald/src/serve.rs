@@ -25,7 +25,13 @@ impl TransactionUser for CoreTu {
             remote = %peer.remote,
         )
         .entered();
-        if let Some(resp) = handle(&self.cfg, &msg) {
+        // The driver checked the core headers; a server answers 400 to any
+        // header it knows that does not parse (what `herald lint` reports).
+        let resp = match msg.validate() {
+            Err(e) => crate::core::build(&self.cfg, &msg, e.status(), e.reason(), &[]),
+            Ok(()) => handle(&self.cfg, &msg),
+        };
+        if let Some(resp) = resp {
             ctx.respond(key, resp);
         }
     }
@@ -83,7 +89,10 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
         };
         let addrs = server.local_addrs();
         for (t, a) in &addrs {
-            println!("herald: listening on {}:{a}", t.via_token().to_ascii_lowercase());
+            println!(
+                "herald: listening on {}:{a}",
+                t.via_token().to_ascii_lowercase()
+            );
         }
         println!(
             "herald: domains {}; data in {}",

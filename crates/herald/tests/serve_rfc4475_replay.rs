@@ -54,6 +54,18 @@ fn with_our_via(raw: &[u8], addr: SocketAddr, transport: &str, n: usize) -> Vec<
     out
 }
 
+/// The Call-ID of a raw message, when it has one.
+fn call_id_of(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        let n = n.trim();
+        (n.eq_ignore_ascii_case("call-id") || n.eq_ignore_ascii_case("i"))
+            .then(|| v.trim().to_owned())
+    })
+}
+
 fn has_content_length(raw: &[u8]) -> bool {
     let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
     let head = text.split("\r\n\r\n").next().unwrap_or("");
@@ -64,6 +76,8 @@ fn has_content_length(raw: &[u8]) -> bool {
 fn expected(file: &str, class: &str) -> Option<u16> {
     match (file, class) {
         ("rfc4475/badvers.dat", _) => Some(505),
+        // RFC 5118 erratum: its stated Content-Length exceeds the body shown.
+        ("rfc5118/ipv6-in-sdp.dat", _) => Some(400),
         (_, "invalid") => Some(400),
         (f, "semantic") if SEMANTIC_400.contains(&f) => Some(400),
         _ => None, // anything but 400
@@ -82,8 +96,15 @@ fn replay_over_udp() {
         if raw.starts_with(b"SIP/") {
             continue; // responses: no answer expected
         }
-        let got = udp.recv_final().map(|r| status_line(&r));
+        let got = match call_id_of(&raw) {
+            Some(cid) => udp.recv_final_for(&cid),
+            None => udp.recv_final(),
+        }
+        .map(|r| status_line(&r));
         match (expected(&file, &class), got) {
+            // test.dat (an undocumented archive member) has no CSeq: nothing
+            // to build an answer from, so the server drops it (and counts it).
+            (_, None) if file == "rfc4475/test.dat" => {}
             (_, None) => failures.push(format!("{file}: no answer")),
             (Some(want), Some((code, reason))) if code != want => {
                 failures.push(format!("{file}: {code} {reason}, want {want}"))
@@ -92,10 +113,15 @@ fn replay_over_udp() {
             _ => {}
         }
     }
-    // Still alive and answering.
-    udp.send(request("OPTIONS", "sip:example.test", udp.local(), "UDP", "").as_bytes());
-    assert_eq!(udp.recv_final().map(|r| status_line(&r).0), Some(200));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Still alive and answering.
+    let probe = request("OPTIONS", "sip:example.test", udp.local(), "UDP", "");
+    udp.send(probe.as_bytes());
+    let cid = call_id_of(probe.as_bytes()).unwrap();
+    assert_eq!(
+        udp.recv_final_for(&cid).map(|r| status_line(&r).0),
+        Some(200)
+    );
 }
 
 #[test]
@@ -127,7 +153,7 @@ fn replay_over_tcp() {
         let unframeable = matches!(
             file.as_str(),
             "rfc4475/clerr.dat" | "rfc4475/baddn.dat" | "rfc5118/ipv6-in-sdp.dat"
-        );
+        ) || file == "rfc4475/test.dat";
         match (want, got) {
             (_, None) if unframeable => {}
             (_, None) => failures.push(format!("{file}: no answer over TCP")),

@@ -145,11 +145,23 @@ impl Udp {
     }
     /// The next message, skipping provisional responses; `None` on timeout.
     pub fn recv_final(&self) -> Option<String> {
+        self.recv_final_matching(|_| true)
+    }
+
+    /// The next final response whose Call-ID is `call_id` (late answers to
+    /// earlier requests are skipped).
+    pub fn recv_final_for(&self, call_id: &str) -> Option<String> {
+        self.recv_final_matching(|r| {
+            header(r, "Call-ID").or_else(|| header(r, "i")) == Some(call_id)
+        })
+    }
+
+    fn recv_final_matching(&self, want: impl Fn(&str) -> bool) -> Option<String> {
         let mut buf = vec![0u8; 65536];
         loop {
             let (n, _) = self.sock.recv_from(&mut buf).ok()?;
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if !text.starts_with("SIP/2.0 1") {
+            if !text.starts_with("SIP/2.0 1") && want(&text) {
                 return Some(text);
             }
         }

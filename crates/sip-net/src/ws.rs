@@ -1,0 +1,420 @@
+//! SIP over WebSocket (RFC 7118) on `ws:` and `wss:` listeners: an axum HTTP
+//! server whose fallback route upgrades any path offering the `sip`
+//! subprotocol. Each WebSocket connection is a flow; each text or binary
+//! WebSocket message carries one SIP message (§5.2), framed like a datagram
+//! (Content-Length optional). WebSocket Ping/Pong is answered by the
+//! WebSocket layer.
+//!
+//! Other HTTP routes (XCAP under `/xcap-root`, ...) come in through
+//! [`NetConfig::http_routes`](crate::NetConfig::http_routes) and take
+//! precedence; SIP is the fallback.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
+use bytes::Bytes;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use sip_msg::{Datagram, parse_datagram};
+use sip_proto::{Peer, Transport};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::flow::{ConnGuard, FlowEntry, Outgoing};
+use crate::inbound::{Activity, Event, Shared, vet};
+use crate::stats::NetStats;
+use crate::stream::{deliver, fail_queued};
+
+/// RFC 7118 §4: the WebSocket subprotocol name.
+const SUBPROTOCOL: &str = "sip";
+
+/// Serves HTTP (and upgrades to SIP over WebSocket) on `listener` until
+/// draining starts; upgraded connections then live on until the server
+/// stops.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    transport: Transport,
+    tls: Option<TlsAcceptor>,
+    routes: Option<Router>,
+) {
+    let local = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(%transport, error = %e, "listener has no local address");
+            return;
+        }
+    };
+    let (tx, rx) = mpsc::channel(64);
+    shared.tracker.spawn(accept_loop(
+        Arc::clone(&shared),
+        listener,
+        transport,
+        tls,
+        tx,
+    ));
+    let router = sip_router(Arc::clone(&shared), transport, routes);
+    let served = axum::serve(
+        ChannelListener { rx, local },
+        router.into_make_service_with_connect_info::<RemoteAddr>(),
+    )
+    .with_graceful_shutdown(shared.stop_accept.clone().cancelled_owned())
+    .await;
+    if let Err(e) = served {
+        tracing::warn!(%transport, %local, error = %e, "HTTP server failed");
+    }
+    tracing::info!(%transport, %local, "SIP listener stopped");
+}
+
+/// `routes` (or an empty router) with the SIP upgrade as its fallback.
+fn sip_router(shared: Arc<Shared>, transport: Transport, routes: Option<Router>) -> Router {
+    let handler = move |ConnectInfo(RemoteAddr(remote)): ConnectInfo<RemoteAddr>,
+                        ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| {
+        let shared = Arc::clone(&shared);
+        async move { upgrade(shared, transport, remote, ws) }
+    };
+    routes.unwrap_or_default().fallback(handler)
+}
+
+fn upgrade(
+    shared: Arc<Shared>,
+    transport: Transport,
+    remote: SocketAddr,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(ws) = ws else {
+        // Plain HTTP on a path nothing else serves.
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            [
+                (header::UPGRADE, HeaderValue::from_static("websocket")),
+                (header::CONNECTION, HeaderValue::from_static("Upgrade")),
+            ],
+            "SIP over WebSocket (RFC 7118): upgrade with Sec-WebSocket-Protocol: sip\n",
+        )
+            .into_response();
+    };
+    let ws = ws.protocols([SUBPROTOCOL]);
+    if ws.selected_protocol().is_none() {
+        // RFC 7118 §4.1: the client MUST offer "sip"; without it there is no
+        // agreement on what the messages are.
+        return (
+            StatusCode::BAD_REQUEST,
+            "WebSocket subprotocol \"sip\" required (RFC 7118)\n",
+        )
+            .into_response();
+    }
+    let max = shared.max_message_size;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(
+            move |e| tracing::debug!(%remote, error = %e, "WebSocket upgrade failed"),
+        )
+        .on_upgrade(move |socket| run_ws(shared, socket, transport, remote))
+}
+
+/// One SIP-over-WebSocket connection, registered as a flow.
+async fn run_ws(shared: Arc<Shared>, socket: WebSocket, transport: Transport, remote: SocketAddr) {
+    let flow = shared.flows.next_id();
+    let (tx, rx) = mpsc::channel(shared.connection_queue);
+    let kill = CancellationToken::new();
+    shared.flows.insert(
+        flow,
+        FlowEntry {
+            transport,
+            remote,
+            tx: tx.clone(),
+            kill: kill.clone(),
+        },
+    );
+    let peer = Peer::new(transport, remote, flow);
+    tracing::debug!(%transport, %remote, flow = flow.0, "WebSocket connection open");
+    let (sink, mut stream) = socket.split();
+    let activity = Activity::new();
+    let writer = shared.tracker.spawn(write_loop(
+        Arc::clone(&shared),
+        sink,
+        rx,
+        kill.clone(),
+        Arc::clone(&activity),
+    ));
+    loop {
+        let idle_at = activity.idle_at(shared.idle_timeout);
+        let msg = tokio::select! {
+            biased;
+            _ = kill.cancelled() => break,
+            _ = shared.stop_all.cancelled() => break,
+            _ = tokio::time::sleep_until(idle_at) => {
+                if activity.idle_at(shared.idle_timeout) <= tokio::time::Instant::now() {
+                    tracing::debug!(%remote, flow = flow.0, "idle timeout");
+                    NetStats::inc(&shared.stats.connections_idle_closed);
+                    break;
+                }
+                continue;
+            }
+            next = stream.next() => match next {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    // Includes messages over max_message_size.
+                    tracing::debug!(%remote, error = %e, "WebSocket read failed");
+                    break;
+                }
+                None => break,
+            },
+        };
+        activity.touch();
+        let data: Bytes = match msg {
+            Message::Text(t) => t.into(),
+            Message::Binary(b) => b,
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        // RFC 7118 §5.2: one SIP message per WebSocket message; the
+        // WebSocket frame delimits it, so Content-Length is optional.
+        let verdict = match parse_datagram(data.clone()) {
+            Ok(Datagram::KeepAlive) => {
+                NetStats::inc(&shared.stats.keepalives);
+                continue;
+            }
+            Ok(Datagram::Message(m)) => vet(Ok(m), &data, remote, &shared.stats),
+            Err(e) => vet(Err(e), &data, remote, &shared.stats),
+        };
+        if !deliver(&shared, verdict, peer, &tx, &kill).await {
+            break;
+        }
+    }
+    shared.flows.remove(flow);
+    drop(tx);
+    let _ = writer.await;
+    tracing::debug!(%transport, %remote, flow = flow.0, "WebSocket connection closed");
+    shared.emit(Event::FlowClosed { peer }).await;
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    kill: CancellationToken,
+    activity: Arc<Activity>,
+) {
+    let limit = shared.write_timeout();
+    let mut failed = Vec::new();
+    loop {
+        let out = tokio::select! {
+            biased;
+            _ = kill.cancelled() => break,
+            o = rx.recv() => match o {
+                Some(o) => o,
+                None => {
+                    let _ = tokio::time::timeout(limit, sink.close()).await;
+                    return;
+                }
+            },
+        };
+        // RFC 7118 §5.2: text frames for UTF-8 messages, binary otherwise.
+        let msg = match Utf8Bytes::try_from(out.bytes.clone()) {
+            Ok(t) => Message::Text(t),
+            Err(_) => Message::Binary(out.bytes.clone()),
+        };
+        match tokio::time::timeout(limit, sink.send(msg)).await {
+            Ok(Ok(())) => {
+                activity.touch();
+                NetStats::inc(&shared.stats.sent);
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "WebSocket write failed");
+                NetStats::inc(&shared.stats.send_failures);
+                failed.extend(out.key);
+                kill.cancel();
+                break;
+            }
+            Err(_) => {
+                tracing::debug!("WebSocket write timed out");
+                NetStats::inc(&shared.stats.send_failures);
+                failed.extend(out.key);
+                kill.cancel();
+                break;
+            }
+        }
+    }
+    let keys = fail_queued(&shared, &mut rx, failed);
+    if !keys.is_empty() {
+        shared.emit(Event::SendFailed { keys }).await;
+    }
+}
+
+/// Accepts TCP connections within `max_connections`, does the TLS handshake
+/// for `wss:` (in its own task, so one slow client stalls nobody), and hands
+/// the streams to the HTTP server.
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    transport: Transport,
+    tls: Option<TlsAcceptor>,
+    to_http: mpsc::Sender<(HttpIo, SocketAddr)>,
+) {
+    loop {
+        let (sock, remote) = tokio::select! {
+            _ = shared.stop_accept.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(%transport, error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Some(guard) = shared.limit.try_acquire() else {
+            tracing::debug!(%transport, %remote, "connection limit reached, closing");
+            continue;
+        };
+        let _ = sock.set_nodelay(true);
+        match &tls {
+            None => {
+                let io = HttpIo {
+                    inner: IoKind::Plain(sock),
+                    _guard: guard,
+                };
+                if to_http.send((io, remote)).await.is_err() {
+                    break;
+                }
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let to_http = to_http.clone();
+                let limit = shared.connect_timeout;
+                shared.tracker.spawn(async move {
+                    match tokio::time::timeout(limit, acceptor.accept(sock)).await {
+                        Ok(Ok(s)) => {
+                            let io = HttpIo {
+                                inner: IoKind::Tls(Box::new(s)),
+                                _guard: guard,
+                            };
+                            let _ = to_http.send((io, remote)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Accepted (and, for `wss:`, decrypted) connections, fed to axum.
+struct ChannelListener {
+    rx: mpsc::Receiver<(HttpIo, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl Listener for ChannelListener {
+    type Io = HttpIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (HttpIo, SocketAddr) {
+        match self.rx.recv().await {
+            Some(x) => x,
+            // The accept loop ended (draining): nothing more will come; axum
+            // stops on the graceful-shutdown signal.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+/// The client address, for handlers (`ConnectInfo<RemoteAddr>`).
+#[derive(Debug, Clone, Copy)]
+struct RemoteAddr(SocketAddr);
+
+impl Connected<IncomingStream<'_, ChannelListener>> for RemoteAddr {
+    fn connect_info(stream: IncomingStream<'_, ChannelListener>) -> Self {
+        RemoteAddr(*stream.remote_addr())
+    }
+}
+
+/// A plain or TLS connection holding its `max_connections` slot; the slot is
+/// released when hyper (or, after an upgrade, the WebSocket) drops it.
+struct HttpIo {
+    inner: IoKind,
+    _guard: ConnGuard,
+}
+
+enum IoKind {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for HttpIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            IoKind::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            IoKind::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for HttpIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().inner {
+            IoKind::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            IoKind::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            IoKind::Plain(s) => Pin::new(s).poll_flush(cx),
+            IoKind::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            IoKind::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            IoKind::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().inner {
+            IoKind::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            IoKind::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match &self.inner {
+            IoKind::Plain(s) => s.is_write_vectored(),
+            IoKind::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
