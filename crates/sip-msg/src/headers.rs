@@ -11,6 +11,7 @@ use crate::scan::{
     self, Params, is_token, is_token_char, is_word_char, parse_all_header_params, parse_u32,
     quoted_len, split_list, trim, trim_start,
 };
+use crate::scan::{find_any, find_byte};
 use crate::uri::{Host, Uri};
 
 // ----- name-addr --------------------------------------------------------------
@@ -76,7 +77,7 @@ pub(crate) fn parse_addr_params(s: &str) -> Result<(NameAddr<'_>, Params<'_>)> {
         };
         let (uri, rest) = split_angle(inner)?;
         (Some(&s[..q]), uri, rest, true)
-    } else if let Some(lt) = s.find('<') {
+    } else if let Some(lt) = find_byte(s, b'<') {
         let display = trim(&s[..lt]);
         // display-name = *(token LWS) when unquoted (RFC 4475 §3.1.2.15).
         if !display
@@ -92,7 +93,7 @@ pub(crate) fn parse_addr_params(s: &str) -> Result<(NameAddr<'_>, Params<'_>)> {
     } else {
         // addr-spec: a URI with ';', '?' or ',' must be in <> (RFC 3261 §20.10),
         // so the first ';' starts the header parameters.
-        let end = s.find(';').unwrap_or(s.len());
+        let end = find_byte(s, b';').unwrap_or(s.len());
         let uri = trim(&s[..end]);
         if uri.contains('?') {
             return Err(ParseError::header(
@@ -121,9 +122,7 @@ pub(crate) fn parse_addr_params(s: &str) -> Result<(NameAddr<'_>, Params<'_>)> {
 
 /// Splits `addr-spec> rest` at the closing `>`.
 fn split_angle(s: &str) -> Result<(&str, &str)> {
-    let gt = s
-        .find('>')
-        .ok_or_else(|| ParseError::header("Missing '>' after URI"))?;
+    let gt = find_byte(s, b'>').ok_or_else(|| ParseError::header("Missing '>' after URI"))?;
     Ok((&s[..gt], &s[gt + 1..]))
 }
 
@@ -320,7 +319,7 @@ impl<'a> Via<'a> {
             return Err(ParseError::header("Missing whitespace before sent-by"));
         }
         let rest = trim_start(rest);
-        let end = rest.find(';').unwrap_or(rest.len());
+        let end = find_byte(rest, b';').unwrap_or(rest.len());
         let (host, port) = parse_sent_by(trim(&rest[..end]))?;
         let params = parse_all_header_params(&rest[end..], "Via")?;
         for p in params.iter() {
@@ -407,12 +406,11 @@ fn expect_slash(s: &str) -> Result<&str> {
 /// `sent-by = host [ COLON port ]`, COLON allowing SWS around it.
 fn parse_sent_by(s: &str) -> Result<(Host<'_>, Option<u16>)> {
     let (host, port) = if s.starts_with('[') {
-        let close = s
-            .find(']')
-            .ok_or_else(|| ParseError::header("Unterminated IPv6 reference"))?;
+        let close =
+            find_byte(s, b']').ok_or_else(|| ParseError::header("Unterminated IPv6 reference"))?;
         (&s[..=close], trim(&s[close + 1..]))
     } else {
-        match s.find([':', ' ', '\t']) {
+        match find_any(s, b": \t") {
             Some(i) => (&s[..i], trim(&s[i..])),
             None => (s, ""),
         }
@@ -456,9 +454,7 @@ impl<'a> CSeq<'a> {
     /// Parses `1*DIGIT LWS Method`.
     pub fn parse(s: &'a str) -> Result<Self> {
         let s = trim(s);
-        let split = s
-            .find([' ', '\t'])
-            .ok_or_else(|| ParseError::header("CSeq without method"))?;
+        let split = find_any(s, b" \t").ok_or_else(|| ParseError::header("CSeq without method"))?;
         let seq = parse_u32(&s[..split], "CSeq number")?;
         let method_str = trim(&s[split..]);
         if !is_token(method_str) {
@@ -553,7 +549,7 @@ impl<'a> Event<'a> {
     /// Parses an Event value.
     pub fn parse(s: &'a str) -> Result<Self> {
         let s = trim(s);
-        let end = s.find([';', ' ', '\t']).unwrap_or(s.len());
+        let end = find_any(s, b"; \t").unwrap_or(s.len());
         let event_type = &s[..end];
         check_event_type(event_type)?;
         let params = parse_all_header_params(&s[end..], "Event")?;
@@ -593,7 +589,7 @@ impl<'a> SubscriptionState<'a> {
     /// Parses a Subscription-State value.
     pub fn parse(s: &'a str) -> Result<Self> {
         let s = trim(s);
-        let end = s.find([';', ' ', '\t']).unwrap_or(s.len());
+        let end = find_any(s, b"; \t").unwrap_or(s.len());
         let state = &s[..end];
         if !is_token(state) {
             return Err(ParseError::header("Bad subscription state"));

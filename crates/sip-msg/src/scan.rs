@@ -58,6 +58,19 @@ pub(crate) fn is_word_char(c: u8) -> bool {
         )
 }
 
+/// Position of byte `b` in `s`. Header pieces are short: a plain loop beats
+/// `str::find`'s memchr set-up (measured with callgrind on the SUBSCRIBE bench).
+#[inline]
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.as_bytes().iter().position(|&c| c == b)
+}
+
+/// Position of the first byte of `s` that is in `set`.
+#[inline]
+pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.as_bytes().iter().position(|c| set.contains(c))
+}
+
 /// SP or HTAB.
 #[inline]
 pub(crate) fn is_wsp(c: u8) -> bool {
@@ -93,9 +106,19 @@ pub(crate) fn quoted_len(s: &str) -> Result<usize> {
     let b = s.as_bytes();
     debug_assert_eq!(b.first(), Some(&b'"'));
     let mut i = 1;
-    while i < b.len() {
+    // Jump between the only bytes that matter; CR and LF cannot occur in a
+    // header value any more (framing rejected bare ones and unfolded the rest)
+    // but are still refused for callers with other text.
+    while let Some(rel) = memchr::memchr3(b'"', b'\\', b'\n', &b[i..]) {
+        i += rel;
         match b[i] {
-            b'"' => return Ok(i + 1),
+            b'"' => {
+                return if b[1..i].contains(&b'\r') {
+                    Err(ParseError::header("Line break in quoted string"))
+                } else {
+                    Ok(i + 1)
+                };
+            }
             // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
             b'\\' => {
                 match b.get(i + 1) {
@@ -104,8 +127,7 @@ pub(crate) fn quoted_len(s: &str) -> Result<usize> {
                 }
                 i += 2;
             }
-            b'\r' | b'\n' => return Err(ParseError::header("Line break in quoted string")),
-            _ => i += 1,
+            _ => return Err(ParseError::header("Line break in quoted string")),
         }
     }
     Err(ParseError::header("Unterminated quoted string"))
@@ -284,40 +306,41 @@ impl<'a> Iterator for ParamIter<'a> {
             if self.rest.is_empty() {
                 return None;
             }
-            let end = param_end(self.rest);
+            // One pass: the segment ends at the next ';' outside quotes, and
+            // the first '=' (always before any quote) splits name and value.
+            let b = self.rest.as_bytes();
+            let mut i = 0;
+            let mut eq = None;
+            while i < b.len() {
+                match b[i] {
+                    b';' => break,
+                    b'=' if eq.is_none() => {
+                        eq = Some(i);
+                        i += 1;
+                    }
+                    b'"' => i += quoted_len(&self.rest[i..]).unwrap_or(b.len() - i),
+                    _ => i += 1,
+                }
+            }
+            let end = i.min(b.len());
             let seg = &self.rest[..end];
             self.rest = self.rest.get(end + 1..).unwrap_or("");
-            let seg = trim(seg);
-            if seg.is_empty() {
-                continue;
-            }
-            return Some(match seg.find('=') {
-                Some(eq) => Param {
-                    name: trim(&seg[..eq]),
-                    value: Some(trim(&seg[eq + 1..])),
+            let param = match eq {
+                Some(e) => Param {
+                    name: trim(&seg[..e]),
+                    value: Some(trim(&seg[e + 1..])),
                 },
                 None => Param {
-                    name: seg,
+                    name: trim(seg),
                     value: None,
                 },
-            });
+            };
+            if param.name.is_empty() && param.value.is_none() {
+                continue;
+            }
+            return Some(param);
         }
     }
-}
-
-/// Index of the next `;` outside a quoted string (or the length of `s`).
-fn param_end(s: &str) -> usize {
-    // Parameter lists are short: a plain loop beats memchr's setup here.
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b';' => return i,
-            b'"' => i += quoted_len(&s[i..]).unwrap_or(b.len() - i),
-            _ => i += 1,
-        }
-    }
-    b.len()
 }
 
 /// Is `c` allowed unescaped in a URI parameter name or value (`paramchar`

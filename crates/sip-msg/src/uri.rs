@@ -40,6 +40,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::error::{ParseError, Result};
 use crate::name::HeaderName;
 use crate::scan::{ParamGrammar, Params, is_token, is_uri_param_char, parse_params};
+use crate::scan::{find_any, find_byte};
 
 /// A host: a domain name, an IPv4 address or an IPv6 reference (`[...]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,9 +208,7 @@ impl<'a> Uri<'a> {
                 return Err(ParseError::uri("Unescaped non-ASCII character in URI"));
             }
         }
-        let colon = s
-            .find(':')
-            .ok_or_else(|| ParseError::uri("Missing scheme in URI"))?;
+        let colon = find_byte(s, b':').ok_or_else(|| ParseError::uri("Missing scheme in URI"))?;
         let scheme = &s[..colon];
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
         let sb = scheme.as_bytes();
@@ -256,7 +255,7 @@ impl<'a> Uri<'a> {
     /// The scheme as written (`sip`, `SIPS`, `tel`, ...).
     pub fn scheme(&self) -> &'a str {
         let s = self.as_str();
-        &s[..s.find(':').unwrap_or(0)]
+        &s[..find_byte(s, b':').unwrap_or(0)]
     }
 
     /// The `sip`/`sips` URI, if it is one.
@@ -396,9 +395,8 @@ impl<'a> ImUri<'a> {
 /// Parses `host [":" port]` (a Via `sent-by`, or the host part of a SIP URI).
 pub fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>)> {
     let (host, rest) = if s.starts_with('[') {
-        let close = s
-            .find(']')
-            .ok_or_else(|| ParseError::uri("Unterminated IPv6 reference"))?;
+        let close =
+            find_byte(s, b']').ok_or_else(|| ParseError::uri("Unterminated IPv6 reference"))?;
         (&s[..=close], &s[close + 1..])
     } else {
         if s.bytes().filter(|&c| c == b':').count() > 1 {
@@ -407,7 +405,7 @@ pub fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>)> {
                 "IPv6 address must be enclosed in '[' ']' (RFC 5118 §4.2)",
             ));
         }
-        match s.find(':') {
+        match find_byte(s, b':') {
             Some(i) => (&s[..i], &s[i..]),
             None => (s, ""),
         }
@@ -715,11 +713,11 @@ fn parse_sip<'a>(raw: &'a str, secure: bool, rest: &'a str) -> Result<SipUri<'a>
     // atlanta.com`, §19.1.3), so find the '@' before splitting off parameters
     // and headers. An unescaped '@' in a header value (itself invalid) makes
     // the URI ambiguous; reading it as the userinfo end is as good as any.
-    let (user, password, hostpart) = match rest.find('@') {
+    let (user, password, hostpart) = match find_byte(rest, b'@') {
         Some(at) => {
             let userinfo = &rest[..at];
             // Neither user nor password may contain ':'.
-            let (user, password) = match userinfo.find(':') {
+            let (user, password) = match find_byte(userinfo, b':') {
                 Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
                 None => (userinfo, None),
             };
@@ -736,7 +734,7 @@ fn parse_sip<'a>(raw: &'a str, secure: bool, rest: &'a str) -> Result<SipUri<'a>
         None => (None, None, rest),
     };
     // Neither ';' nor '?' can occur in hostport.
-    let end = hostpart.find([';', '?']).unwrap_or(hostpart.len());
+    let end = find_any(hostpart, b";?").unwrap_or(hostpart.len());
     let hostport = &hostpart[..end];
     if hostport.is_empty() {
         return Err(ParseError::uri("Missing host in URI"));
@@ -835,7 +833,7 @@ fn header_pairs(h: Option<&str>) -> impl Iterator<Item = (&str, &str)> {
 
 /// `telephone-uri = "tel:" telephone-subscriber` (RFC 3966 §3).
 fn parse_tel<'a>(raw: &'a str, rest: &'a str) -> Result<TelUri<'a>> {
-    let end = rest.find(';').unwrap_or(rest.len());
+    let end = find_byte(rest, b';').unwrap_or(rest.len());
     let number = &rest[..end];
     if number.is_empty() {
         return Err(ParseError::uri("Empty telephone number"));
@@ -976,7 +974,7 @@ fn tel_equivalent(a: &TelUri<'_>, b: &TelUri<'_>) -> bool {
 /// `PRES-URI = "pres:" [ to ] [ headers ]`, `to = mailbox` (RFC 3859 Appendix
 /// A; `im:` is the same, RFC 3860 Appendix A); `headers` as in mailto.
 fn parse_im<'a>(raw: &'a str, rest: &'a str, scheme: &str) -> Result<ImUri<'a>> {
-    let (to, headers) = match rest.find('?') {
+    let (to, headers) = match find_byte(rest, b'?') {
         Some(q) => (&rest[..q], Some(&rest[q + 1..])),
         None => (rest, None),
     };
