@@ -2,6 +2,8 @@
 //! 405/501, 420, 416, 403, 483, 482, 400 with the parser's reason, and silence
 //! for garbage and stray responses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 
 use common::{Server, Tcp, Udp, header, request, status_line};
@@ -39,7 +41,8 @@ fn chain_answers() {
     let udp = Udp::new(s.udp.unwrap());
     let me = udp.local();
     let server = s.udp.unwrap();
-    let cases: Vec<(String, u16, Option<(&str, &str)>)> = vec![
+    type Case<'a> = (String, u16, Option<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (
             request("REGISTER", "sip:example.test", me, "UDP", ""),
             405,

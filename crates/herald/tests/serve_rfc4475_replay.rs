@@ -5,6 +5,8 @@
 //! server still answers afterwards. Responses in the set are sent too; a
 //! server answers none of them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! sipp (Debian `sip-tester`, an independent SIP implementation) sends OPTIONS
 //! to `herald serve` over UDP and over TCP; every call must succeed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 
 use std::process::Command;

@@ -3,6 +3,7 @@
 //! [`ServerHandle`]) asked for, and carries out its output — the loop of the
 //! sip-proto crate doc, "Driving the transaction layer".
 
+use std::any::Any;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,6 +82,13 @@ pub trait TransactionUser: Send + 'static {
     /// §4.4: a registrar drops the bindings that used it).
     fn on_flow_closed(&mut self, ctx: &mut Ctx<'_>, peer: Peer) {
         let _ = (ctx, peer);
+    }
+
+    /// A message from another task through [`ServerHandle::wake`]: how async
+    /// work (a store lookup, an auth check) comes back to the TU with its
+    /// result. The TU downcasts it to the type it sent.
+    fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
+        let _ = (ctx, msg);
     }
 }
 
@@ -203,6 +211,7 @@ pub(crate) enum Command {
         peer: Peer,
         reply: oneshot::Sender<Result<(), NetError>>,
     },
+    Wake(Box<dyn Any + Send>),
 }
 
 /// Drives the server from other tasks: the same actions as [`Ctx`], queued
@@ -249,6 +258,15 @@ impl ServerHandle {
     pub async fn send_stateless(&self, msg: SipMessage, peer: Peer) -> Result<(), NetError> {
         self.call(|reply| Command::SendStateless { msg, peer, reply })
             .await
+    }
+
+    /// Calls the TU's [`on_wake`](TransactionUser::on_wake) with `msg`, in
+    /// the driver task.
+    pub async fn wake<M: Any + Send>(&self, msg: M) -> Result<(), NetError> {
+        self.commands
+            .send(Command::Wake(Box::new(msg)))
+            .await
+            .map_err(|_| NetError::Stopped)
     }
 
     /// The transport counters.
@@ -442,7 +460,7 @@ impl Driver {
         let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
             if drain_until.is_some() && self.drained() {
-                tracing::info!("SIP server drained");
+                tracing::debug!("SIP server drained");
                 break;
             }
             let timer = self
@@ -452,7 +470,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled(), if drain_until.is_none() => {
-                    tracing::info!(live = self.net.live.len(), "SIP server draining");
+                    tracing::debug!(live = self.net.live.len(), "SIP server draining");
                     self.net.shared.stop_accept.cancel();
                     self.net.draining = true;
                     drain_until = Some(tokio::time::Instant::now() + self.drain_timeout);
@@ -563,6 +581,7 @@ impl Driver {
             Command::SendStateless { msg, peer, reply } => {
                 let _ = reply.send(self.ctx(now).try_send_stateless(msg, peer));
             }
+            Command::Wake(msg) => tu.on_wake(&mut self.ctx(now), msg),
         }
         self.pump(tu);
     }

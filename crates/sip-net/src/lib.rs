@@ -30,7 +30,8 @@
 //! - `server`: [`SipServer`]: bind, then run until shutdown and drain.
 //! - `driver`: the driver loop, [`TransactionUser`] (the TU boundary),
 //!   [`Ctx`] (what a TU can do while called) and [`ServerHandle`] (the same
-//!   from other tasks, through a command channel).
+//!   from other tasks, through a command channel, plus
+//!   [`ServerHandle::wake`] to bring async results back into the TU).
 //! - `inbound`: the gate every received message passes (parse, core headers,
 //!   `received`/`rport`), and the state transport tasks share.
 //! - `salvage`: best-effort stateless 400 (or 505, 513, ...) for requests

@@ -244,7 +244,7 @@ impl SipServer {
         {
             tracing::debug!("some connections were still closing");
         }
-        tracing::info!("SIP server stopped");
+        tracing::debug!("SIP server stopped");
         Ok(())
     }
 }

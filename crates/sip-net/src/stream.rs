@@ -27,6 +27,26 @@ const READ_CHUNK: usize = 16 * 1024;
 /// that could destroy it in the peer's receive buffer.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// After the peer half-closes (EOF on read), how long the write side stays
+/// registered once it has gone quiet: requests read before the EOF are still
+/// being answered by the TU (RFC 3261 §18.3 ties a response to the connection
+/// its request came on). Bounded overall by [`HALF_CLOSE_MAX`].
+const HALF_CLOSE_QUIET: Duration = Duration::from_secs(1);
+/// Longest a half-closed connection is kept for answers: a non-INVITE
+/// transaction's lifetime with the default T1 (64 × T1, Timer F).
+const HALF_CLOSE_MAX: Duration = Duration::from_secs(32);
+
+/// Why the read side of a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadEnd {
+    /// Close now (error, idle, kill, stop).
+    Close,
+    /// A framing error was answered: linger so the answer is read.
+    Linger,
+    /// The peer sent EOF after whole frames: keep answering them.
+    HalfClosed,
+}
+
 /// Accepts TCP (or TLS, with `tls`) connections until draining starts.
 pub(crate) async fn accept_loop(
     shared: Arc<Shared>,
@@ -220,7 +240,26 @@ async fn run_stream<S>(
         kill.clone(),
         Arc::clone(&activity),
     ));
-    let linger = read_loop(&shared, &mut rd, peer, &tx, &kill, &activity).await;
+    let end = read_loop(&shared, &mut rd, peer, &tx, &kill, &activity).await;
+    if end != ReadEnd::Close {
+        // The flow stays registered while the TU answers what was read
+        // (after a half-close, or before lingering on a framing error).
+        let deadline = tokio::time::Instant::now() + HALF_CLOSE_MAX;
+        loop {
+            let quiet_at = activity.idle_at(HALF_CLOSE_QUIET).min(deadline);
+            tokio::select! {
+                _ = kill.cancelled() => break,
+                _ = shared.stop_all.cancelled() => break,
+                _ = tokio::time::sleep_until(quiet_at) => {
+                    let now = tokio::time::Instant::now();
+                    if now >= deadline || activity.idle_at(HALF_CLOSE_QUIET) <= now {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let linger = end == ReadEnd::Linger;
     // No new messages for this flow; what is queued is still written (the
     // writer ends when the last sender is gone), then the write side closes.
     shared.flows.remove(peer.flow);
@@ -240,8 +279,8 @@ async fn run_stream<S>(
     shared.emit(Event::FlowClosed { peer }).await;
 }
 
-/// Reads and frames until EOF, error, idle timeout, kill or stop. Returns
-/// whether to linger (a framing error was answered).
+/// Reads and frames until EOF, error, idle timeout, kill or stop, and says
+/// how the connection should end.
 async fn read_loop<R>(
     shared: &Shared,
     rd: &mut R,
@@ -249,7 +288,7 @@ async fn read_loop<R>(
     tx: &mpsc::Sender<Outgoing>,
     kill: &CancellationToken,
     activity: &Activity,
-) -> bool
+) -> ReadEnd
 where
     R: AsyncRead + Unpin,
 {
@@ -261,7 +300,7 @@ where
                 Ok(None) => break,
                 Ok(Some(frame)) => {
                     if !on_frame(shared, frame, peer, tx, kill).await {
-                        return false;
+                        return ReadEnd::Close;
                     }
                 }
                 Err(e) => {
@@ -273,7 +312,7 @@ where
                         NetStats::inc(&shared.stats.answered_400);
                         queue(shared, tx, kill, Outgoing::new(a.bytes, None));
                     }
-                    return true;
+                    return ReadEnd::Linger;
                 }
             }
         }
@@ -283,28 +322,30 @@ where
         let idle_at = activity.idle_at(shared.idle_timeout);
         tokio::select! {
             biased;
-            _ = kill.cancelled() => return false,
-            _ = shared.stop_all.cancelled() => return false,
+            _ = kill.cancelled() => return ReadEnd::Close,
+            _ = shared.stop_all.cancelled() => return ReadEnd::Close,
             _ = tokio::time::sleep_until(idle_at) => {
                 // The writer may have touched the activity meanwhile.
                 if activity.idle_at(shared.idle_timeout) <= tokio::time::Instant::now() {
                     tracing::debug!(remote = %peer.remote, flow = peer.flow.0, "idle timeout");
                     NetStats::inc(&shared.stats.connections_idle_closed);
-                    return false;
+                    return ReadEnd::Close;
                 }
             }
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) => {
                     if !buf.is_empty() {
                         // House style rule 3: EOF inside a frame is its own error.
+                        // The partial frame is dropped; frames read before it
+                        // are still answered.
                         tracing::debug!(remote = %peer.remote, pending = buf.len(), "EOF inside a message");
                     }
-                    return false;
+                    return ReadEnd::HalfClosed;
                 }
                 Ok(_) => activity.touch(),
                 Err(e) => {
                     tracing::debug!(remote = %peer.remote, error = %e, "read failed");
-                    return false;
+                    return ReadEnd::Close;
                 }
             },
         }

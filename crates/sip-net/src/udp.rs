@@ -85,5 +85,5 @@ pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: F
             Verdict::Drop => {}
         }
     }
-    tracing::info!(local = ?local, "SIP listener stopped: UDP");
+    tracing::info!(transport = %Transport::Udp, local = ?local, "SIP listener stopped");
 }

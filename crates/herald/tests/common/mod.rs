@@ -1,6 +1,6 @@
 //! Runs the real `herald` binary on loopback for behaviour tests: ephemeral
 //! ports, a temporary data dir, addresses read from what the server prints.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
