@@ -16,7 +16,26 @@ struct CoreTu {
     cfg: CoreConfig,
 }
 
+impl CoreTu {
+    /// The answer of the core: 400 for any known header that does not parse
+    /// (what `herald lint` reports; the driver checked the core headers
+    /// already), else the processor chain's.
+    fn answer(&self, msg: &SipMessage) -> Option<SipMessage> {
+        match msg.validate_beyond_core() {
+            Err(e) => crate::core::build(&self.cfg, msg, e.status(), e.reason(), &[]),
+            Ok(()) => handle(&self.cfg, msg),
+        }
+    }
+}
+
 impl TransactionUser for CoreTu {
+    /// Everything the core serves so far is answered at once from the request
+    /// alone, with a To-tag derived from it: stateless (RFC 3261 §8.2.7), so
+    /// no transaction state is kept for OPTIONS and refusals.
+    fn answer_statelessly(&mut self, msg: &SipMessage, _peer: &Peer) -> Option<SipMessage> {
+        self.answer(msg)
+    }
+
     fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, peer: Peer) {
         let _span = tracing::debug_span!(
             "request",
@@ -25,13 +44,7 @@ impl TransactionUser for CoreTu {
             remote = %peer.remote,
         )
         .entered();
-        // The driver checked the core headers; a server answers 400 to any
-        // header it knows that does not parse (what `herald lint` reports).
-        let resp = match msg.validate() {
-            Err(e) => crate::core::build(&self.cfg, &msg, e.status(), e.reason(), &[]),
-            Ok(()) => handle(&self.cfg, &msg),
-        };
-        if let Some(resp) = resp {
+        if let Some(resp) = self.answer(&msg) {
             ctx.respond(key, resp);
         }
     }
@@ -61,6 +74,7 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
     tracing_subscriber::fmt()
         .with_max_level(settings.log_level)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if let Err(e) = std::fs::create_dir_all(&settings.data_dir) {
         eprintln!(
@@ -69,7 +83,11 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the driver is a single task and every hop between the
+    // socket tasks and it stays on one core (no cross-thread wake-ups). The
+    // OPTIONS load run measured 15.6 µs CPU per exchange here against 17.5
+    // with the two-worker runtime (see the issue 3 note).
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

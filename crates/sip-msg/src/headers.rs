@@ -869,6 +869,12 @@ impl SipMessage {
     /// boundary. `herald lint` reports what this returns.
     pub fn validate(&self) -> Result<()> {
         self.check_core()?;
+        self.validate_beyond_core()
+    }
+
+    /// [`SipMessage::validate`] without the [`SipMessage::check_core`] part,
+    /// for callers (the transport driver) that checked the core already.
+    pub fn validate_beyond_core(&self) -> Result<()> {
         for name in [
             HeaderName::ContentType,
             HeaderName::Expires,

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sip_msg::{HeaderName, SipMessage};
+use sip_msg::{HeaderName, Method, SipMessage};
 use sip_proto::{
     FlowId, Input, Output, Peer, ResponseTarget, Tag, TransactionKey, TransactionKind,
     TransactionLayer, TransactionState, Transmit, Transport, response_route, stateless_response,
@@ -41,6 +41,18 @@ pub trait TransactionUser: Send + 'static {
     /// A new server transaction: answer it with [`Ctx::respond`] (now or
     /// later, through a [`ServerHandle`]). Retransmissions never show up here.
     fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, peer: Peer);
+
+    /// Called for each received request (not ACK or CANCEL) before the
+    /// transaction layer sees it. A response returned here is sent at once
+    /// and no server transaction is created: stateless UAS behaviour (RFC
+    /// 3261 §8.2.7). The decision must depend on the request alone, and the
+    /// response (To-tag included) must be the same for a retransmission, so
+    /// that retransmissions get the same answer. `None` (the default): handle
+    /// it statefully through [`on_request`](Self::on_request).
+    fn answer_statelessly(&mut self, msg: &SipMessage, peer: &Peer) -> Option<SipMessage> {
+        let _ = (msg, peer);
+        None
+    }
 
     /// A response on one of our client transactions (provisional, final, and
     /// for INVITE every 2xx, RFC 6026).
@@ -550,6 +562,29 @@ impl Driver {
                     tracing::Span::none()
                 };
                 let _entered = span.enter();
+                if msg.is_request()
+                    && !matches!(msg.method(), Some(Method::Ack | Method::Cancel))
+                    && let Some(resp) = tu.answer_statelessly(&msg, &peer)
+                {
+                    // §18.2.2 on UDP: received/rport of the stamped top Via.
+                    let to = match (peer.transport, msg.via().map(|v| response_route(&v).target)) {
+                        (Transport::Udp, Ok(ResponseTarget::Addr(remote))) => {
+                            Peer { remote, ..peer }
+                        }
+                        _ => peer,
+                    };
+                    if let Err(e) = self.layer.handle_input(
+                        now,
+                        Input::SendStateless {
+                            msg: resp,
+                            peer: to,
+                        },
+                    ) {
+                        tracing::debug!(error = %e, "stateless answer refused");
+                    }
+                    self.pump(tu);
+                    return;
+                }
                 if let Err(e) = self.layer.handle_input(now, Input::Received { msg, peer }) {
                     tracing::debug!(error = %e, "transaction layer refused the message");
                 }
