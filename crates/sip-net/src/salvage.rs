@@ -142,7 +142,10 @@ pub(crate) fn answer(
         if has_tag(&to) {
             to
         } else {
-            format!("{to};tag={}", random_token())
+            format!(
+                "{to};tag={}",
+                stable_tag(s.call_id.as_deref(), s.from.as_deref(), &s.vias)
+            )
         }
     });
     let mut b = MessageBuilder::response(status, &sanitize_reason(reason));
@@ -218,6 +221,20 @@ fn sanitize_reason(reason: &str) -> String {
 /// A fresh token for To tags (RFC 3261 §19.3: globally unique, at least 32
 /// bits of randomness): 64 bits from std's randomly keyed SipHash over a
 /// process-wide counter.
+/// A To-tag derived from the request (RFC 3261 §8.2.7: a stateless UAS gives
+/// a retransmission the same tag), keyed per process so it is not guessable.
+fn stable_tag(call_id: Option<&str>, from: Option<&str>, vias: &[String]) -> String {
+    static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut h = KEY
+        .get_or_init(std::collections::hash_map::RandomState::new)
+        .build_hasher();
+    h.write(call_id.unwrap_or("").as_bytes());
+    h.write(from.unwrap_or("").as_bytes());
+    h.write(vias.first().map_or("", String::as_str).as_bytes());
+    format!("{:016x}", h.finish())
+}
+
 pub(crate) fn random_token() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

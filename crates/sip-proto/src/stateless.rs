@@ -167,7 +167,10 @@ pub fn stamp_received(msg: &mut SipMessage, source: SocketAddr) -> Result<(), Pr
         let rport = via.rport();
         let add_received = !sent_by_is_source || rport.is_some();
         let fill_rport = matches!(rport, Some(None));
-        if !add_received && !fill_rport {
+        // A `received` the sender wrote itself is never trusted: it would let
+        // any client send our responses to a third party (§18.2.2 routes on it).
+        let stale_received = via.received().is_some();
+        if !add_received && !fill_rport && !stale_received {
             return Ok(());
         }
         let mut s = format!(
