@@ -59,6 +59,11 @@ pub enum Frame {
 pub struct StreamDecoder {
     max_size: usize,
     client: bool,
+    /// Bytes at the front of the buffer already searched for the end of the
+    /// header section, so a peer trickling bytes costs O(n), not O(n²).
+    scanned: usize,
+    /// Length of the frame at the front, once its header section is known.
+    frame_len: Option<usize>,
 }
 
 impl StreamDecoder {
@@ -67,6 +72,8 @@ impl StreamDecoder {
         StreamDecoder {
             max_size,
             client: false,
+            scanned: 0,
+            frame_len: None,
         }
     }
 
@@ -76,7 +83,9 @@ impl StreamDecoder {
         self
     }
 
-    /// Decodes the next frame from the front of `buf`.
+    /// Decodes the next frame from the front of `buf`. Call it with the same
+    /// buffer each time (bytes appended at the end), as a connection's reader
+    /// does: the decoder remembers how far it has looked.
     ///
     /// `Ok(None)`: more bytes are needed, nothing was consumed. `Err`: the
     /// stream cannot be framed any more (oversized, no Content-Length, bad
@@ -88,45 +97,69 @@ impl StreamDecoder {
         if buf[0] == b'\r' {
             match &buf[..] {
                 [b'\r', b'\n', b'\r', b'\n', ..] => {
+                    self.scanned = 0;
+                    self.frame_len = None;
                     buf.advance(4);
                     return Ok(Some(Frame::Ping));
                 }
                 [b'\r', b'\n'] if self.client => {
+                    self.scanned = 0;
+                    self.frame_len = None;
                     buf.advance(2);
                     return Ok(Some(Frame::Pong));
                 }
                 [b'\r'] | [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] => return Ok(None),
                 [b'\r', b'\n', ..] => {
+                    self.scanned = 0;
+                    self.frame_len = None;
                     buf.advance(2);
                     return Ok(Some(Frame::Pong));
                 }
                 _ => {}
             }
         }
-        let search = &buf[..buf.len().min(self.max_size.saturating_add(4))];
-        let Some(head) = memchr::memmem::find(search, b"\r\n\r\n") else {
-            if buf.len() > self.max_size {
-                return Err(too_large());
-            }
-            return Ok(None);
-        };
-        let body_start = head + 4;
-        let cl = match find_content_length(&buf[..head + 2])? {
-            Some(n) => n,
-            None => {
-                return Err(ParseError::new(
-                    ErrorKind::ContentLength,
-                    "Missing Content-Length on a stream transport",
-                ));
-            }
-        };
-        let total = body_start.saturating_add(cl);
-        if total > self.max_size {
-            return Err(too_large());
+        if buf.len() < self.scanned {
+            // Not the buffer we scanned: start over.
+            self.scanned = 0;
+            self.frame_len = None;
         }
+        let total = match self.frame_len {
+            Some(t) => t,
+            None => {
+                let limit = buf.len().min(self.max_size.saturating_add(4));
+                let from = self.scanned.saturating_sub(3).min(limit);
+                let Some(rel) = memchr::memmem::find(&buf[from..limit], b"\r\n\r\n") else {
+                    if buf.len() > self.max_size {
+                        return Err(too_large());
+                    }
+                    self.scanned = limit;
+                    return Ok(None);
+                };
+                let head = from + rel;
+                let body_start = head + 4;
+                let cl = match find_content_length(&buf[..head + 2])? {
+                    Some(n) => n,
+                    None => {
+                        return Err(ParseError::new(
+                            ErrorKind::ContentLength,
+                            "Missing Content-Length on a stream transport",
+                        ));
+                    }
+                };
+                let total = body_start.saturating_add(cl);
+                if total > self.max_size {
+                    return Err(too_large());
+                }
+                self.scanned = limit;
+                self.frame_len = Some(total);
+                total
+            }
+        };
         if buf.len() < total {
             return Ok(None);
         }
+        self.scanned = 0;
+        self.frame_len = None;
         let raw = buf.split_to(total).freeze();
         Ok(Some(match parse(raw.clone(), Framing::Stream) {
             Ok(m) => Frame::Message(m),
@@ -232,6 +265,24 @@ mod tests {
         let mut buf =
             BytesMut::from(&b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n"[..]);
         assert_eq!(small.decode(&mut buf).unwrap_err().status(), 513);
+    }
+
+    #[test]
+    fn trickled_bytes_are_not_rescanned_and_frames_stay_exact() {
+        // Header section and body arrive a byte at a time, twice in a row.
+        let mut d = StreamDecoder::new(65536);
+        let mut buf = BytesMut::new();
+        let mut frames = 0;
+        for &b in MSG.iter().chain(MSG.iter()) {
+            buf.extend_from_slice(&[b]);
+            if let Some(Frame::Message(m)) = d.decode(&mut buf).unwrap() {
+                assert_eq!(&m.body()[..], b"body");
+                frames += 1;
+            }
+            assert!(d.scanned <= buf.len());
+        }
+        assert_eq!(frames, 2);
+        assert!(buf.is_empty());
     }
 
     #[test]
