@@ -26,8 +26,27 @@ pub fn cancel_request(invite: &SipMessage) -> Result<SipMessage, ProtoError> {
     invite.to()?;
     invite.call_id()?;
     invite.via()?;
+    same_hop_request(
+        invite,
+        "CANCEL",
+        invite.header(HeaderName::To).unwrap_or_default(),
+        seq,
+    )
+}
+
+/// A request that travels hop by hop with an INVITE we sent: CANCEL (§9.1)
+/// and the ACK for a non-2xx final (§17.1.1.3) share these rules — the
+/// INVITE's Request-URI, top Via (same branch), Max-Forwards, Route, From,
+/// Call-ID and CSeq number, with `method`; only the To differs (the INVITE's
+/// for CANCEL, the response's for ACK).
+pub(crate) fn same_hop_request(
+    invite: &SipMessage,
+    method: &str,
+    to: &str,
+    seq: u32,
+) -> Result<SipMessage, ProtoError> {
     let via = first_value(invite, HeaderName::Via).unwrap_or_default();
-    let mut b = MessageBuilder::request("CANCEL", invite.request_uri_str().unwrap_or_default())
+    let mut b = MessageBuilder::request(method, invite.request_uri_str().unwrap_or_default())
         .header(HeaderName::Via, &via)
         .header(
             HeaderName::MaxForwards,
@@ -40,15 +59,12 @@ pub fn cancel_request(invite: &SipMessage) -> Result<SipMessage, ProtoError> {
         HeaderName::From,
         invite.header(HeaderName::From).unwrap_or_default(),
     )
-    .header(
-        HeaderName::To,
-        invite.header(HeaderName::To).unwrap_or_default(),
-    )
+    .header(HeaderName::To, to)
     .header(
         HeaderName::CallId,
         invite.header(HeaderName::CallId).unwrap_or_default(),
     )
-    .header(HeaderName::CSeq, &format!("{seq} CANCEL"))
+    .header(HeaderName::CSeq, &format!("{seq} {method}"))
     .build()
     .map_err(ProtoError::Build)
 }

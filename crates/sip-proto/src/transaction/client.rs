@@ -1,11 +1,10 @@
 //! Client transactions: INVITE (RFC 3261 §17.1.1, Figure 5 as replaced by RFC
 //! 6026 §8.4) and non-INVITE (§17.1.2, Figure 6).
 
-use sip_msg::{HeaderName, MessageBuilder, SipMessage};
+use sip_msg::{HeaderName, SipMessage};
 
 use super::{Ctx, Output, Step, Transaction, TransactionKind, TransactionState};
 use crate::error::ProtoError;
-use crate::stateless::first_value;
 use crate::timers::TimerName;
 
 impl Transaction {
@@ -178,29 +177,10 @@ pub(crate) fn ack_for_non_2xx(
     response: &SipMessage,
 ) -> Result<SipMessage, ProtoError> {
     let seq = invite.cseq()?.seq;
-    let via = first_value(invite, HeaderName::Via).unwrap_or_default();
-    let mut b = MessageBuilder::request("ACK", invite.request_uri_str().unwrap_or_default())
-        .header(HeaderName::Via, &via)
-        .header(
-            HeaderName::MaxForwards,
-            invite.header(HeaderName::MaxForwards).unwrap_or("70"),
-        );
-    for route in invite.header_lines(HeaderName::Route) {
-        b = b.header(HeaderName::Route, route);
-    }
-    b.header(
-        HeaderName::From,
-        invite.header(HeaderName::From).unwrap_or_default(),
-    )
-    .header(
-        HeaderName::To,
+    crate::cancel::same_hop_request(
+        invite,
+        "ACK",
         response.header(HeaderName::To).unwrap_or_default(),
+        seq,
     )
-    .header(
-        HeaderName::CallId,
-        invite.header(HeaderName::CallId).unwrap_or_default(),
-    )
-    .header(HeaderName::CSeq, &format!("{seq} ACK"))
-    .build()
-    .map_err(ProtoError::Build)
 }
