@@ -9,6 +9,7 @@
 //! [`NetConfig::http_routes`](crate::NetConfig::http_routes) and take
 //! precedence; SIP is the fallback.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -285,10 +286,7 @@ async fn accept_loop(
         let _ = sock.set_nodelay(true);
         match &tls {
             None => {
-                let io = HttpIo {
-                    inner: IoKind::Plain(sock),
-                    _guard: guard,
-                };
+                let io = HttpIo::new(IoKind::Plain(sock), guard, shared.idle_timeout);
                 if to_http.send((io, remote)).await.is_err() {
                     break;
                 }
@@ -297,13 +295,11 @@ async fn accept_loop(
                 let acceptor = acceptor.clone();
                 let to_http = to_http.clone();
                 let limit = shared.connect_timeout;
+                let idle_for = shared.idle_timeout;
                 shared.tracker.spawn(async move {
                     match tokio::time::timeout(limit, acceptor.accept(sock)).await {
                         Ok(Ok(s)) => {
-                            let io = HttpIo {
-                                inner: IoKind::Tls(Box::new(s)),
-                                _guard: guard,
-                            };
+                            let io = HttpIo::new(IoKind::Tls(Box::new(s)), guard, idle_for);
                             let _ = to_http.send((io, remote)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
@@ -354,6 +350,28 @@ impl Connected<IncomingStream<'_, ChannelListener>> for RemoteAddr {
 struct HttpIo {
     inner: IoKind,
     _guard: ConnGuard,
+    /// Closes a connection on which nothing was read or written for
+    /// `idle_for`: an HTTP client that never sends its request (or never
+    /// upgrades) must not hold a connection slot for ever. Upgraded SIP
+    /// connections have their own idle rule on top, with the same duration.
+    idle: Pin<Box<tokio::time::Sleep>>,
+    idle_for: std::time::Duration,
+}
+
+impl HttpIo {
+    fn new(inner: IoKind, guard: ConnGuard, idle_for: std::time::Duration) -> HttpIo {
+        HttpIo {
+            inner,
+            _guard: guard,
+            idle: Box::pin(tokio::time::sleep(idle_for)),
+            idle_for,
+        }
+    }
+
+    fn touch(&mut self) {
+        let at = tokio::time::Instant::now() + self.idle_for;
+        self.idle.as_mut().reset(at);
+    }
 }
 
 enum IoKind {
@@ -367,9 +385,20 @@ impl AsyncRead for HttpIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
+        let this = self.get_mut();
+        let r = match &mut this.inner {
             IoKind::Plain(s) => Pin::new(s).poll_read(cx, buf),
             IoKind::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        match r {
+            Poll::Ready(r) => {
+                this.touch();
+                Poll::Ready(r)
+            }
+            Poll::Pending if this.idle.as_mut().poll(cx).is_ready() => Poll::Ready(Err(
+                io::Error::new(io::ErrorKind::TimedOut, "HTTP connection idle"),
+            )),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -380,10 +409,15 @@ impl AsyncWrite for HttpIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().inner {
+        let this = self.get_mut();
+        let r = match &mut this.inner {
             IoKind::Plain(s) => Pin::new(s).poll_write(cx, buf),
             IoKind::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        };
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.touch();
         }
+        r
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
