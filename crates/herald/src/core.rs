@@ -108,7 +108,14 @@ fn respond(status: u16) -> Flow {
     }
 }
 
-type Processor = fn(&CoreConfig, &SipMessage) -> Flow;
+/// A request with what several processors need parsed once.
+pub(crate) struct Request<'a> {
+    pub(crate) msg: &'a SipMessage,
+    /// The Request-URI (check_core validated it).
+    pub(crate) uri: Option<Uri<'a>>,
+}
+
+type Processor = fn(&CoreConfig, &Request<'_>) -> Flow;
 
 /// The chain, in order.
 const CHAIN: &[(&str, Processor)] = &[
@@ -126,12 +133,16 @@ pub(crate) fn handle(cfg: &CoreConfig, req: &SipMessage) -> Option<SipMessage> {
     if req.method() == Some(Method::Ack) {
         return None;
     }
+    let request = Request {
+        msg: req,
+        uri: Uri::parse(req.request_uri_str().unwrap_or("")).ok(),
+    };
     for (name, p) in CHAIN {
         if let Flow::Respond {
             status,
             reason,
             headers,
-        } = p(cfg, req)
+        } = p(cfg, &request)
         {
             tracing::debug!(processor = name, status, "request answered");
             return build(cfg, req, status, &reason, &headers);
@@ -161,35 +172,30 @@ pub(crate) fn build(
 /// a tag; deriving it makes retransmissions that reach us statelessly get the
 /// same one).
 fn to_tag(cfg: &CoreConfig, req: &SipMessage) -> Tag {
+    // Raw header text: already validated, and hashing it needs no parse.
     let mut h = cfg.tag_key.build_hasher();
-    h.write(req.header(HeaderName::CallId).unwrap_or("").as_bytes());
-    h.write(
-        req.from()
-            .ok()
-            .and_then(|f| f.tag())
-            .unwrap_or("")
-            .as_bytes(),
-    );
-    h.write(req.header(HeaderName::CSeq).unwrap_or("").as_bytes());
-    h.write(
-        req.via()
-            .ok()
-            .and_then(|v| v.branch())
-            .unwrap_or("")
-            .as_bytes(),
-    );
+    for name in [
+        HeaderName::CallId,
+        HeaderName::From,
+        HeaderName::CSeq,
+        HeaderName::Via,
+    ] {
+        h.write(req.header(name).unwrap_or("").as_bytes());
+        h.write_u8(0);
+    }
     Tag::new(format!("{:016x}", h.finish()))
 }
 
-fn max_forwards(_: &CoreConfig, req: &SipMessage) -> Flow {
+fn max_forwards(_: &CoreConfig, r: &Request<'_>) -> Flow {
+    let req = r.msg;
     match req.max_forwards() {
         Ok(Some(0)) if req.method() != Some(Method::Options) => respond(483),
         _ => Flow::Continue,
     }
 }
 
-fn loop_detect(cfg: &CoreConfig, req: &SipMessage) -> Flow {
-    for via in req.vias().flatten() {
+fn loop_detect(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+    for via in r.msg.vias().flatten() {
         let port = via.port.unwrap_or(5060);
         let ours = cfg.local_addrs.iter().any(|a| {
             a.port() == port
@@ -206,24 +212,24 @@ fn loop_detect(cfg: &CoreConfig, req: &SipMessage) -> Flow {
     Flow::Continue
 }
 
-fn uri_scheme(_: &CoreConfig, req: &SipMessage) -> Flow {
-    match Uri::parse(req.request_uri_str().unwrap_or("")) {
-        Ok(Uri::Sip(_) | Uri::Pres(_) | Uri::Im(_)) => Flow::Continue,
-        Ok(other) => Flow::Respond {
+fn uri_scheme(_: &CoreConfig, r: &Request<'_>) -> Flow {
+    match &r.uri {
+        Some(Uri::Sip(_) | Uri::Pres(_) | Uri::Im(_)) => Flow::Continue,
+        Some(other) => Flow::Respond {
             status: 416,
             reason: format!("Unsupported URI Scheme '{}'", other.scheme()),
             headers: Vec::new(),
         },
         // check_core parsed it already; treat a failure as unsupported.
-        Err(_) => respond(416),
+        None => respond(416),
     }
 }
 
-fn domain(cfg: &CoreConfig, req: &SipMessage) -> Flow {
-    let Ok(uri) = Uri::parse(req.request_uri_str().unwrap_or("")) else {
+fn domain(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+    let Some(uri) = &r.uri else {
         return Flow::Continue;
     };
-    let local = match &uri {
+    let local = match uri {
         Uri::Sip(s) => cfg.is_local_host(&s.host),
         Uri::Pres(u) | Uri::Im(u) => Host::parse(u.domain).is_ok_and(|h| cfg.is_local_host(&h)),
         _ => true,
@@ -239,7 +245,8 @@ fn domain(cfg: &CoreConfig, req: &SipMessage) -> Flow {
     }
 }
 
-fn require(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+fn require(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+    let req = r.msg;
     let unknown: Vec<&str> = [HeaderName::Require, HeaderName::ProxyRequire]
         .into_iter()
         .flat_map(|h| req.tokens(h).flatten())
@@ -256,7 +263,8 @@ fn require(cfg: &CoreConfig, req: &SipMessage) -> Flow {
     }
 }
 
-fn method(cfg: &CoreConfig, req: &SipMessage) -> Flow {
+fn method(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+    let req = r.msg;
     let caps = &cfg.caps;
     match req.method() {
         Some(Method::Options) => {
