@@ -427,6 +427,32 @@ impl SipMessage {
         self.insert_header(at.min(self.headers.len()), name, value);
     }
 
+    /// Replaces the first value of the first line called `name` by `value`,
+    /// in place (a registrar or proxy stamping the top Via, RFC 3261
+    /// §18.2.1). Other values on that line and every other line keep their
+    /// text and position. Returns false when there is no such header.
+    pub fn replace_first_value(&mut self, name: HeaderName, value: &str) -> bool {
+        let idx = match self.first.get(name as usize) {
+            Some(&i) if i != 0 => i as usize - 1,
+            _ => return false,
+        };
+        let line = self.text(&self.headers[idx].value);
+        let new_text = if crate::scan::split_list(line).nth(1).is_none() {
+            value.to_owned()
+        } else {
+            let rest: Vec<&str> = crate::scan::split_list(line)
+                .skip(1)
+                .filter_map(|r| r.ok())
+                .collect();
+            format!("{value}, {}", rest.join(", "))
+        };
+        let h = &mut self.headers[idx];
+        h.value = Text::Own(new_text.into());
+        h.line = None;
+        self.pristine = false;
+        true
+    }
+
     /// Removes the first value of the first line called `name` (the top Via, the
     /// top Route) and returns it. A line with several comma-separated values
     /// keeps the others.
@@ -1005,6 +1031,22 @@ l: 3\r\n\r\nabcTRAILING";
         m.set_request_uri("sip:bob@127.0.0.1:5080");
         let m = SipMessage::parse(m.to_bytes()).unwrap();
         assert_eq!(m.request_uri_str(), Some("sip:bob@127.0.0.1:5080"));
+    }
+
+    #[test]
+    fn replace_first_value_keeps_position_and_other_values() {
+        let mut m = req();
+        assert!(m.replace_first_value(
+            HeaderName::Via,
+            "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;received=127.0.0.5"
+        ));
+        let names: Vec<&str> = m.headers().map(|(n, _)| n).collect();
+        assert_eq!(names[0], "v", "line stays first, name as written");
+        let m = SipMessage::parse(m.to_bytes()).unwrap();
+        let vias: Vec<_> = m.vias().map(|v| v.unwrap().received()).collect();
+        assert_eq!(vias, vec![Some("127.0.0.5"), None, None]);
+        let mut m = req();
+        assert!(!m.replace_first_value(HeaderName::Route, "<sip:x>"));
     }
 
     #[test]

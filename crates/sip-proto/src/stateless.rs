@@ -202,8 +202,7 @@ pub fn stamp_received(msg: &mut SipMessage, source: SocketAddr) -> Result<(), Pr
         }
         s
     };
-    msg.pop_first_value(HeaderName::Via);
-    msg.push_front(HeaderName::Via, &new_top);
+    msg.replace_first_value(HeaderName::Via, &new_top);
     Ok(())
 }
 
