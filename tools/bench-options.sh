@@ -24,7 +24,7 @@ cargo build --release -p herald -p sip-net --examples --bins >/dev/null
 
 run() { # NAME PID
     (cd "$BENCH" && ./run.sh 127.0.0.1 5060 "$2" --scenarios options \
-        --fixed-rate "$RATE" --duration 10 --steps "$STEPS" --out "$OUT/$1") | grep "options:"
+        --fixed-rate "$RATE" --duration 10 --steps "$STEPS" --out "$OUT/$1") 2>&1 | grep "options:"
 }
 
 if command -v kamailio >/dev/null 2>&1; then
