@@ -39,8 +39,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ParseError, Result};
 use crate::name::HeaderName;
-use crate::scan::{ParamGrammar, Params, is_token, is_uri_param_char, parse_params};
-use crate::scan::{find_any, find_byte};
+use crate::scan::{Params, find_byte, is_token, is_uri_param_char};
 
 /// A host: a domain name, an IPv4 address or an IPv6 reference (`[...]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,12 +65,8 @@ impl<'a> Host<'a> {
                 .ok_or_else(|| ParseError::uri("Unterminated IPv6 reference"))?;
             return parse_ipv6(inner).map(Host::V6);
         }
-        if s.contains(':') {
-            // RFC 5118 §4.2: the brackets are mandatory in a SIP URI.
-            return Err(ParseError::uri(
-                "IPv6 address must be enclosed in '[' ']' (RFC 5118 §4.2)",
-            ));
-        }
+        // A ':' (an unbracketed IPv6 address) is reported by
+        // `parse_name_or_v4` before any other bad character.
         parse_name_or_v4(s)
     }
 
@@ -195,19 +190,27 @@ impl<'a> Uri<'a> {
         if s.is_empty() {
             return Err(ParseError::uri("Empty URI"));
         }
-        // RFC 3261 §19.1.2: URIs MUST NOT contain unescaped space and control
-        // characters; everything outside the grammar's ASCII set is escaped.
-        for c in s.bytes() {
-            if c == b' ' || c == b'\t' {
-                return Err(ParseError::uri("Whitespace in URI"));
+        // Fast path for `sip:`/`sips:` (RFC 3261 §19.1.1): the scheme is known
+        // from the first bytes, and the character pre-pass is skipped because a
+        // SIP URI that parses has had every byte checked against a grammar
+        // class, none of which admits SP, controls or non-ASCII. A failed
+        // parse re-runs the pre-pass so that its reasons keep precedence.
+        let b = s.as_bytes();
+        let secure = match b {
+            [s0, i, p, b':', ..] if [*s0, *i, *p].eq_ignore_ascii_case(b"sip") => Some(false),
+            [s0, i, p, s1, b':', ..] if [*s0, *i, *p, *s1].eq_ignore_ascii_case(b"sips") => {
+                Some(true)
             }
-            if c < 0x20 || c == 0x7f {
-                return Err(ParseError::uri("Control character in URI"));
-            }
-            if c >= 0x80 {
-                return Err(ParseError::uri("Unescaped non-ASCII character in URI"));
-            }
+            _ => None,
+        };
+        if let Some(secure) = secure {
+            let rest = &s[if secure { 5 } else { 4 }..];
+            return match parse_sip(s, secure, rest) {
+                Ok(u) => Ok(Uri::Sip(u)),
+                Err(e) => Err(check_uri_chars(s).err().unwrap_or(e)),
+            };
         }
+        check_uri_chars(s)?;
         let colon = find_byte(s, b':').ok_or_else(|| ParseError::uri("Missing scheme in URI"))?;
         let scheme = &s[..colon];
         // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
@@ -399,14 +402,30 @@ pub fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>)> {
             find_byte(s, b']').ok_or_else(|| ParseError::uri("Unterminated IPv6 reference"))?;
         (&s[..=close], &s[close + 1..])
     } else {
-        if s.bytes().filter(|&c| c == b':').count() > 1 {
-            // `sip:2001:db8::10` (RFC 5118 §4.2).
-            return Err(ParseError::uri(
-                "IPv6 address must be enclosed in '[' ']' (RFC 5118 §4.2)",
-            ));
+        // Common case in one pass: the host scan stops at the port's ':' (or
+        // the end); anything unusual takes the general path below, which
+        // reports errors in their usual order.
+        let (scan, stop) = scan_host(s.as_bytes());
+        if stop > 0 {
+            let tail = &s[stop..];
+            if tail.is_empty() {
+                return Ok((host_from_scan(s, &scan)?, None));
+            }
+            if let Some(p) = tail.strip_prefix(':')
+                && find_byte(p, b':').is_none()
+            {
+                let host = host_from_scan(&s[..stop], &scan)?;
+                return Ok((host, Some(parse_port(p)?)));
+            }
         }
         match find_byte(s, b':') {
-            Some(i) => (&s[..i], &s[i..]),
+            Some(i) => {
+                if find_byte(&s[i + 1..], b':').is_some() {
+                    // `sip:2001:db8::10` (RFC 5118 §4.2).
+                    return Err(unbracketed_v6());
+                }
+                (&s[..i], &s[i..])
+            }
             None => (s, ""),
         }
     };
@@ -455,57 +474,64 @@ pub fn unescape(s: &str) -> Cow<'_, str> {
 }
 
 // ----- character classes (RFC 3261 §25.1 unless noted) ------------------------
+//
+// One 256-entry table of class bits, built at compile time (like the `token`
+// table in `scan.rs`): each class test is a load and a mask instead of a chain
+// of range comparisons.
 
+/// `alphanum`.
+const C_ALNUM: u16 = 1 << 0;
 /// `mark`.
-fn is_mark(c: u8) -> bool {
-    matches!(
-        c,
-        b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-    )
-}
+const C_MARK: u16 = 1 << 1;
+/// `reserved` (RFC 2396 §2.2).
+const C_RESERVED: u16 = 1 << 2;
+/// `user-unreserved`.
+const C_USER_UNRES: u16 = 1 << 3;
+/// `password` extras: `& = + $ ,`.
+const C_PASS_EXTRA: u16 = 1 << 4;
+/// `hnv-unreserved` (the `hname`/`hvalue` extras).
+const C_HNV_EXTRA: u16 = 1 << 5;
+/// RFC 2822 §3.2.4 `atext` (without `%`).
+const C_ATEXT: u16 = 1 << 6;
+/// RFC 3986 §2 characters (without `%`).
+const C_RFC3986: u16 = 1 << 7;
+/// `param-unreserved`: `[ ] / : & + $` (with `unreserved`, a `paramchar`).
+const C_PARAM_EXTRA: u16 = 1 << 8;
+/// Printable ASCII other than SP: allowed unescaped somewhere in a URI
+/// (RFC 3261 §19.1.2).
+const C_VISIBLE: u16 = 1 << 9;
 
-/// `unreserved = alphanum / mark`.
-fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || is_mark(c)
-}
-
-/// `reserved` (RFC 2396 §2.2, used by RFC 3261 §19.1.4).
-fn is_reserved(c: u8) -> bool {
-    matches!(
-        c,
-        b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b','
-    )
-}
-
-/// `user` characters: unreserved / user-unreserved (escapes handled apart).
-fn is_user_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
-}
-
-/// `password` characters.
-fn is_password_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'&' | b'=' | b'+' | b'$' | b',')
-}
-
-/// `hname`/`hvalue` characters: hnv-unreserved / unreserved.
-fn is_hnv_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
-}
-
-/// RFC 2396 `uric` (minus `escaped`): reserved / unreserved.
-fn is_uric(c: u8) -> bool {
-    is_reserved(c) || is_unreserved(c)
-}
-
-/// RFC 3966 `isdn-subaddress` value: `uric`, except the `;` that ends it.
-fn is_isub_char(c: u8) -> bool {
-    is_uric(c) && c != b';'
-}
-
-/// RFC 2822 §3.2.4 `atext` (without `%`, which starts an escape in a URI).
-fn is_atext(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
+const fn class_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut m = 0;
+        if c.is_ascii_alphanumeric() {
+            m |= C_ALNUM | C_ATEXT | C_RFC3986;
+        }
+        if matches!(
+            c,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        ) {
+            m |= C_MARK;
+        }
+        if matches!(
+            c,
+            b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b','
+        ) {
+            m |= C_RESERVED;
+        }
+        if matches!(c, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/') {
+            m |= C_USER_UNRES;
+        }
+        if matches!(c, b'&' | b'=' | b'+' | b'$' | b',') {
+            m |= C_PASS_EXTRA;
+        }
+        if matches!(c, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
+            m |= C_HNV_EXTRA;
+        }
+        if matches!(
             c,
             b'!' | b'#'
                 | b'$'
@@ -524,13 +550,10 @@ fn is_atext(c: u8) -> bool {
                 | b'|'
                 | b'}'
                 | b'~'
-        )
-}
-
-/// RFC 3986 §2: unreserved, gen-delims and sub-delims (`%` handled apart).
-fn is_rfc3986_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
+        ) {
+            m |= C_ATEXT;
+        }
+        if matches!(
             c,
             b'-' | b'.'
                 | b'_'
@@ -553,7 +576,108 @@ fn is_rfc3986_char(c: u8) -> bool {
                 | b','
                 | b';'
                 | b'='
-        )
+        ) {
+            m |= C_RFC3986;
+        }
+        if matches!(c, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
+            m |= C_PARAM_EXTRA;
+        }
+        if c > b' ' && c < 0x7f {
+            m |= C_VISIBLE;
+        }
+        t[i] = m;
+        i += 1;
+    }
+    t
+}
+
+static CLASS: [u16; 256] = class_table();
+
+/// [`HOST_KIND`] entries: a digit, another host character (`ALPHA / "-" /
+/// "_"`), a dot; 0 for a byte that cannot be in a host name or IPv4 address.
+const HK_DIGIT: u8 = 1;
+const HK_OTHER: u8 = 2;
+const HK_DOT: u8 = 4;
+
+const fn host_kind_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_digit() {
+            HK_DIGIT
+        } else if c == b'.' {
+            HK_DOT
+        } else if c.is_ascii_alphabetic() || c == b'-' || c == b'_' {
+            HK_OTHER
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+}
+
+/// The kind of each byte in `hostname / IPv4address` (RFC 3261 §25.1).
+static HOST_KIND: [u8; 256] = host_kind_table();
+
+#[inline]
+fn has_class(c: u8, mask: u16) -> bool {
+    CLASS[c as usize] & mask != 0
+}
+
+/// `reserved` (RFC 2396 §2.2, used by RFC 3261 §19.1.4).
+#[inline]
+fn is_reserved(c: u8) -> bool {
+    has_class(c, C_RESERVED)
+}
+
+/// `user` characters: unreserved / user-unreserved (escapes handled apart).
+#[inline]
+fn is_user_char(c: u8) -> bool {
+    has_class(c, C_ALNUM | C_MARK | C_USER_UNRES)
+}
+
+/// `password` characters.
+#[inline]
+fn is_password_char(c: u8) -> bool {
+    has_class(c, C_ALNUM | C_MARK | C_PASS_EXTRA)
+}
+
+/// `hname`/`hvalue` characters: hnv-unreserved / unreserved.
+#[inline]
+fn is_hnv_char(c: u8) -> bool {
+    has_class(c, C_ALNUM | C_MARK | C_HNV_EXTRA)
+}
+
+/// RFC 2396 `uric` (minus `escaped`): reserved / unreserved.
+#[inline]
+fn is_uric(c: u8) -> bool {
+    has_class(c, C_ALNUM | C_MARK | C_RESERVED)
+}
+
+/// RFC 3966 `isdn-subaddress` value: `uric`, except the `;` that ends it.
+fn is_isub_char(c: u8) -> bool {
+    is_uric(c) && c != b';'
+}
+
+/// RFC 2822 §3.2.4 `atext` (without `%`, which starts an escape in a URI).
+#[inline]
+fn is_atext(c: u8) -> bool {
+    has_class(c, C_ATEXT)
+}
+
+/// RFC 3986 §2: unreserved, gen-delims and sub-delims (`%` handled apart).
+#[inline]
+fn is_rfc3986_char(c: u8) -> bool {
+    has_class(c, C_RFC3986)
+}
+
+/// `paramchar` minus `escaped` (RFC 3261 §25.1); same set as
+/// `scan::is_uri_param_char`.
+#[inline]
+fn is_param_char(c: u8) -> bool {
+    has_class(c, C_ALNUM | C_MARK | C_PARAM_EXTRA)
 }
 
 /// RFC 3966 `visual-separator`.
@@ -572,7 +696,7 @@ fn hex_val(c: u8) -> Option<u8> {
 
 /// Checks that `s` is made of `allowed` characters and `%HH` escapes; the
 /// error says which rule was broken and where (`what`).
-fn check_component(s: &str, allowed: fn(u8) -> bool, what: &str) -> Result<()> {
+fn check_component(s: &str, allowed: impl Fn(u8) -> bool, what: &str) -> Result<()> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -586,6 +710,24 @@ fn check_component(s: &str, allowed: fn(u8) -> bool, what: &str) -> Result<()> {
         } else {
             return Err(ParseError::uri(format!("Bad character in {what}")));
         }
+    }
+    Ok(())
+}
+
+/// RFC 3261 §19.1.2: URIs MUST NOT contain unescaped space and control
+/// characters; everything outside the grammar's ASCII set is escaped.
+fn check_uri_chars(s: &str) -> Result<()> {
+    for c in s.bytes() {
+        if has_class(c, C_VISIBLE) {
+            continue;
+        }
+        if c == b' ' || c == b'\t' {
+            return Err(ParseError::uri("Whitespace in URI"));
+        }
+        if c < 0x20 || c == 0x7f {
+            return Err(ParseError::uri("Control character in URI"));
+        }
+        return Err(ParseError::uri("Unescaped non-ASCII character in URI"));
     }
     Ok(())
 }
@@ -622,43 +764,131 @@ fn parse_ipv6(inner: &str) -> Result<Ipv6Addr> {
     Err(ParseError::uri("Bad IPv6 address"))
 }
 
-/// `hostname / IPv4address` (RFC 3261 §25.1), with `_` tolerated in labels.
-fn parse_name_or_v4(s: &str) -> Result<Host<'_>> {
-    if !s
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-    {
-        // §19.1.2: escapes are not allowed in the host either.
-        return Err(ParseError::uri("Bad character in host"));
+/// RFC 5118 §4.2: the brackets are mandatory in a SIP URI.
+fn unbracketed_v6() -> ParseError {
+    ParseError::uri("IPv6 address must be enclosed in '[' ']' (RFC 5118 §4.2)")
+}
+
+/// What one pass over a candidate `hostname / IPv4address` found.
+struct HostScan {
+    /// Only digits and dots, and at least one digit: an IPv4address or nothing.
+    numeric: bool,
+    /// A valid `hostname` (see [`is_hostname`]).
+    hostname: bool,
+    /// The dotted quad, when `s` is one.
+    v4: Option<Ipv4Addr>,
+}
+
+/// One pass (RFC 3261 §25.1 `hostname` / `IPv4address`) over the run of
+/// `alphanum / "-" / "_" / "."` that starts `b`: checks the characters, tells
+/// digits-and-dots text from a name and validates the labels; only a
+/// digits-and-dots run gets a second, short pass for its octets. Returns
+/// what it found about the run and where the run stops (`b.len()` if `b` is
+/// all host characters).
+fn scan_host(b: &[u8]) -> (HostScan, usize) {
+    let mut seen = 0u8; // the HK_* kinds met
+    let mut empty_label = false; // a leading '.' or '..'
+    let mut label_start = 0;
+    let mut prev_label_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let k = HOST_KIND[b[i] as usize];
+        if k == HK_DOT {
+            empty_label |= i == label_start;
+            prev_label_start = label_start;
+            label_start = i + 1;
+        } else if k == 0 {
+            break;
+        }
+        seen |= k;
+        i += 1;
     }
-    let numeric =
-        s.bytes().all(|c| c.is_ascii_digit() || c == b'.') && s.bytes().any(|c| c.is_ascii_digit());
-    if numeric {
+    let b = &b[..i];
+    let numeric = seen & HK_DIGIT != 0 && seen & HK_OTHER == 0;
+    // Digits and dots only: a second, short pass reads the dotted quad.
+    let v4 = if numeric && !empty_label {
+        parse_v4(b)
+    } else {
+        None
+    };
+    // hostname = *( domainlabel "." ) toplabel [ "." ], labels non-empty and the
+    // top label starting with a letter; the top label is the one before a
+    // trailing '.'.
+    let top = if label_start == i && i > 0 {
+        prev_label_start
+    } else {
+        label_start
+    };
+    let hostname = !b.is_empty() && !empty_label && b[top].is_ascii_alphabetic();
+    (
+        HostScan {
+            numeric,
+            hostname,
+            v4,
+        },
+        i,
+    )
+}
+
+/// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` (RFC 3261
+/// §25.1), each ≤ 255; `b` is digits and dots only.
+fn parse_v4(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    let mut octet = 0u16;
+    let mut len = 0;
+    for &c in b {
+        if c == b'.' {
+            if len == 0 || n == 3 {
+                return None;
+            }
+            octets[n] = u8::try_from(octet).ok()?;
+            n += 1;
+            octet = 0;
+            len = 0;
+        } else {
+            len += 1;
+            if len > 3 {
+                return None;
+            }
+            octet = octet * 10 + u16::from(c - b'0');
+        }
+    }
+    if len == 0 || n != 3 {
+        return None;
+    }
+    octets[3] = u8::try_from(octet).ok()?;
+    Some(Ipv4Addr::from(octets))
+}
+
+/// The host `s` (all host characters) that `scan` describes.
+fn host_from_scan<'a>(s: &'a str, scan: &HostScan) -> Result<Host<'a>> {
+    if scan.numeric {
         // A toplabel starts with a letter, so all-digit text is an IPv4address
-        // or nothing: `1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`.
-        return parse_v4(s)
+        // or nothing.
+        return scan
+            .v4
             .map(Host::V4)
             .ok_or_else(|| ParseError::uri("Bad IPv4 address"));
     }
-    if is_hostname(s) {
+    if scan.hostname {
         Ok(Host::Name(s))
     } else {
         Err(ParseError::uri("Bad host name"))
     }
 }
 
-/// A dotted quad of 1-3 digit decimal numbers, each ≤ 255.
-fn parse_v4(s: &str) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = s.split('.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
+/// `hostname / IPv4address` (RFC 3261 §25.1), with `_` tolerated in labels.
+fn parse_name_or_v4(s: &str) -> Result<Host<'_>> {
+    let (scan, stop) = scan_host(s.as_bytes());
+    if stop < s.len() {
+        if find_byte(s, b':').is_some() {
+            return Err(unbracketed_v6());
         }
-        *o = p.parse().ok()?;
+        // §19.1.2: escapes are not allowed in the host either.
+        return Err(ParseError::uri("Bad character in host"));
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    host_from_scan(s, &scan)
 }
 
 /// `hostname = *( domainlabel "." ) toplabel [ "." ]` (RFC 3261 §25.1),
@@ -666,23 +896,8 @@ fn parse_v4(s: &str) -> Option<Ipv4Addr> {
 /// the top label's first character is constrained (a letter), which is what
 /// tells a name from an IPv4 address.
 fn is_hostname(s: &str) -> bool {
-    let body = s.strip_suffix('.').unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let mut top = "";
-    for label in body.split('.') {
-        let b = label.as_bytes();
-        if b.is_empty()
-            || !b
-                .iter()
-                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        {
-            return false;
-        }
-        top = label;
-    }
-    top.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+    let (scan, stop) = scan_host(s.as_bytes());
+    stop == s.len() && scan.hostname
 }
 
 /// `port = 1*DIGIT`, which must fit `u16`.
@@ -713,7 +928,22 @@ fn parse_sip<'a>(raw: &'a str, secure: bool, rest: &'a str) -> Result<SipUri<'a>
     // atlanta.com`, §19.1.3), so find the '@' before splitting off parameters
     // and headers. An unescaped '@' in a header value (itself invalid) makes
     // the URI ambiguous; reading it as the userinfo end is as good as any.
-    let (user, password, hostpart) = match find_byte(rest, b'@') {
+    //
+    // One pass covers the common `user@` case: the run of `user` characters
+    // (which exclude '@', ':' and '%') either ends at the '@' (a valid user,
+    // no password) or tells where the search for the '@' resumes.
+    let rb = rest.as_bytes();
+    let mut run = 0;
+    while run < rb.len() && is_user_char(rb[run]) {
+        run += 1;
+    }
+    let at = if rb.get(run) == Some(&b'@') {
+        Some(run)
+    } else {
+        find_byte(&rest[run..], b'@').map(|p| p + run)
+    };
+    let (user, password, hostpart) = match at {
+        Some(at) if at == run && at > 0 => (Some(&rest[..at]), None, &rest[at + 1..]),
         Some(at) => {
             let userinfo = &rest[..at];
             // Neither user nor password may contain ':'.
@@ -733,16 +963,23 @@ fn parse_sip<'a>(raw: &'a str, secure: bool, rest: &'a str) -> Result<SipUri<'a>
         }
         None => (None, None, rest),
     };
-    // Neither ';' nor '?' can occur in hostport.
-    let end = find_any(hostpart, b";?").unwrap_or(hostpart.len());
-    let hostport = &hostpart[..end];
-    if hostport.is_empty() {
-        return Err(ParseError::uri("Missing host in URI"));
-    }
-    let (host, port) = parse_hostport(hostport)?;
-    let (params, after) = parse_params(&hostpart[end..], ParamGrammar::Uri)
-        .map_err(|e| ParseError::uri(e.reason().to_owned()))?;
-    check_sip_params(&params)?;
+    let (host, port, end) = match sip_hostport_fast(hostpart)? {
+        Some(hp) => hp,
+        None => {
+            // Neither ';' nor '?' can occur in hostport.
+            let end = hostpart
+                .bytes()
+                .position(|c| c == b';' || c == b'?')
+                .unwrap_or(hostpart.len());
+            let hostport = &hostpart[..end];
+            if hostport.is_empty() {
+                return Err(ParseError::uri("Missing host in URI"));
+            }
+            let (host, port) = parse_hostport(hostport)?;
+            (host, port, end)
+        }
+    };
+    let (params, after) = parse_sip_params(&hostpart[end..])?;
     let headers = match after.as_bytes().first() {
         None => None,
         Some(b'?') => {
@@ -770,38 +1007,130 @@ fn parse_sip<'a>(raw: &'a str, secure: bool, rest: &'a str) -> Result<SipUri<'a>
     })
 }
 
-/// The value rules of the parameters RFC 3261 §25.1 defines.
-fn check_sip_params(params: &Params<'_>) -> Result<()> {
-    for p in params.iter() {
-        let v = p.value;
-        let (ok, reason) = if p.name.eq_ignore_ascii_case("ttl") {
+/// `hostport` at the start of a SIP URI's host part (RFC 3261 §25.1) in one
+/// pass, for a name or IPv4 address with an optional port that ends at ';',
+/// '?' or the end: the host and port, and where they end. `Ok(None)` for
+/// anything else (an IPv6 reference, a bad character, an empty host), which
+/// the general path handles with its usual error order; the errors returned
+/// here are the ones `parse_hostport` would give for the same text.
+fn sip_hostport_fast(hostpart: &str) -> Result<Option<(Host<'_>, Option<u16>, usize)>> {
+    let b = hostpart.as_bytes();
+    let (scan, stop) = scan_host(b);
+    if stop == 0 {
+        return Ok(None);
+    }
+    let ends = |i: usize| i == b.len() || b[i] == b';' || b[i] == b'?';
+    if ends(stop) {
+        return Ok(Some((
+            host_from_scan(&hostpart[..stop], &scan)?,
+            None,
+            stop,
+        )));
+    }
+    if b[stop] != b':' {
+        return Ok(None);
+    }
+    let mut end = stop + 1;
+    while end < b.len() && b[end].is_ascii_digit() {
+        end += 1;
+    }
+    if !ends(end) {
+        return Ok(None);
+    }
+    let host = host_from_scan(&hostpart[..stop], &scan)?;
+    let port = parse_port(&hostpart[stop + 1..end])?;
+    Ok(Some((host, Some(port), end)))
+}
+
+/// `uri-parameters = *( ";" uri-parameter )` (RFC 3261 §19.1.1, §25.1) in one
+/// pass: the `paramchar` syntax, with the reasons of
+/// `scan::parse_params(.., ParamGrammar::Uri)`, and the value rules of the
+/// parameters §25.1 defines (see [`check_sip_param`]). A syntax error anywhere
+/// in the list wins over a value-rule error, which is reported once the whole
+/// list has been read. Returns the parameters and the text after them.
+fn parse_sip_params(s: &str) -> Result<(Params<'_>, &str)> {
+    let b = s.as_bytes();
+    let mut j = 0;
+    let mut bad: Option<&'static str> = None;
+    while j < b.len() && b[j] == b';' {
+        let name_start = j + 1;
+        let name_end = param_run(b, name_start)?;
+        if name_end == name_start {
+            return Err(ParseError::uri("Empty parameter name"));
+        }
+        j = name_end;
+        let mut value = None;
+        if j < b.len() && b[j] == b'=' {
+            let v = j + 1;
+            let k = param_run(b, v)?;
+            if k == v {
+                return Err(ParseError::uri(format!(
+                    "Empty value for URI parameter '{}'",
+                    &s[name_start..name_end]
+                )));
+            }
+            value = Some(&s[v..k]);
+            j = k;
+        }
+        if bad.is_none() {
+            bad = check_sip_param(&s[name_start..name_end], value);
+        }
+    }
+    if let Some(reason) = bad {
+        return Err(ParseError::uri(reason));
+    }
+    Ok((Params::from_validated(&s[..j]), &s[j..]))
+}
+
+/// The end of the run of `paramchar`s (`%HH` escapes included) from `i`.
+fn param_run(b: &[u8], mut i: usize) -> Result<usize> {
+    while i < b.len() {
+        let c = b[i];
+        if is_param_char(c) {
+            i += 1;
+        } else if c == b'%' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+                _ => return Err(ParseError::uri("Bad escape in URI parameter")),
+            }
+        } else {
+            break;
+        }
+    }
+    Ok(i)
+}
+
+/// The value rules of the parameters RFC 3261 §25.1 defines; the reason when
+/// `name`'s value breaks its rule. The names have distinct lengths, so one
+/// comparison at most.
+fn check_sip_param(name: &str, v: Option<&str>) -> Option<&'static str> {
+    let (ok, reason) = match name.len() {
+        3 if name.eq_ignore_ascii_case("ttl") => {
             // ttl = 1*3DIGIT ; 0 to 255
             let ok = v.is_some_and(|v| {
                 (1..=3).contains(&v.len())
                     && v.bytes().all(|c| c.is_ascii_digit())
-                    && v.parse::<u16>().is_ok_and(|t| t <= 255)
+                    && v.bytes().fold(0u16, |a, c| a * 10 + u16::from(c - b'0')) <= 255
             });
             (ok, "Bad ttl parameter in URI")
-        } else if p.name.eq_ignore_ascii_case("maddr") {
-            // maddr-param = "maddr=" host
-            (
-                v.is_some_and(|v| Host::parse(v).is_ok()),
-                "Bad maddr parameter in URI",
-            )
-        } else if p.name.eq_ignore_ascii_case("transport") {
-            (v.is_some_and(is_token), "Bad transport parameter in URI")
-        } else if p.name.eq_ignore_ascii_case("method") {
-            (v.is_some_and(is_token), "Bad method parameter in URI")
-        } else if p.name.eq_ignore_ascii_case("user") {
-            (v.is_some_and(is_token), "Bad user parameter in URI")
-        } else {
-            (true, "")
-        };
-        if !ok {
-            return Err(ParseError::uri(reason));
         }
-    }
-    Ok(())
+        // maddr-param = "maddr=" host
+        5 if name.eq_ignore_ascii_case("maddr") => (
+            v.is_some_and(|v| Host::parse(v).is_ok()),
+            "Bad maddr parameter in URI",
+        ),
+        9 if name.eq_ignore_ascii_case("transport") => {
+            (v.is_some_and(is_token), "Bad transport parameter in URI")
+        }
+        6 if name.eq_ignore_ascii_case("method") => {
+            (v.is_some_and(is_token), "Bad method parameter in URI")
+        }
+        4 if name.eq_ignore_ascii_case("user") => {
+            (v.is_some_and(is_token), "Bad user parameter in URI")
+        }
+        _ => return None,
+    };
+    (!ok).then_some(reason)
 }
 
 /// `headers = "?" header *( "&" header )`, `header = hname "=" hvalue`.
