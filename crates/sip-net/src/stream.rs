@@ -442,33 +442,43 @@ async fn write_loop<W>(
             wr.write_all(&out.bytes).await?;
             wr.flush().await
         };
-        match tokio::time::timeout(limit, write).await {
-            Ok(Ok(())) => {
-                activity.touch();
-                if !out.is_keepalive() {
-                    NetStats::inc(&shared.stats.sent);
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "write failed");
-                NetStats::inc(&shared.stats.send_failures);
-                failed.extend(out.key);
-                kill.cancel();
-                break;
-            }
-            Err(_) => {
-                tracing::debug!("write timed out");
-                NetStats::inc(&shared.stats.send_failures);
-                failed.extend(out.key);
-                kill.cancel();
-                break;
-            }
+        let r = tokio::time::timeout(limit, write).await;
+        if !account_write(&shared, r, &out, &activity, &kill, &mut failed) {
+            break;
         }
     }
     let keys = fail_queued(&shared, &mut rx, failed);
     if !keys.is_empty() {
         shared.emit(Event::SendFailed { keys }).await;
     }
+}
+
+/// Accounts for one write of `out` by a connection's writer (TCP, TLS or
+/// WebSocket): activity and counters on success; on failure or timeout the
+/// connection is killed and the transaction recorded. `false`: stop writing.
+pub(crate) fn account_write<E: std::fmt::Display>(
+    shared: &Shared,
+    result: Result<Result<(), E>, tokio::time::error::Elapsed>,
+    out: &Outgoing,
+    activity: &Activity,
+    kill: &CancellationToken,
+    failed: &mut Vec<TransactionKey>,
+) -> bool {
+    match result {
+        Ok(Ok(())) => {
+            activity.touch();
+            if !out.is_keepalive() {
+                NetStats::inc(&shared.stats.sent);
+            }
+            return true;
+        }
+        Ok(Err(e)) => tracing::debug!(error = %e, "write failed"),
+        Err(_) => tracing::debug!("write timed out"),
+    }
+    NetStats::inc(&shared.stats.send_failures);
+    failed.extend(out.key);
+    kill.cancel();
+    false
 }
 
 /// Closes a writer queue and collects the transactions of what was still in

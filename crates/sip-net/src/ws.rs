@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::flow::{ConnGuard, FlowEntry, Outgoing};
 use crate::inbound::{Activity, Event, Shared, vet};
 use crate::stats::NetStats;
-use crate::stream::{deliver, fail_queued};
+use crate::stream::{account_write, deliver, fail_queued};
 
 /// RFC 7118 §4: the WebSocket subprotocol name.
 const SUBPROTOCOL: &str = "sip";
@@ -230,25 +230,9 @@ async fn write_loop(
             Ok(t) => Message::Text(t),
             Err(_) => Message::Binary(out.bytes.clone()),
         };
-        match tokio::time::timeout(limit, sink.send(msg)).await {
-            Ok(Ok(())) => {
-                activity.touch();
-                NetStats::inc(&shared.stats.sent);
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "WebSocket write failed");
-                NetStats::inc(&shared.stats.send_failures);
-                failed.extend(out.key);
-                kill.cancel();
-                break;
-            }
-            Err(_) => {
-                tracing::debug!("WebSocket write timed out");
-                NetStats::inc(&shared.stats.send_failures);
-                failed.extend(out.key);
-                kill.cancel();
-                break;
-            }
+        let r = tokio::time::timeout(limit, sink.send(msg)).await;
+        if !account_write(&shared, r, &out, &activity, &kill, &mut failed) {
+            break;
         }
     }
     let keys = fail_queued(&shared, &mut rx, failed);
