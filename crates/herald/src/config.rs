@@ -20,6 +20,20 @@
 //! max_message_size = 65535
 //! idle_timeout_secs = 600
 //! max_connections = 10000
+//!
+//! [auth]                              # digest, RFC 7616 / RFC 8760
+//! enabled = true                      # --auth off: no challenges at all
+//! methods = ["REGISTER", "PUBLISH", "SUBSCRIBE", "MESSAGE", "INVITE"]
+//! algorithms = ["SHA-256", "MD5"]     # challenges offered, in this order
+//! nonce_max_age_secs = 300
+//!
+//! [registrar]                         # RFC 3261 §10.3
+//! min_expires = 60
+//! max_expires = 7200
+//! default_expires = 3600
+//! max_contacts = 16
+//!
+//! store = "sqlite"                    # or "memory" (nothing kept on disk)
 //! ```
 
 use std::net::SocketAddr;
@@ -40,6 +54,36 @@ pub(crate) struct FileConfig {
     tls: Option<TlsConfig>,
     timers: Option<TimersConfig>,
     limits: Option<LimitsConfig>,
+    auth: Option<AuthFileConfig>,
+    registrar: Option<RegistrarFileConfig>,
+    store: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthFileConfig {
+    enabled: Option<bool>,
+    methods: Option<Vec<String>>,
+    algorithms: Option<Vec<String>>,
+    nonce_max_age_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrarFileConfig {
+    min_expires: Option<u32>,
+    max_expires: Option<u32>,
+    default_expires: Option<u32>,
+    max_contacts: Option<usize>,
+}
+
+/// Which store backend holds the server's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreKind {
+    /// SQLite in the data dir (the default; durable).
+    Sqlite,
+    /// In memory only (tests, benchmarks).
+    Memory,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +118,8 @@ pub(crate) struct Overrides {
     pub(crate) listen: Vec<String>,
     pub(crate) tls: Option<TlsConfig>,
     pub(crate) t1_ms: Option<u64>,
+    pub(crate) auth: Option<bool>,
+    pub(crate) store: Option<String>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -88,6 +134,9 @@ pub(crate) struct Settings {
     pub(crate) max_message_size: usize,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) auth: simple_registrar::AuthConfig,
+    pub(crate) registrar: simple_registrar::RegistrarConfig,
+    pub(crate) store: StoreKind,
 }
 
 /// The listeners of a server started with no configuration (issue 3).
@@ -186,6 +235,50 @@ impl Settings {
             return Err("timers: T1 must be positive and T2 at least T1".to_owned());
         }
         let lc = fc.limits.unwrap_or_default();
+        let ac = fc.auth.unwrap_or_default();
+        let mut auth = simple_registrar::AuthConfig::default();
+        if let Some(e) = flags.auth.or(ac.enabled) {
+            auth.enabled = e;
+        }
+        if let Some(m) = ac.methods {
+            auth.methods = m;
+        }
+        if let Some(algs) = ac.algorithms {
+            auth.algorithms = algs
+                .iter()
+                .map(|a| match sip_auth::Algorithm::parse(a) {
+                    Some(alg) if !alg.is_session() => Ok(alg),
+                    _ => Err(format!(
+                        "auth.algorithms: '{a}' is not one of MD5, SHA-256, SHA-512-256"
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            if auth.algorithms.is_empty() {
+                return Err("auth.algorithms: at least one algorithm is needed".to_owned());
+            }
+        }
+        if let Some(n) = ac.nonce_max_age_secs {
+            auth.nonce_max_age_secs = n;
+        }
+        let rc = fc.registrar.unwrap_or_default();
+        let d = simple_registrar::RegistrarConfig::default();
+        let registrar = simple_registrar::RegistrarConfig {
+            min_expires: rc.min_expires.unwrap_or(d.min_expires),
+            max_expires: rc.max_expires.unwrap_or(d.max_expires),
+            default_expires: rc.default_expires.unwrap_or(d.default_expires),
+            max_contacts: rc.max_contacts.unwrap_or(d.max_contacts),
+        };
+        if registrar.max_expires < registrar.min_expires || registrar.max_contacts == 0 {
+            return Err(
+                "registrar: max_expires must be at least min_expires, max_contacts positive"
+                    .to_owned(),
+            );
+        }
+        let store = match flags.store.or(fc.store).as_deref() {
+            None | Some("sqlite") => StoreKind::Sqlite,
+            Some("memory") => StoreKind::Memory,
+            Some(other) => return Err(format!("store '{other}': expected sqlite or memory")),
+        };
         Ok(Settings {
             data_dir,
             log_level,
@@ -196,6 +289,9 @@ impl Settings {
             max_message_size: lc.max_message_size.unwrap_or(65535),
             idle_timeout: Duration::from_secs(lc.idle_timeout_secs.unwrap_or(600)),
             max_connections: lc.max_connections.unwrap_or(10_000),
+            auth,
+            registrar,
+            store,
         })
     }
 }
@@ -218,6 +314,37 @@ mod tests {
             ]
         );
         assert_eq!(s.timers.t1, Duration::from_millis(500));
+        assert!(s.auth.enabled, "auth is on unless turned off");
+        assert_eq!(s.store, StoreKind::Sqlite);
+    }
+
+    #[test]
+    fn auth_registrar_and_store_settings() {
+        let dir = std::env::temp_dir().join(format!("herald-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("h.toml");
+        std::fs::write(
+            &f,
+            "store = \"memory\"\n[auth]\nalgorithms = [\"MD5\"]\n[registrar]\nmin_expires = 30\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(&f), Overrides::default()).unwrap();
+        assert_eq!(s.store, StoreKind::Memory);
+        assert_eq!(s.auth.algorithms, vec![sip_auth::Algorithm::Md5]);
+        assert_eq!(s.registrar.min_expires, 30);
+        let s = Settings::resolve(
+            Some(&f),
+            Overrides {
+                auth: Some(false),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        assert!(!s.auth.enabled);
+        std::fs::write(&f, "[auth]\nalgorithms = [\"SHA-1\"]\n").unwrap();
+        let e = Settings::resolve(Some(&f), Overrides::default()).unwrap_err();
+        assert!(e.contains("SHA-1"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

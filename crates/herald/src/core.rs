@@ -2,19 +2,22 @@
 //! of small processors (DESIGN.md rule 9), each one concern, each either
 //! letting the request continue or deciding the response.
 //!
-//! Order (RFC 3261 §8.2 for a UAS, §16.3 checks a proxy will add):
+//! Order (RFC 3261 §8.2 for a UAS, §16.3 checks a proxy makes):
 //! 1. `max_forwards`: 483 when Max-Forwards is 0 (§16.3 step 3); OPTIONS
 //!    addressed to us is still answered (§11, §16.3 allows it).
-//! 2. `loop_detect`: 482 when a Via names one of our own listening addresses
-//!    — we forward nothing yet, so any such Via means the request came back.
-//! 3. `uri_scheme`: 416 for schemes we do not serve (§8.2.2.1).
-//! 4. `domain`: 403 for a Request-URI host that is neither a served domain nor
-//!    one of our addresses (no proxying to foreign domains yet).
-//! 5. `require`: 420 with Unsupported for unknown Require / Proxy-Require
+//! 2. `uri_scheme`: 416 for schemes we do not serve (§8.2.2.1).
+//! 3. `domain`: 403 for a Request-URI host that is neither a served domain nor
+//!    one of our addresses.
+//! 4. `require`: 420 with Unsupported for unknown Require / Proxy-Require
 //!    option tags (§8.2.2.3, §16.3 step 5).
-//! 6. `method`: OPTIONS answered 200 with our capabilities (§11.2); methods we
+//! 5. `method`: OPTIONS answered 200 with our capabilities (§11.2); methods we
 //!    recognize but do not serve 405 with Allow; unrecognized methods 501
 //!    (§8.2.1); CANCEL with no matching transaction 481 (§9.2).
+//!
+//! [`stateless_answer`] runs the checks that need no state before a
+//! transaction exists; the router (`router.rs`) runs [`handle`] for requests
+//! addressed to the server itself. Loop detection (§16.3 step 4) is the
+//! router's, where forwarding happens.
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
@@ -40,10 +43,26 @@ pub(crate) struct Capabilities {
 impl Default for Capabilities {
     fn default() -> Self {
         Capabilities {
-            allow: vec!["OPTIONS", "ACK", "CANCEL"],
+            // What we answer ourselves plus what we route to users.
+            allow: vec![
+                "OPTIONS",
+                "REGISTER",
+                "INVITE",
+                "ACK",
+                "CANCEL",
+                "BYE",
+                "MESSAGE",
+                "SUBSCRIBE",
+                "NOTIFY",
+                "REFER",
+                "INFO",
+                "UPDATE",
+                "PRACK",
+            ],
             accept: Vec::new(),
             allow_events: Vec::new(),
-            supported: Vec::new(),
+            // RFC 3327 Path and RFC 5626 outbound at the registrar.
+            supported: vec!["path", "outbound"],
         }
     }
 }
@@ -73,7 +92,7 @@ impl CoreConfig {
         }
     }
 
-    fn is_local_host(&self, host: &Host<'_>) -> bool {
+    pub(crate) fn is_local_host(&self, host: &Host<'_>) -> bool {
         match host {
             Host::Name(n) => {
                 let n = n.strip_suffix('.').unwrap_or(n);
@@ -120,7 +139,6 @@ type Processor = fn(&CoreConfig, &Request<'_>) -> Flow;
 /// The chain, in order.
 const CHAIN: &[(&str, Processor)] = &[
     ("max_forwards", max_forwards),
-    ("loop_detect", loop_detect),
     ("uri_scheme", uri_scheme),
     ("domain", domain),
     ("require", require),
@@ -150,6 +168,51 @@ pub(crate) fn handle(cfg: &CoreConfig, req: &SipMessage) -> Option<SipMessage> {
     }
     // `method` always decides; reaching here is a bug in the chain.
     build(cfg, req, 500, "Server Internal Error", &[])
+}
+
+/// The processors that decide from the request alone, whoever it is for
+/// (run statelessly, before any transaction exists).
+const EARLY: &[(&str, Processor)] = &[
+    ("max_forwards", max_forwards),
+    ("uri_scheme", uri_scheme),
+    ("require", require),
+];
+
+/// The answer given without transaction state (RFC 3261 §8.2.7): a header
+/// that does not parse (400), the early refusals, and OPTIONS addressed to
+/// the server itself. `None`: the request goes to the router.
+pub(crate) fn stateless_answer(cfg: &CoreConfig, req: &SipMessage) -> Option<SipMessage> {
+    if req.method() == Some(Method::Ack) {
+        return None;
+    }
+    if let Err(e) = req.validate_beyond_core() {
+        return build(cfg, req, e.status(), e.reason(), &[]);
+    }
+    let request = Request {
+        msg: req,
+        uri: Uri::parse(req.request_uri_str().unwrap_or("")).ok(),
+    };
+    for (name, p) in EARLY {
+        if let Flow::Respond {
+            status,
+            reason,
+            headers,
+        } = p(cfg, &request)
+        {
+            tracing::debug!(processor = name, status, "request answered statelessly");
+            return build(cfg, req, status, &reason, &headers);
+        }
+    }
+    // OPTIONS to the server (no user part, no Route to follow): answered here.
+    let to_server = match &request.uri {
+        Some(Uri::Sip(s)) => s.user.is_none() && cfg.is_local_host(&s.host),
+        _ => false,
+    };
+    if req.method() == Some(Method::Options) && to_server && req.header(HeaderName::Route).is_none()
+    {
+        return handle(cfg, req);
+    }
+    None
 }
 
 /// A response carrying the §8.2.6 headers, a stable To-tag, Server and `extra`.
@@ -192,24 +255,6 @@ fn max_forwards(_: &CoreConfig, r: &Request<'_>) -> Flow {
         Ok(Some(0)) if req.method() != Some(Method::Options) => respond(483),
         _ => Flow::Continue,
     }
-}
-
-fn loop_detect(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
-    for via in r.msg.vias().flatten() {
-        let port = via.port.unwrap_or(5060);
-        let ours = cfg.local_addrs.iter().any(|a| {
-            a.port() == port
-                && match via.host {
-                    Host::V4(ip) => a.ip() == ip,
-                    Host::V6(ip) => a.ip() == ip,
-                    Host::Name(_) => false,
-                }
-        });
-        if ours {
-            return respond(482);
-        }
-    }
-    Flow::Continue
 }
 
 fn uri_scheme(_: &CoreConfig, r: &Request<'_>) -> Flow {
@@ -328,7 +373,11 @@ CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
     fn options_lists_capabilities_with_to_tag() {
         let r = handle(&cfg(), &req("OPTIONS", "sip:example.test", "")).unwrap();
         assert_eq!(status(&r), (200, "OK".into()));
-        assert_eq!(r.header(HeaderName::Allow), Some("OPTIONS, ACK, CANCEL"));
+        assert!(
+            r.header(HeaderName::Allow)
+                .unwrap()
+                .starts_with("OPTIONS, REGISTER")
+        );
         assert_eq!(r.header(HeaderName::Accept), Some(""));
         assert!(r.to().unwrap().tag().is_some());
         assert!(r.validate().is_ok(), "{:?}", r.validate());
@@ -352,7 +401,7 @@ CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
     fn chain_decisions() {
         let c = cfg();
         let cases = [
-            (req("REGISTER", "sip:example.test", ""), 405),
+            (req("PUBLISH", "sip:example.test", ""), 405),
             (req("FOO", "sip:example.test", ""), 501),
             (req("OPTIONS", "tel:+15551234", ""), 416),
             (req("OPTIONS", "sip:other.example", ""), 403),
@@ -373,12 +422,12 @@ CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
         )
         .unwrap();
         assert_eq!(r.header(HeaderName::Unsupported), Some("foo, bar"));
-        let r = handle(&c, &req("REGISTER", "sip:example.test", "")).unwrap();
-        assert_eq!(r.header(HeaderName::Allow), Some("OPTIONS, ACK, CANCEL"));
+        let r = handle(&c, &req("PUBLISH", "sip:example.test", "")).unwrap();
+        assert!(r.header(HeaderName::Allow).unwrap().contains("REGISTER"));
     }
 
     #[test]
-    fn max_forwards_zero_and_loops() {
+    fn max_forwards_zero() {
         let c = cfg();
         let raw = "MESSAGE sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK1\r\nFrom: <sip:a@example.test>;tag=a\r\nTo: <sip:bob@example.test>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 0\r\nContent-Length: 0\r\n\r\n";
         let m = SipMessage::parse(Bytes::from_static(raw.as_bytes())).unwrap();
@@ -390,13 +439,6 @@ CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
         ))
         .unwrap();
         assert_eq!(handle(&c, &m).unwrap().status(), Some(200));
-        // A Via naming our own listening address: 482.
-        let m = SipMessage::parse(Bytes::from(raw.replace(
-            "Max-Forwards: 0\r\n",
-            "Max-Forwards: 5\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKold\r\n",
-        )))
-        .unwrap();
-        assert_eq!(handle(&c, &m).unwrap().status(), Some(482));
         // ACK gets nothing.
         assert!(handle(&c, &req("ACK", "sip:example.test", "")).is_none());
     }

@@ -4,7 +4,9 @@
 mod config;
 mod core;
 mod lint;
+mod router;
 mod serve;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +51,20 @@ enum Command {
         /// Log level: error, warn, info, debug, trace.
         #[arg(long, value_name = "LEVEL")]
         log_level: Option<String>,
+        /// Digest authentication: `on` (default) or `off` (trusted networks
+        /// and benchmarks: no challenges, every user of a served domain
+        /// exists).
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        auth: Option<bool>,
+        /// State store: `sqlite` (default, in the data dir) or `memory`.
+        #[arg(long, value_name = "sqlite|memory")]
+        store: Option<String>,
+    },
+    /// Manage users in the data dir (works whether the server runs or not;
+    /// a running server sees the change at once).
+    User {
+        #[command(subcommand)]
+        action: users::UserCommand,
     },
     /// Check SIP messages from files (or stdin) and print, per message, `ok` or
     /// the status and reason a server would answer with. Exits 1 if any message
@@ -68,6 +84,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lint { stream, files } => lint::run(&files, stream),
+        Command::User { action } => users::run(cli.data_dir, action),
         Command::Serve {
             config,
             domains,
@@ -76,6 +93,8 @@ fn main() -> ExitCode {
             tls_key,
             t1_ms,
             log_level,
+            auth,
+            store,
         } => {
             let flags = config::Overrides {
                 data_dir: cli.data_dir,
@@ -86,6 +105,8 @@ fn main() -> ExitCode {
                     .zip(tls_key)
                     .map(|(cert, key)| config::TlsConfig { cert, key }),
                 t1_ms,
+                auth,
+                store,
             };
             match config::Settings::resolve(config.as_deref(), flags) {
                 Ok(s) => serve::run(s),
@@ -95,5 +116,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("'{other}': expected on or off")),
     }
 }

@@ -3,52 +3,14 @@
 
 use std::process::ExitCode;
 
-use sip_msg::SipMessage;
-use sip_net::{Ctx, ListenerSpec, NetConfig, SipServer, TlsSource, TransactionUser};
-use sip_proto::{Peer, TransactionKey};
+use simple_registrar::{Authenticator, Registrar};
+use simple_store::{MemoryStore, Registrations, SqliteStore, Users};
+use sip_net::{ListenerSpec, NetConfig, SipServer, TlsSource};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
-use crate::core::{CoreConfig, handle};
-
-/// The transaction user of this issue: the core processor chain.
-struct CoreTu {
-    cfg: CoreConfig,
-}
-
-impl CoreTu {
-    /// The answer of the core: 400 for any known header that does not parse
-    /// (what `herald lint` reports; the driver checked the core headers
-    /// already), else the processor chain's.
-    fn answer(&self, msg: &SipMessage) -> Option<SipMessage> {
-        match msg.validate_beyond_core() {
-            Err(e) => crate::core::build(&self.cfg, msg, e.status(), e.reason(), &[]),
-            Ok(()) => handle(&self.cfg, msg),
-        }
-    }
-}
-
-impl TransactionUser for CoreTu {
-    /// Everything the core serves so far is answered at once from the request
-    /// alone, with a To-tag derived from it: stateless (RFC 3261 §8.2.7), so
-    /// no transaction state is kept for OPTIONS and refusals.
-    fn answer_statelessly(&mut self, msg: &SipMessage, _peer: &Peer) -> Option<SipMessage> {
-        self.answer(msg)
-    }
-
-    fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, peer: Peer) {
-        let _span = tracing::debug_span!(
-            "request",
-            method = msg.method_str().unwrap_or(""),
-            call_id = msg.header(sip_msg::HeaderName::CallId).unwrap_or(""),
-            remote = %peer.remote,
-        )
-        .entered();
-        if let Some(resp) = self.answer(&msg) {
-            ctx.respond(key, resp);
-        }
-    }
-}
+use crate::config::{Settings, StoreKind};
+use crate::core::CoreConfig;
+use crate::router::Router;
 
 fn net_config(s: &Settings) -> NetConfig {
     NetConfig {
@@ -98,47 +60,79 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let server = match SipServer::bind(net_config(&settings)).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("herald: {e}");
-                return ExitCode::from(2);
+        match settings.store {
+            StoreKind::Sqlite => {
+                let store = match SqliteStore::open_dir(&settings.data_dir).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("herald: store in {}: {e}", settings.data_dir.display());
+                        return ExitCode::from(2);
+                    }
+                };
+                let code = serve(settings, store.clone()).await;
+                store.close().await;
+                code
             }
-        };
-        let addrs = server.local_addrs();
-        for (t, a) in &addrs {
-            println!(
-                "herald: listening on {}:{a}",
-                t.via_token().to_ascii_lowercase()
-            );
-        }
-        println!(
-            "herald: domains {}; data in {}",
-            settings.domains.join(", "),
-            settings.data_dir.display()
-        );
-        let cfg = CoreConfig::new(
-            settings.domains.clone(),
-            addrs.iter().map(|&(_, a)| a).collect(),
-        );
-        let shutdown = CancellationToken::new();
-        let signal_token = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            tracing::info!("signal received, draining");
-            signal_token.cancel();
-        });
-        match server.run(CoreTu { cfg }, shutdown).await {
-            Ok(()) => {
-                println!("herald: stopped");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("herald: {e}");
-                ExitCode::from(1)
-            }
+            StoreKind::Memory => serve(settings, MemoryStore::default()).await,
         }
     })
+}
+
+async fn serve<S: Users + Registrations + Clone>(settings: Settings, store: S) -> ExitCode {
+    let server = match SipServer::bind(net_config(&settings)).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("herald: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let auth = Authenticator::new(settings.auth.clone(), rand::random());
+    let registrar = match Registrar::start(store, settings.registrar.clone(), auth).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("herald: loading registrations: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let addrs = server.local_addrs();
+    for (t, a) in &addrs {
+        println!(
+            "herald: listening on {}:{a}",
+            t.via_token().to_ascii_lowercase()
+        );
+    }
+    println!(
+        "herald: domains {}; data in {}; auth {}; store {}",
+        settings.domains.join(", "),
+        settings.data_dir.display(),
+        if settings.auth.enabled { "on" } else { "off" },
+        match settings.store {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Memory => "memory",
+        }
+    );
+    let cfg = CoreConfig::new(
+        settings.domains.clone(),
+        addrs.iter().map(|&(_, a)| a).collect(),
+    );
+    let shutdown = CancellationToken::new();
+    let signal_token = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received, draining");
+        signal_token.cancel();
+    });
+    let router = Router::new(cfg, registrar, server.handle());
+    match server.run(router, shutdown).await {
+        Ok(()) => {
+            println!("herald: stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("herald: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -26,6 +26,10 @@ impl Server {
     pub fn start(extra: &[&str]) -> Server {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let data_dir = std::env::temp_dir().join(format!("herald-test-{}-{n}", std::process::id()));
+        Server::start_with(data_dir, extra)
+    }
+
+    fn start_with(data_dir: PathBuf, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
         cmd.arg("--data-dir")
             .arg(&data_dir)
@@ -247,4 +251,107 @@ pub fn header<'a>(resp: &'a str, name: &str) -> Option<&'a str> {
             let (n, v) = l.split_once(':')?;
             n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
         })
+}
+
+impl Server {
+    /// Like [`Server::start`] but on an existing data dir (a restart).
+    pub fn start_in(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_with(data_dir.to_owned(), extra)
+    }
+}
+
+/// `herald --data-dir DIR user add USER --password PASSWORD`: the CLI an
+/// operator runs, here while the server runs (it must see the user at once).
+pub fn add_user(data_dir: &std::path::Path, user: &str, password: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["user", "add", user, "--password", password])
+        .output()
+        .expect("run herald user add");
+    assert!(
+        out.status.success(),
+        "herald user add {user}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A file in the temp dir, removed when dropped (configs, injection files).
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str, contents: &str) -> TempFile {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("herald-test-{}-{n}-{name}", std::process::id()));
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// What a bounded peer run produced.
+pub struct PeerRun {
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+/// Runs an external peer (sipp, baresip, a pjsua2 script) with piped output;
+/// kills it, by its pid, when it is still running after `limit`. Panics
+/// naming `package` when the program cannot be started (a missing peer is a
+/// failure, not a skip).
+pub fn run_bounded(cmd: &mut Command, limit: Duration, package: &str) -> PeerRun {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {:?} ({e}): install {package} (.ci/run does)",
+                cmd.get_program()
+            )
+        });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let start = std::time::Instant::now();
+    let mut status = None;
+    let mut timed_out = false;
+    loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            status = Some(st);
+            break;
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    PeerRun {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+        timed_out,
+    }
 }

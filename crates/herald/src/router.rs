@@ -1,0 +1,844 @@
+//! The transaction user of `herald serve`: the core checks, then the
+//! registrar or the proxy (RFC 3261 §16) for each request.
+//!
+//! Flow of a request (DESIGN.md rule 9, each step one concern):
+//! 1. `answer_statelessly`: header validation and the core refusals
+//!    (483, 482, 416, 420) and OPTIONS addressed to the server — decided from
+//!    the request alone, no transaction state.
+//! 2. CANCEL: §9.2 / §16.10 — 200 to the CANCEL, CANCEL on every pending
+//!    branch.
+//! 3. Route preprocessing (§16.4): Route values naming us are removed.
+//! 4. REGISTER for a served domain: the registrar (async: user lookup,
+//!    commit), answered through the [`ServerHandle`].
+//! 5. Authentication of local users (407) for the configured methods
+//!    outside dialogs (async user lookup; resumes in `on_wake`).
+//! 6. Routing: a remaining Route or an in-dialog Request-URI is forwarded
+//!    to that hop; a local AOR is forked to every binding (parallel
+//!    forking, §16.7 best response, CANCEL of the others after a 2xx to
+//!    INVITE); 404 / 480 otherwise.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use simple_registrar::proxy::{
+    ANY_FLOW, BranchFinal, ResponseContext, Target, binding_target, branch, branch_loop_hash,
+    forward_copy, loop_hash, uri_addr,
+};
+use simple_registrar::{AuthOutcome, Authenticator, Registrar, Reply, now_ms};
+use simple_store::{Registrations, Users};
+use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
+use sip_net::{Ctx, ServerHandle, TransactionUser};
+use sip_proto::{Peer, TransactionKey, Transport, cancel_request};
+
+use crate::core::{self, CoreConfig};
+
+/// A request on its way through the chain after an async step.
+struct Resume {
+    key: TransactionKey,
+    msg: SipMessage,
+    peer: Peer,
+    aor: (String, String),
+    /// What the async step decided.
+    step: Step,
+}
+
+enum Step {
+    /// Authentication done: `Ok` to go on, or the answer.
+    Authorized(Result<(), Reply>),
+    /// No bindings: does the user exist (404 or 480)?
+    Exists(bool),
+}
+
+/// One forwarded branch.
+struct Branch {
+    key: TransactionKey,
+    peer: Peer,
+    done: bool,
+    provisional: bool,
+    /// CANCEL waits for a provisional response (§9.1).
+    cancel_pending: bool,
+}
+
+/// A proxied server transaction (§16: the response context).
+struct Proxied {
+    request: SipMessage,
+    invite: bool,
+    branches: Vec<Branch>,
+    finals: ResponseContext,
+    final_sent: bool,
+}
+
+/// The TU.
+pub(crate) struct Router<S> {
+    core: Arc<CoreConfig>,
+    registrar: Arc<Registrar<S>>,
+    handle: ServerHandle,
+    hash_key: RandomState,
+    next_branch: u64,
+    proxied: HashMap<TransactionKey, Proxied>,
+    /// Client transaction → its server transaction.
+    branch_of: HashMap<TransactionKey, TransactionKey>,
+}
+
+impl<S> Router<S> {
+    pub(crate) fn new(
+        core: CoreConfig,
+        registrar: Arc<Registrar<S>>,
+        handle: ServerHandle,
+    ) -> Self {
+        Router {
+            core: Arc::new(core),
+            registrar,
+            handle,
+            hash_key: RandomState::new(),
+            next_branch: 0,
+            proxied: HashMap::new(),
+            branch_of: HashMap::new(),
+        }
+    }
+}
+
+fn reply_msg(core: &CoreConfig, req: &SipMessage, r: &Reply) -> Option<SipMessage> {
+    core::build(core, req, r.status, &r.reason, &r.headers)
+}
+
+fn plain(status: u16, reason: &str) -> Reply {
+    Reply {
+        status,
+        reason: reason.to_owned(),
+        headers: Vec::new(),
+    }
+}
+
+impl<S: Users + Registrations + Clone> Router<S> {
+    fn respond(&self, ctx: &mut Ctx<'_>, key: TransactionKey, req: &SipMessage, r: &Reply) {
+        if let Some(m) = reply_msg(&self.core, req, r) {
+            ctx.respond(key, m);
+        }
+    }
+
+    /// Does this URI name us: one of our addresses, or a served domain
+    /// without a user part (§16.4)?
+    fn names_us(&self, uri: &Uri<'_>) -> bool {
+        let Some(s) = uri.as_sip() else { return false };
+        match s.host {
+            Host::Name(_) => s.user.is_none() && self.core.is_local_host(&s.host),
+            Host::V4(_) | Host::V6(_) => self.names_us_ignoring_user(s),
+        }
+    }
+
+    /// Is this SIP URI's host and port one of our listening addresses?
+    fn names_us_ignoring_user(&self, s: &sip_msg::SipUri<'_>) -> bool {
+        let port = s.port.unwrap_or(if s.secure { 5061 } else { 5060 });
+        self.core
+            .local_addrs
+            .iter()
+            .any(|a| a.port() == port && host_is(&s.host, a.ip()))
+    }
+
+    /// The address we write in a Via or Record-Route for `transport`,
+    /// matching the family of `toward`.
+    fn local_for(ctx: &Ctx<'_>, transport: Transport, toward: SocketAddr) -> Option<SocketAddr> {
+        let mut fallback = None;
+        for &(t, a) in ctx.local_addrs() {
+            if t == transport {
+                if a.is_ipv4() == toward.is_ipv4() {
+                    return Some(a);
+                }
+                fallback.get_or_insert(a);
+            }
+        }
+        fallback
+    }
+
+    fn hostport(a: SocketAddr) -> String {
+        match a {
+            SocketAddr::V4(v) => v.to_string(),
+            SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+        }
+    }
+
+    fn handle_cancel(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: &SipMessage) {
+        let Some(target) = ctx.layer().find_cancel_target(msg) else {
+            // §9.2: no matching transaction.
+            self.respond(
+                ctx,
+                key,
+                msg,
+                &plain(481, "Call/Transaction Does Not Exist"),
+            );
+            return;
+        };
+        self.respond(ctx, key, msg, &plain(200, "OK"));
+        // §16.10: cancel every pending branch; their 487s make the answer.
+        let Some(p) = self.proxied.get_mut(&target) else {
+            return;
+        };
+        if p.final_sent {
+            return;
+        }
+        let mut to_cancel = Vec::new();
+        for b in p.branches.iter_mut().filter(|b| !b.done) {
+            if b.provisional {
+                to_cancel.push((b.key, b.peer));
+            } else {
+                b.cancel_pending = true;
+            }
+        }
+        for (k, peer) in to_cancel {
+            send_cancel(ctx, k, peer);
+        }
+    }
+
+    /// Step 3–6 for everything but REGISTER and CANCEL.
+    fn route(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, mut msg: SipMessage, peer: Peer) {
+        // §16.4: remove the Route values that name us (one, two with
+        // double record-routing, or none: clients differ).
+        while let Some(top) = msg.header(HeaderName::Route).map(first_value)
+            && sip_msg::RouteEntry::parse(&top).is_ok_and(|r| self.names_us(&r.addr.uri))
+        {
+            msg.pop_first_value(HeaderName::Route);
+        }
+        let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+        let uri_s = msg.request_uri_str().unwrap_or("").to_owned();
+        let Ok(uri) = Uri::parse(&uri_s) else {
+            self.respond(ctx, key, &msg, &plain(416, "Unsupported URI Scheme"));
+            return;
+        };
+        // A Route left: forward to it (an in-dialog request, or a preloaded
+        // route from one of our users).
+        if let Some(top) = msg.header(HeaderName::Route).map(first_value) {
+            if !in_dialog {
+                self.respond(
+                    ctx,
+                    key,
+                    &msg,
+                    &plain(403, "Forbidden: preloaded Route not allowed"),
+                );
+                return;
+            }
+            let hop = sip_msg::RouteEntry::parse(&top)
+                .ok()
+                .and_then(|r| uri_addr(&r.addr.uri));
+            let Some((t, remote)) = hop else {
+                self.respond(
+                    ctx,
+                    key,
+                    &msg,
+                    &plain(476, "Unresolvable Destination: Route"),
+                );
+                return;
+            };
+            let target = Target {
+                request_uri: uri_s.clone(),
+                routes: Vec::new(),
+                peer: Peer::new(t, remote, ANY_FLOW),
+            };
+            self.fork(ctx, key, msg, peer, vec![target]);
+            return;
+        }
+        // Ours: a served domain, or one of our own addresses (IP and port:
+        // a contact on this host is someone else).
+        let local_domain = match &uri {
+            Uri::Sip(s) => match s.host {
+                Host::Name(_) => self.core.is_local_host(&s.host),
+                _ => self.names_us_ignoring_user(s),
+            },
+            Uri::Pres(u) | Uri::Im(u) => {
+                Host::parse(u.domain).is_ok_and(|h| self.core.is_local_host(&h))
+            }
+            _ => false,
+        };
+        if local_domain
+            && let Some((user, mut domain)) = simple_registrar::service::request_aor(&uri)
+        {
+            // `sip:bob@<our address>` with a single served domain means that
+            // domain's bob.
+            if Host::parse(&domain).is_ok_and(|h| h.is_ip()) && self.core.domains.len() == 1 {
+                domain = self.core.domains[0].to_ascii_lowercase();
+            }
+            self.local_user(ctx, key, msg, peer, (user, domain));
+            return;
+        }
+        if local_domain {
+            // Addressed to the server itself: the core answers (405, 501...).
+            if let Some(r) = core::handle(&self.core, &msg) {
+                ctx.respond(key, r);
+            }
+            return;
+        }
+        // An in-dialog request to a contact (after our Record-Route was
+        // removed): forward to it, over its registration flow when it has one.
+        if in_dialog {
+            let target = self.contact_target(ctx, &uri_s, &uri);
+            match target {
+                Some(t) => self.fork(ctx, key, msg, peer, vec![t]),
+                None => self.respond(
+                    ctx,
+                    key,
+                    &msg,
+                    &plain(480, "Temporarily Unavailable: contact not reachable"),
+                ),
+            }
+            return;
+        }
+        self.respond(
+            ctx,
+            key,
+            &msg,
+            &plain(403, "Forbidden: domain not served here"),
+        );
+    }
+
+    fn contact_target(&self, ctx: &Ctx<'_>, uri_s: &str, uri: &Uri<'_>) -> Option<Target> {
+        let loc = self.registrar.location();
+        if let Some(lb) = loc.by_contact(uri_s) {
+            let mut t = binding_target(lb, |f| ctx.flow_alive(f))?;
+            // The route set governs an in-dialog request, not the Path.
+            t.routes.clear();
+            return Some(t);
+        }
+        drop(loc);
+        let (t, remote) = uri_addr(uri)?;
+        Some(Target {
+            request_uri: uri_s.to_owned(),
+            routes: Vec::new(),
+            peer: Peer::new(t, remote, ANY_FLOW),
+        })
+    }
+
+    /// A request for a local AOR: authentication, then delivery.
+    fn local_user(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        peer: Peer,
+        aor: (String, String),
+    ) {
+        let method = msg.method_str().unwrap_or("").to_owned();
+        let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+        let auth = self.registrar.authenticator();
+        // Who is sending: a local user is authenticated (407, §22.3).
+        let from_local = msg
+            .from()
+            .ok()
+            .and_then(|f| simple_registrar::register::canonical_aor(&f.addr.uri))
+            .filter(|(_, d)| self.core.domains.iter().any(|x| x.eq_ignore_ascii_case(d)));
+        if !in_dialog
+            && auth.config().covers(&method)
+            && let Some((from_user, from_domain)) = from_local
+        {
+            let registrar = self.registrar.clone();
+            let handle = self.handle.clone();
+            tokio::spawn(async move {
+                let step = authorize(&registrar, &msg, &from_user, &from_domain).await;
+                let _ = handle
+                    .wake(Resume {
+                        key,
+                        msg,
+                        peer,
+                        aor,
+                        step: Step::Authorized(step),
+                    })
+                    .await;
+            });
+            return;
+        }
+        self.deliver(ctx, key, msg, peer, aor);
+    }
+
+    fn deliver(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        peer: Peer,
+        aor: (String, String),
+    ) {
+        if msg.method() == Some(Method::Publish) {
+            // The presence agent arrives in a later issue (RFC 3903 §6 asks
+            // for 489 when the event package is not served).
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(489, "Bad Event: no event packages served yet"),
+            );
+            return;
+        }
+        let aor_s = simple_registrar::register::aor_string(&aor.0, &aor.1);
+        let now = now_ms();
+        let targets: Vec<Target> = {
+            let loc = self.registrar.location();
+            let mut live: Vec<_> = loc.live(&aor_s, now).collect();
+            // Highest q first (§16.6: order only; all are tried in parallel).
+            live.sort_by_key(|b| std::cmp::Reverse(b.binding.q.unwrap_or(1000)));
+            live.iter()
+                .filter_map(|b| binding_target(b, |f| ctx.flow_alive(f)))
+                .collect()
+        };
+        if targets.is_empty() {
+            let registrar = self.registrar.clone();
+            let handle = self.handle.clone();
+            tokio::spawn(async move {
+                let exists = registrar.user_exists(&aor.0, &aor.1).await;
+                let _ = handle
+                    .wake(Resume {
+                        key,
+                        msg,
+                        peer,
+                        aor,
+                        step: Step::Exists(exists),
+                    })
+                    .await;
+            });
+            return;
+        }
+        self.fork(ctx, key, msg, peer, targets);
+    }
+
+    /// Sends one copy per target (§16.6) and keeps the response context.
+    fn fork(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        peer: Peer,
+        targets: Vec<Target>,
+    ) {
+        let hash = loop_hash(&msg, &self.hash_key);
+        // §16.3 step 4: our own Via with this very hash means a loop.
+        let looped = msg.vias().flatten().any(|v| {
+            v.branch().and_then(branch_loop_hash) == Some(hash)
+                && self
+                    .core
+                    .local_addrs
+                    .iter()
+                    .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
+        });
+        if looped {
+            self.respond(ctx, key, &msg, &plain(482, "Loop Detected"));
+            return;
+        }
+        if matches!(msg.max_forwards(), Ok(Some(0))) {
+            self.respond(ctx, key, &msg, &plain(483, "Too Many Hops"));
+            return;
+        }
+        let invite = msg.method() == Some(Method::Invite);
+        let dialog_creating = !msg.to().is_ok_and(|t| t.tag().is_some())
+            && matches!(
+                msg.method(),
+                Some(Method::Invite | Method::Subscribe | Method::Refer)
+            );
+        let mut branches = Vec::new();
+        let mut finals = ResponseContext::default();
+        for target in targets {
+            let out_t = target.peer.transport;
+            let Some(out_local) = Self::local_for(ctx, out_t, target.peer.remote) else {
+                finals.add(BranchFinal::Local(503));
+                continue;
+            };
+            // §16.6 step 4: Record-Route so in-dialog requests come back
+            // through us; two values when the transport changes.
+            let mut rr = Vec::new();
+            if dialog_creating {
+                rr.push(record_route(out_t, out_local));
+                if peer.transport != out_t
+                    && let Some(in_local) = Self::local_for(ctx, peer.transport, peer.remote)
+                {
+                    rr.push(record_route(peer.transport, in_local));
+                }
+            }
+            self.next_branch += 1;
+            let via = format!(
+                "SIP/2.0/{} {};branch={};rport",
+                out_t.via_token(),
+                Self::hostport(out_local),
+                branch(hash, self.next_branch)
+            );
+            let copy = forward_copy(&msg, &target, &rr, &via);
+            match ctx.send_request(copy, target.peer) {
+                Ok(ck) => {
+                    self.branch_of.insert(ck, key);
+                    branches.push(Branch {
+                        key: ck,
+                        peer: target.peer,
+                        done: false,
+                        provisional: false,
+                        cancel_pending: false,
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, remote = %target.peer.remote, "branch not sent");
+                    finals.add(BranchFinal::Local(503));
+                }
+            }
+        }
+        if branches.is_empty() {
+            let status = finals.best().map_or(480, |f| f.status());
+            let r = if status == 500 || status == 503 {
+                plain(480, "Temporarily Unavailable: no contact reachable")
+            } else {
+                plain(status, sip_proto::reason_phrase(status))
+            };
+            self.respond(ctx, key, &msg, &r);
+            return;
+        }
+        self.proxied.insert(
+            key,
+            Proxied {
+                request: msg,
+                invite,
+                branches,
+                finals,
+                final_sent: false,
+            },
+        );
+    }
+
+    /// A branch ended without a 2xx; answer upstream when all have.
+    fn branch_final(&mut self, ctx: &mut Ctx<'_>, ckey: TransactionKey, f: BranchFinal) {
+        let Some(&skey) = self.branch_of.get(&ckey) else {
+            return;
+        };
+        let Some(p) = self.proxied.get_mut(&skey) else {
+            return;
+        };
+        let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) else {
+            return;
+        };
+        if b.done {
+            return;
+        }
+        b.done = true;
+        let six = f.status() >= 600;
+        p.finals.add(f);
+        if six && p.invite {
+            // §16.7 step 5: a 6xx ends the search.
+            cancel_pending(ctx, p);
+        }
+        if p.final_sent || p.branches.iter().any(|b| !b.done) {
+            return;
+        }
+        p.final_sent = true;
+        let finals = std::mem::take(&mut p.finals);
+        let request = p.request.clone();
+        match finals.best() {
+            Some(BranchFinal::Response(m)) => ctx.respond(skey, m),
+            Some(BranchFinal::Local(s)) => {
+                let r = plain(s, sip_proto::reason_phrase(s));
+                self.respond(ctx, skey, &request, &r);
+            }
+            None => self.respond(ctx, skey, &request, &plain(480, "Temporarily Unavailable")),
+        }
+    }
+
+    /// ACK for a 2xx (and any ACK outside a transaction): forwarded
+    /// statelessly along its Route / Request-URI (§16.11 does not apply: it
+    /// has its own branch; we add a Via like any forward).
+    fn forward_ack(&mut self, ctx: &mut Ctx<'_>, mut msg: SipMessage) {
+        while let Some(top) = msg.header(HeaderName::Route).map(first_value)
+            && sip_msg::RouteEntry::parse(&top).is_ok_and(|r| self.names_us(&r.addr.uri))
+        {
+            msg.pop_first_value(HeaderName::Route);
+        }
+        let uri_s = msg.request_uri_str().unwrap_or("").to_owned();
+        let target = if let Some(top) = msg.header(HeaderName::Route).map(first_value) {
+            sip_msg::RouteEntry::parse(&top)
+                .ok()
+                .and_then(|r| uri_addr(&r.addr.uri))
+                .map(|(t, remote)| Target {
+                    request_uri: uri_s.clone(),
+                    routes: Vec::new(),
+                    peer: Peer::new(t, remote, ANY_FLOW),
+                })
+        } else {
+            match Uri::parse(&uri_s) {
+                Ok(uri) if !self.names_us(&uri) => self.contact_target(ctx, &uri_s, &uri),
+                _ => None,
+            }
+        };
+        let Some(target) = target else {
+            tracing::debug!("ACK with nowhere to go dropped");
+            return;
+        };
+        if matches!(msg.max_forwards(), Ok(Some(0))) {
+            return;
+        }
+        let Some(local) = Self::local_for(ctx, target.peer.transport, target.peer.remote) else {
+            return;
+        };
+        let hash = loop_hash(&msg, &self.hash_key);
+        self.next_branch += 1;
+        let via = format!(
+            "SIP/2.0/{} {};branch={};rport",
+            target.peer.transport.via_token(),
+            Self::hostport(local),
+            branch(hash, self.next_branch)
+        );
+        let copy = forward_copy(&msg, &target, &[], &via);
+        ctx.send_stateless(copy, target.peer);
+    }
+}
+
+async fn authorize<S: Users + Registrations + Clone>(
+    registrar: &Registrar<S>,
+    msg: &SipMessage,
+    from_user: &str,
+    realm: &str,
+) -> Result<(), Reply> {
+    let auth = registrar.authenticator();
+    let now = now_ms() as u64 / 1000;
+    let Some(claimed) = Authenticator::credentials(msg, realm, true) else {
+        return Err(auth.challenge(realm, true, false, now));
+    };
+    let user = registrar
+        .store()
+        .get_user(&claimed.username, &claimed.domain)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            plain(500, "Server Internal Error: store unavailable")
+        })?;
+    match auth.check(msg, realm, true, user.as_ref(), now) {
+        AuthOutcome::Challenge(c) => Err(c),
+        AuthOutcome::Authenticated { username, .. } => {
+            // The From must be the authenticated user (no spoofing).
+            if username == from_user && claimed.domain.eq_ignore_ascii_case(realm) {
+                Ok(())
+            } else {
+                Err(plain(
+                    403,
+                    "Forbidden: From does not match the authenticated user",
+                ))
+            }
+        }
+    }
+}
+
+fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
+    match (host, ip) {
+        (Host::V4(h), std::net::IpAddr::V4(i)) => *h == i,
+        (Host::V6(h), std::net::IpAddr::V6(i)) => *h == i,
+        _ => false,
+    }
+}
+
+fn record_route(t: Transport, local: SocketAddr) -> String {
+    let host = match local {
+        SocketAddr::V4(v) => v.to_string(),
+        SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+    };
+    match t {
+        Transport::Udp => format!("<sip:{host};lr>"),
+        Transport::Tls => format!("<sips:{host};lr>"),
+        other => format!(
+            "<sip:{host};transport={};lr>",
+            other.via_token().to_ascii_lowercase()
+        ),
+    }
+}
+
+/// The first comma-separated value of a header line (Route values are
+/// `<...>`-enclosed, so a comma outside `<>` ends one).
+fn first_value(line: &str) -> String {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => depth += 1,
+            '>' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => return line[..i].trim().to_owned(),
+            _ => {}
+        }
+    }
+    line.trim().to_owned()
+}
+
+fn send_cancel(ctx: &mut Ctx<'_>, branch: TransactionKey, peer: Peer) {
+    let Some(invite) = ctx.layer().request(branch).cloned() else {
+        return;
+    };
+    match cancel_request(&invite) {
+        Ok(c) => {
+            if let Err(e) = ctx.send_request(c, peer) {
+                tracing::debug!(error = %e, "CANCEL not sent");
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, "CANCEL not built"),
+    }
+}
+
+fn cancel_pending(ctx: &mut Ctx<'_>, p: &mut Proxied) {
+    let mut to_cancel = Vec::new();
+    for b in p.branches.iter_mut().filter(|b| !b.done) {
+        if b.provisional {
+            to_cancel.push((b.key, b.peer));
+        } else {
+            b.cancel_pending = true;
+        }
+    }
+    for (k, peer) in to_cancel {
+        send_cancel(ctx, k, peer);
+    }
+}
+
+impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
+    fn answer_statelessly(&mut self, msg: &SipMessage, _peer: &Peer) -> Option<SipMessage> {
+        core::stateless_answer(&self.core, msg)
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, peer: Peer) {
+        let _span = tracing::debug_span!(
+            "request",
+            method = msg.method_str().unwrap_or(""),
+            call_id = msg.header(HeaderName::CallId).unwrap_or(""),
+            remote = %peer.remote,
+        )
+        .entered();
+        match msg.method() {
+            Some(Method::Cancel) => self.handle_cancel(ctx, key, &msg),
+            Some(Method::Register) => {
+                let domain = match Uri::parse(msg.request_uri_str().unwrap_or("")) {
+                    Ok(Uri::Sip(s))
+                        if matches!(s.host, Host::Name(_)) && self.core.is_local_host(&s.host) =>
+                    {
+                        s.host.to_string().to_ascii_lowercase()
+                    }
+                    Ok(Uri::Sip(s))
+                        if self.core.is_local_host(&s.host) && self.core.domains.len() == 1 =>
+                    {
+                        // An IP-addressed REGISTER: the single served domain.
+                        self.core.domains[0].to_ascii_lowercase()
+                    }
+                    _ => {
+                        self.respond(
+                            ctx,
+                            key,
+                            &msg,
+                            &plain(403, "Forbidden: domain not served here"),
+                        );
+                        return;
+                    }
+                };
+                let registrar = self.registrar.clone();
+                let handle = self.handle.clone();
+                let core = self.core.clone();
+                tokio::spawn(async move {
+                    let r = registrar.register(&msg, peer, &domain).await;
+                    if let Some(resp) = reply_msg(&core, &msg, &r) {
+                        let _ = handle.respond(key, resp).await;
+                    }
+                });
+            }
+            _ => self.route(ctx, key, msg, peer),
+        }
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx<'_>, ckey: TransactionKey, mut msg: SipMessage) {
+        let Some(&skey) = self.branch_of.get(&ckey) else {
+            return;
+        };
+        // §16.7 step 3: our Via off.
+        msg.pop_first_value(HeaderName::Via);
+        let status = msg.status().unwrap_or(500);
+        if status < 200 {
+            let mut cancel = None;
+            if let Some(p) = self.proxied.get_mut(&skey) {
+                if let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) {
+                    b.provisional = true;
+                    if b.cancel_pending && !b.done {
+                        b.cancel_pending = false;
+                        cancel = Some((b.key, b.peer));
+                    }
+                }
+                // §16.7 step 5: provisionals other than 100 go upstream.
+                if status > 100 && !p.final_sent {
+                    ctx.respond(skey, msg);
+                }
+            }
+            if let Some((k, peer)) = cancel {
+                send_cancel(ctx, k, peer);
+            }
+            return;
+        }
+        if status < 300 {
+            let Some(p) = self.proxied.get_mut(&skey) else {
+                return;
+            };
+            if let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) {
+                b.done = true;
+            }
+            // §16.7 step 5: every 2xx goes upstream (for INVITE even after
+            // the first, RFC 6026).
+            if !p.final_sent || p.invite {
+                p.final_sent = true;
+                if let Err(e) = ctx.try_respond(skey, msg) {
+                    tracing::debug!(error = %e, "2xx not forwarded");
+                }
+            }
+            if p.invite {
+                // §16.7 step 10: CANCEL the others after a 2xx to INVITE.
+                cancel_pending(ctx, p);
+            }
+            return;
+        }
+        self.branch_final(ctx, ckey, BranchFinal::Response(msg));
+    }
+
+    fn on_timeout(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        self.branch_final(ctx, key, BranchFinal::Local(408));
+    }
+
+    fn on_transport_error(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        self.branch_final(ctx, key, BranchFinal::Local(503));
+    }
+
+    fn on_terminated(&mut self, _ctx: &mut Ctx<'_>, key: TransactionKey) {
+        if let Some(p) = self.proxied.remove(&key) {
+            for b in p.branches {
+                self.branch_of.remove(&b.key);
+            }
+        }
+        self.branch_of.remove(&key);
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: SipMessage, _peer: Peer) {
+        self.forward_ack(ctx, msg);
+    }
+
+    fn on_flow_closed(&mut self, _ctx: &mut Ctx<'_>, peer: Peer) {
+        self.registrar.flow_closed(peer.flow);
+    }
+
+    fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
+        let Ok(r) = msg.downcast::<Resume>() else {
+            return;
+        };
+        let Resume {
+            key,
+            msg,
+            peer,
+            aor,
+            step,
+        } = *r;
+        match step {
+            Step::Authorized(Ok(())) => self.deliver(ctx, key, msg, peer, aor),
+            Step::Authorized(Err(reply)) => self.respond(ctx, key, &msg, &reply),
+            Step::Exists(true) => self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(480, "Temporarily Unavailable: no registered contact"),
+            ),
+            Step::Exists(false) => {
+                self.respond(ctx, key, &msg, &plain(404, "Not Found: no such user"))
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! REGISTER with digest authentication against the real server (RFC 3261
+//! §22, RFC 7616, RFC 8760): challenges offered SHA-256 first then MD5,
+//! success with either, a wrong password never reaches 200, a replayed
+//! nonce-count is refused, a stale nonce gets `stale=true`, and an
+//! authenticated user cannot register someone else's AOR.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+mod common;
+mod ua;
+
+use std::time::Duration;
+
+use common::Server;
+use sip_msg::HeaderName;
+use ua::{Ua, add_user, authorization};
+
+#[test]
+fn digest_register_success_failure_replay_and_ownership() {
+    let s = Server::start(&[]);
+    add_user(&s.data_dir, "alice@example.test", "wonderland");
+    add_user(&s.data_dir, "bob@example.test", "builder");
+    let ua = Ua::new(s.udp.unwrap());
+    let contact = format!("<sip:alice@{}>", ua.addr());
+
+    // No credentials: 401 with SHA-256 first, then MD5 (RFC 8760 §2.4).
+    ua.send(&ua.register_raw("alice", "c1", 1, Some(&contact), "", None));
+    let r = ua.final_for("c1");
+    assert_eq!(r.status(), Some(401));
+    let algs: Vec<String> = r
+        .header_lines(HeaderName::WwwAuthenticate)
+        .map(|l| {
+            sip_msg::auth::Challenge::parse(l)
+                .unwrap()
+                .algorithm()
+                .unwrap()
+                .as_str()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(algs, ["SHA-256", "MD5"]);
+
+    // SHA-256 answer: 200 with the binding and Authentication-Info.
+    let auth = authorization(
+        &r,
+        "alice",
+        "wonderland",
+        "REGISTER",
+        "sip:example.test",
+        Some("SHA-256"),
+    );
+    ua.send(&ua.register_raw("alice", "c1", 2, Some(&contact), "", Some(&auth)));
+    let ok = ua.final_for("c1");
+    assert_eq!(ok.status(), Some(200), "{ok}");
+    let c = ok.contact().unwrap().unwrap();
+    assert!(c.expires().is_some_and(|e| e > 3500 && e <= 3600), "{ok}");
+    assert!(ok.header(HeaderName::AuthenticationInfo).is_some());
+
+    // The same credentials again (same nonce, same nc): a replay, refused.
+    ua.send(&ua.register_raw("alice", "c1", 3, Some(&contact), "", Some(&auth)));
+    assert_eq!(ua.final_for("c1").status(), Some(401));
+
+    // MD5 answer works too (old phones).
+    ua.send(&ua.register_raw("alice", "c2", 1, Some(&contact), "", None));
+    let r = ua.final_for("c2");
+    let auth = authorization(
+        &r,
+        "alice",
+        "wonderland",
+        "REGISTER",
+        "sip:example.test",
+        Some("MD5"),
+    );
+    ua.send(&ua.register_raw("alice", "c2", 2, Some(&contact), "", Some(&auth)));
+    assert_eq!(ua.final_for("c2").status(), Some(200));
+
+    // Wrong password: challenged again, never 200.
+    for alg in ["SHA-256", "MD5"] {
+        ua.send(&ua.register_raw("alice", "c3", 1, Some(&contact), "", None));
+        let r = ua.final_for("c3");
+        let auth = authorization(
+            &r,
+            "alice",
+            "wrong",
+            "REGISTER",
+            "sip:example.test",
+            Some(alg),
+        );
+        ua.send(&ua.register_raw("alice", "c3", 2, Some(&contact), "", Some(&auth)));
+        assert_eq!(ua.final_for("c3").status(), Some(401), "{alg}");
+    }
+
+    // An unknown user: challenged, never 200 (and indistinguishable).
+    ua.send(&ua.register_raw("mallory", "c4", 1, None, "", None));
+    let r = ua.final_for("c4");
+    let auth = authorization(&r, "mallory", "x", "REGISTER", "sip:example.test", None);
+    ua.send(&ua.register_raw("mallory", "c4", 2, None, "", Some(&auth)));
+    assert_eq!(ua.final_for("c4").status(), Some(401));
+
+    // Bob, correctly authenticated, registering alice's AOR: 403.
+    let bob_contact = format!("<sip:bob@{}>", ua.addr());
+    let me = ua.addr();
+    let raw = |cseq: u32, auth: Option<&str>| {
+        let mut m = ua.register_raw("alice", "c5", cseq, Some(&bob_contact), "", auth);
+        let _ = me;
+        m = m.replacen("From: <sip:alice@", "From: <sip:bob@", 1);
+        m
+    };
+    ua.send(&raw(1, None));
+    let r = ua.final_for("c5");
+    let auth = authorization(&r, "bob", "builder", "REGISTER", "sip:example.test", None);
+    ua.send(&raw(2, Some(&auth)));
+    let f = ua.final_for("c5");
+    assert_eq!(f.status(), Some(403), "{f}");
+    assert!(f.reason().unwrap().contains("owner"));
+    assert_eq!(s.stop(), Some(0));
+}
+
+#[test]
+fn stale_nonce_gets_stale_true() {
+    let dir = std::env::temp_dir().join(format!("herald-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("h.toml");
+    std::fs::write(&cfg, "[auth]\nnonce_max_age_secs = 1\n").unwrap();
+    let s = Server::start(&["--config", cfg.to_str().unwrap()]);
+    add_user(&s.data_dir, "alice@example.test", "wonderland");
+    let ua = Ua::new(s.udp.unwrap());
+    ua.send(&ua.register_raw("alice", "s1", 1, None, "", None));
+    let r = ua.final_for("s1");
+    std::thread::sleep(Duration::from_millis(2500));
+    let auth = authorization(
+        &r,
+        "alice",
+        "wonderland",
+        "REGISTER",
+        "sip:example.test",
+        None,
+    );
+    ua.send(&ua.register_raw("alice", "s1", 2, None, "", Some(&auth)));
+    let r = ua.final_for("s1");
+    assert_eq!(r.status(), Some(401));
+    let ch =
+        sip_msg::auth::Challenge::parse(r.header(HeaderName::WwwAuthenticate).unwrap()).unwrap();
+    assert!(ch.stale(), "{r}");
+    // The fresh nonce works at once.
+    let auth = authorization(
+        &r,
+        "alice",
+        "wonderland",
+        "REGISTER",
+        "sip:example.test",
+        None,
+    );
+    ua.send(&ua.register_raw("alice", "s1", 3, None, "", Some(&auth)));
+    assert_eq!(ua.final_for("s1").status(), Some(200));
+    assert_eq!(s.stop(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_user_added_while_running_can_register_and_removed_cannot() {
+    let s = Server::start(&[]);
+    let ua = Ua::new(s.udp.unwrap());
+    let mut cseq = 1;
+    let r = ua.register("carol", "sea", "u1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(401), "no such user yet");
+    add_user(&s.data_dir, "carol@example.test", "sea");
+    let r = ua.register("carol", "sea", "u1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(200), "{r}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--data-dir")
+        .arg(&s.data_dir)
+        .args(["user", "remove", "carol@example.test"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = ua.register("carol", "sea", "u1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(401));
+    assert_eq!(s.stop(), Some(0));
+}

@@ -1,0 +1,46 @@
+//! Herald's storage: narrow domain traits, one per kind of state, and the backends that
+//! implement them. Protocol logic sees only the traits (DESIGN.md, house style 10); no
+//! SQL leaves this crate.
+//!
+//! # Layout
+//! - `model`: the stored values, [`User`] with its [`Ha1`]s and [`Binding`], and the
+//!   checks every backend runs before writing (so all backends refuse the same input).
+//! - `traits`: [`Users`] (provisioned users, HA1s) and [`Registrations`] (the registrar's
+//!   location service).
+//! - `memory`: [`MemoryStore`], everything in a mutex-guarded map; tests and fast runs.
+//! - `sqlite`: [`SqliteStore`], the embedded default: one SQLite file in WAL mode through
+//!   sqlx, a one-connection writer pool and a small reader pool, schema migrations from
+//!   `migrations/sqlite/` embedded in the binary. Its type docs spell out durability
+//!   (survives `kill -9`, not power loss) and the column encodings.
+//! - `error`: [`StoreError`] and [`Result`].
+//! - [`conformance`] (feature `conformance`): the one test suite every backend must pass,
+//!   as generic async functions plus [`conformance_tests!`] to instantiate it.
+//!
+//! # Using a store
+//! ```no_run
+//! # async fn f() -> simple_store::Result<()> {
+//! use simple_store::{Registrations, SqliteStore, Users};
+//! let store = SqliteStore::open_dir(std::path::Path::new("herald-data")).await?;
+//! let alice = store.get_user("alice", "Example.TEST").await?;
+//! let live = store.load_live_bindings(1_700_000_000_000).await?;
+//! store.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Every call is async and may wait on disk; the traits return `Send` futures so a caller
+//! can spawn them. Time is an argument (`now_ms`), never read from the clock here.
+
+mod error;
+mod memory;
+mod model;
+mod sqlite;
+mod traits;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{Result, StoreError};
+pub use memory::MemoryStore;
+pub use model::{Binding, Ha1, User};
+pub use sqlite::{BUSY_TIMEOUT, DB_FILE_NAME, READERS, SqliteStore};
+pub use traits::{Registrations, Users};

@@ -1,0 +1,127 @@
+//! [`MemoryStore`]: everything in a mutex-guarded map, gone when the last clone drops.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::Result;
+use crate::model::{Binding, User, canonical_domain, check_batch, check_user};
+use crate::traits::{Registrations, Users};
+
+/// The in-memory backend, for tests and fast runs. Clones share one store.
+///
+/// Every operation takes one short `std::sync::Mutex` critical section and never awaits
+/// inside it, so batches are atomic and readers see either all of a batch or none of it.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Keyed by (lowercased domain, username): iteration order is the list order.
+    users: BTreeMap<(String, String), User>,
+    /// Keyed by AOR; no entry for an AOR without bindings.
+    bindings: BTreeMap<String, Vec<Binding>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied write (every write
+        // is checked first, then applied with infallible map operations), so the data
+        // behind a poisoned lock is still consistent.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn user_key(username: &str, domain: &str) -> (String, String) {
+    (canonical_domain(domain), username.to_owned())
+}
+
+impl Users for MemoryStore {
+    async fn put_user(&self, user: &User) -> Result<bool> {
+        check_user(user)?;
+        let mut stored = user.clone();
+        stored.domain = canonical_domain(&user.domain);
+        let key = (stored.domain.clone(), stored.username.clone());
+        Ok(self.lock().users.insert(key, stored).is_none())
+    }
+
+    async fn get_user(&self, username: &str, domain: &str) -> Result<Option<User>> {
+        Ok(self.lock().users.get(&user_key(username, domain)).cloned())
+    }
+
+    async fn remove_user(&self, username: &str, domain: &str) -> Result<bool> {
+        Ok(self
+            .lock()
+            .users
+            .remove(&user_key(username, domain))
+            .is_some())
+    }
+
+    async fn list_users(&self, domain: Option<&str>) -> Result<Vec<User>> {
+        let inner = self.lock();
+        Ok(match domain {
+            None => inner.users.values().cloned().collect(),
+            Some(d) => {
+                let d = canonical_domain(d);
+                inner
+                    .users
+                    .iter()
+                    .filter(|((ud, _), _)| *ud == d)
+                    .map(|(_, u)| u.clone())
+                    .collect()
+            }
+        })
+    }
+}
+
+impl Registrations for MemoryStore {
+    async fn replace_bindings(&self, batch: &[(String, Vec<Binding>)]) -> Result<()> {
+        check_batch(batch)?;
+        let mut inner = self.lock();
+        for (aor, bindings) in batch {
+            if bindings.is_empty() {
+                inner.bindings.remove(aor);
+            } else {
+                inner.bindings.insert(aor.clone(), bindings.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn bindings(&self, aor: &str) -> Result<Vec<Binding>> {
+        Ok(self.lock().bindings.get(aor).cloned().unwrap_or_default())
+    }
+
+    async fn load_live_bindings(&self, now_ms: i64) -> Result<Vec<Binding>> {
+        let mut inner = self.lock();
+        remove_expired(&mut inner, now_ms);
+        Ok(inner.bindings.values().flatten().cloned().collect())
+    }
+
+    async fn remove_expired(&self, now_ms: i64) -> Result<u64> {
+        Ok(remove_expired(&mut self.lock(), now_ms))
+    }
+
+    async fn count_bindings(&self) -> Result<u64> {
+        Ok(self.lock().bindings.values().map(|b| b.len() as u64).sum())
+    }
+}
+
+fn remove_expired(inner: &mut Inner, now_ms: i64) -> u64 {
+    let mut removed = 0;
+    inner.bindings.retain(|_, bindings| {
+        let before = bindings.len();
+        bindings.retain(|b| b.expires_at_ms > now_ms);
+        removed += (before - bindings.len()) as u64;
+        !bindings.is_empty()
+    });
+    removed
+}

@@ -1,0 +1,176 @@
+//! The stored values ([`User`], [`Ha1`], [`Binding`]) and the checks every backend runs
+//! before writing them, so that all backends accept and refuse the same things.
+
+use crate::error::{Result, StoreError};
+
+/// One HA1 (RFC 7616 §3.4.2: `H(username ":" realm ":" password)`) per algorithm.
+///
+/// `algorithm` is the token "MD5", "SHA-256", "SHA-512-256"; `ha1` lowercase hex.
+/// Never a password: a store refuses an `ha1` that is not lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ha1 {
+    /// The RFC 7616 / RFC 8760 algorithm token.
+    pub algorithm: String,
+    /// The HA1 digest, lowercase hex.
+    pub ha1: String,
+}
+
+/// A provisioned user: who may register and authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Compared case-sensitively.
+    pub username: String,
+    /// Compared case-insensitively; stores keep it ASCII-lowercased.
+    pub domain: String,
+    /// The digest realm the HA1s were computed for.
+    pub realm: String,
+    /// One entry per algorithm, in the order given (the order is kept).
+    pub ha1: Vec<Ha1>,
+    /// When the user was provisioned, unix ms.
+    pub created_ms: i64,
+}
+
+/// One registered contact (RFC 3261 §10, RFC 5626, RFC 3327).
+///
+/// The store keeps bindings as values: it does not match contacts or flows (that is the
+/// registrar's job, RFC 3261 §10.3 step 7, RFC 5626 §6); an AOR's bindings come back in
+/// the order they were written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    /// Canonical "sip:user@domain" (the registrar canonicalizes; the store compares the
+    /// string exactly).
+    pub aor: String,
+    /// The contact's URI exactly as registered (addr-spec, no `< >`).
+    pub contact: String,
+    /// The contact's header params other than expires/q, as written
+    /// (e.g. `;+sip.instance="<urn:..>";reg-id=1`), "" if none.
+    pub params: String,
+    /// 0..=1000 (q * 1000).
+    pub q: Option<u16>,
+    /// Unix ms.
+    pub expires_at_ms: i64,
+    /// Call-ID of the REGISTER that wrote it (RFC 3261 §10.3 step 7).
+    pub call_id: String,
+    /// CSeq of the REGISTER that wrote it.
+    pub cseq: u32,
+    /// `+sip.instance` (RFC 5626 §4.1).
+    pub instance: Option<String>,
+    /// `reg-id` (RFC 5626 §4.2).
+    pub reg_id: Option<u32>,
+    /// Path header values, in order (RFC 3327 §5.3). No value may contain a line feed.
+    pub path: Vec<String>,
+    /// Where the REGISTER came from: "udp:127.0.0.1:5070" style.
+    pub received: Option<String>,
+    /// The REGISTER's User-Agent.
+    pub user_agent: Option<String>,
+    /// When the binding was last written, unix ms.
+    pub updated_ms: i64,
+}
+
+/// Domains compare case-insensitively (RFC 3261 §19.1.4: host names are
+/// case-insensitive); stores key them lowercased. SIP host names are ASCII.
+pub(crate) fn canonical_domain(domain: &str) -> String {
+    domain.to_ascii_lowercase()
+}
+
+/// The checks a user passes before any backend stores it.
+pub(crate) fn check_user(user: &User) -> Result<()> {
+    if user.username.is_empty() {
+        return Err(StoreError::invalid("user", "empty username"));
+    }
+    if user.domain.is_empty() {
+        return Err(StoreError::invalid("user", "empty domain"));
+    }
+    for (i, h) in user.ha1.iter().enumerate() {
+        if h.algorithm.is_empty() {
+            return Err(StoreError::invalid("HA1", "empty algorithm"));
+        }
+        // Catches a password (or an uppercase digest) handed in by mistake.
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if h.ha1.is_empty() || !h.ha1.bytes().all(lower_hex) {
+            return Err(StoreError::invalid(
+                "HA1",
+                format!("{} HA1 is not lowercase hex", h.algorithm),
+            ));
+        }
+        if user.ha1[..i].iter().any(|o| o.algorithm == h.algorithm) {
+            return Err(StoreError::invalid(
+                "HA1",
+                format!("two HA1s for algorithm {}", h.algorithm),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The checks a `replace_bindings` batch passes before any backend writes any of it.
+pub(crate) fn check_batch(batch: &[(String, Vec<Binding>)]) -> Result<()> {
+    for (aor, bindings) in batch {
+        if aor.is_empty() {
+            return Err(StoreError::invalid("binding", "empty AOR"));
+        }
+        for b in bindings {
+            check_binding(aor, b)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_binding(aor: &str, b: &Binding) -> Result<()> {
+    if b.aor != aor {
+        return Err(StoreError::invalid(
+            "binding",
+            format!("binding for {} listed under {aor}", b.aor),
+        ));
+    }
+    if b.contact.is_empty() {
+        return Err(StoreError::invalid("binding", "empty contact"));
+    }
+    if let Some(q) = b.q
+        && q > 1000
+    {
+        return Err(StoreError::invalid("binding", format!("q {q} above 1000")));
+    }
+    // Path values are stored line-feed-joined (see the sqlite module); a header value
+    // never holds a line break once unfolded (RFC 3261 §7.3.1).
+    if b.path.iter().any(|p| p.contains(['\n', '\r'])) {
+        return Err(StoreError::invalid("binding", "line break in a Path value"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(ha1: &[(&str, &str)]) -> User {
+        User {
+            username: "alice".into(),
+            domain: "example.test".into(),
+            realm: "example.test".into(),
+            ha1: ha1
+                .iter()
+                .map(|(a, h)| Ha1 {
+                    algorithm: (*a).into(),
+                    ha1: (*h).into(),
+                })
+                .collect(),
+            created_ms: 0,
+        }
+    }
+
+    #[test]
+    fn ha1_must_be_lowercase_hex_and_one_per_algorithm() {
+        assert!(check_user(&user(&[("MD5", "0a1b"), ("SHA-256", "ff")])).is_ok());
+        assert!(check_user(&user(&[])).is_ok());
+        assert!(check_user(&user(&[("MD5", "0A1B")])).is_err());
+        assert!(check_user(&user(&[("MD5", "hunter2")])).is_err());
+        assert!(check_user(&user(&[("MD5", "")])).is_err());
+        assert!(check_user(&user(&[("MD5", "00"), ("MD5", "11")])).is_err());
+    }
+
+    #[test]
+    fn domain_is_lowercased_ascii_only() {
+        assert_eq!(canonical_domain("Example.TEST"), "example.test");
+    }
+}

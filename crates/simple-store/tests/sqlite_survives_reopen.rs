@@ -1,0 +1,69 @@
+//! What a [`SqliteStore`] committed is there after `close` and a fresh `open_dir`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use simple_store::conformance::{binding, user};
+use simple_store::{DB_FILE_NAME, Registrations, SqliteStore, StoreError, Users};
+
+#[tokio::test]
+async fn users_and_bindings_survive_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    let alice = user("alice", "example.test", &["MD5", "SHA-256", "SHA-512-256"]);
+    let aor = "sip:alice@example.test";
+    let mut full = binding(aor, "sip:alice@192.0.2.1:5060", 90_000);
+    full.path = vec!["<sip:p1.test;lr>".into(), "<sip:p2.test;lr>".into()];
+    full.instance = Some("<urn:uuid:00000000-0000-0000-0000-000000000001>".into());
+    full.reg_id = Some(1);
+    let bindings = vec![full, binding(aor, "sip:alice@192.0.2.2", 10_000)];
+
+    let store = SqliteStore::open_dir(&data).await.unwrap();
+    assert!(data.join(DB_FILE_NAME).exists());
+    store.put_user(&alice).await.unwrap();
+    store
+        .replace_bindings(&[(aor.to_owned(), bindings.clone())])
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(matches!(
+        store.get_user("alice", "example.test").await,
+        Err(StoreError::Closed)
+    ));
+
+    let reopened = SqliteStore::open_dir(&data).await.unwrap();
+    assert_eq!(
+        reopened.get_user("alice", "example.test").await.unwrap(),
+        Some(alice)
+    );
+    assert_eq!(reopened.bindings(aor).await.unwrap(), bindings);
+    // Startup load after a restart: the expired one goes, the live one stays.
+    assert_eq!(
+        reopened.load_live_bindings(50_000).await.unwrap(),
+        bindings[..1]
+    );
+    reopened.close().await;
+
+    // Migrations already applied: a third open is a no-op for the schema.
+    let third = SqliteStore::open_file(&data.join(DB_FILE_NAME)).await.unwrap();
+    assert_eq!(third.count_bindings().await.unwrap(), 1);
+    third.close().await;
+}
+
+#[tokio::test]
+async fn open_dir_on_a_file_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(
+        SqliteStore::open_dir(&file).await,
+        Err(StoreError::Io { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(DB_FILE_NAME);
+    std::fs::write(&file, vec![b'x'; 8192]).unwrap();
+    assert!(SqliteStore::open_file(&file).await.is_err());
+}
