@@ -253,3 +253,28 @@ fn local_senders_authenticate_and_unknown_users_get_404() {
     assert_eq!(nina.final_for("p4").status(), Some(480));
     assert_eq!(s.stop(), Some(0));
 }
+
+#[test]
+fn a_contact_pointing_back_at_the_proxy_is_a_loop_482() {
+    let s = Server::start(&["--auth", "off"]);
+    let server = s.udp.unwrap();
+    let ua = Ua::new(server);
+    // A binding whose contact is the proxy itself: every forward comes back.
+    let c = format!("<sip:loopy@{server}>");
+    let r = ua.register("loopy", "", "lp1", &mut 1, Some(&c), "");
+    assert_eq!(r.status(), Some(200), "{r}");
+    ua.send(&ua.request_raw(
+        "MESSAGE",
+        "pat",
+        "sip:loopy@example.test",
+        "lp2",
+        1,
+        "",
+        "x",
+    ));
+    // The spiral (new Request-URI) is forwarded once more; when the same
+    // request arrives again, our own Via carries its hash (§16.3 step 4).
+    let f = ua.final_for("lp2");
+    assert_eq!(f.status(), Some(482), "{f}");
+    assert_eq!(s.stop(), Some(0));
+}
