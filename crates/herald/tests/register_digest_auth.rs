@@ -90,6 +90,16 @@ fn digest_register_success_failure_replay_and_ownership() {
         assert_eq!(ua.final_for("c3").status(), Some(401), "{alg}");
     }
 
+    // A digest uri other than the Request-URI: 400 (RFC 7616 §3.4.6), not a
+    // new challenge the client would answer the same way.
+    ua.send(&ua.register_raw("alice", "c6", 1, Some(&contact), "", None));
+    let r = ua.final_for("c6");
+    let auth = authorization(&r, "alice", "wonderland", "REGISTER", "sip:127.0.0.1", None);
+    ua.send(&ua.register_raw("alice", "c6", 2, Some(&contact), "", Some(&auth)));
+    let bad = ua.final_for("c6");
+    assert_eq!(bad.status(), Some(400), "{bad}");
+    assert!(bad.reason().unwrap().contains("uri"), "{bad}");
+
     // An unknown user: challenged, never 200 (and indistinguishable).
     ua.send(&ua.register_raw("mallory", "c4", 1, None, "", None));
     let r = ua.final_for("c4");

@@ -59,7 +59,8 @@ pub enum AuthOutcome {
         /// `Authentication-Info` value.
         info: Option<String>,
     },
-    /// Answer with this (401/407 and fresh challenges).
+    /// Answer with this: 401/407 with fresh challenges, or 400 for
+    /// malformed credentials.
     Challenge(Reply),
 }
 
@@ -216,6 +217,12 @@ impl Authenticator {
         let verified = match sip_auth::verify(&creds, method, uri, msg.body(), &ha1.ha1) {
             Ok(v) => v,
             Err(AuthError::BadResponse) => return fail(false, "wrong response"),
+            // RFC 7616 §3.4.6: malformed credentials (a digest uri other than
+            // the Request-URI, a missing parameter) are a 400; a new
+            // challenge would only make the client repeat them.
+            Err(e) if e.is_bad_request() => {
+                return AuthOutcome::Challenge(Reply::new(400, format!("Bad Request: {e}")));
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "credentials refused");
                 return fail(false, "bad credentials");

@@ -30,7 +30,12 @@ fn binding(aor: &str, i: usize, expires_at_ms: i64) -> Binding {
     }
 }
 
-fn batch(aors: &[String], start: usize, n: usize, expires_at_ms: i64) -> Vec<(String, Vec<Binding>)> {
+fn batch(
+    aors: &[String],
+    start: usize,
+    n: usize,
+    expires_at_ms: i64,
+) -> Vec<(String, Vec<Binding>)> {
     (start..start + n)
         .map(|i| {
             let aor = &aors[i % AORS];
@@ -47,7 +52,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = rt.block_on(SqliteStore::open_dir(dir.path())).unwrap();
-    let aors: Vec<String> = (0..AORS).map(|i| format!("sip:user{i}@example.test")).collect();
+    let aors: Vec<String> = (0..AORS)
+        .map(|i| format!("sip:user{i}@example.test"))
+        .collect();
     rt.block_on(store.replace_bindings(&batch(&aors, 0, AORS, 1)))
         .unwrap();
 

@@ -237,7 +237,9 @@ pub async fn users_refuse_invalid<S: Users>(s: &S) -> Result<()> {
     let mut twice = user("alice", "example.test", &["MD5", "MD5"]);
     twice.realm = "changed".to_owned();
     assert!(is_invalid(&s.put_user(&twice).await));
-    assert!(is_invalid(&s.put_user(&user("", "example.test", &[])).await));
+    assert!(is_invalid(
+        &s.put_user(&user("", "example.test", &[])).await
+    ));
     assert!(is_invalid(&s.put_user(&user("bob", "", &[])).await));
     assert_eq!(s.get_user("alice", "example.test").await?, Some(alice));
     assert_eq!(s.list_users(None).await?.len(), 1);
@@ -282,7 +284,10 @@ pub async fn bindings_clear<S: Registrations>(s: &S) -> Result<()> {
             ALICE.to_owned(),
             vec![binding(ALICE, "sip:a1@192.0.2.1", 10_000)],
         ),
-        (BOB.to_owned(), vec![binding(BOB, "sip:b1@192.0.2.1", 10_000)]),
+        (
+            BOB.to_owned(),
+            vec![binding(BOB, "sip:b1@192.0.2.1", 10_000)],
+        ),
     ])
     .await?;
     s.replace_bindings(&[(ALICE.to_owned(), Vec::new())])
@@ -328,10 +333,7 @@ pub async fn bindings_multi_aor_batch<S: Registrations>(s: &S) -> Result<()> {
         .collect();
     s.replace_bindings(&batch).await?;
     assert_eq!(s.count_bindings().await?, 303);
-    assert_eq!(
-        s.bindings("sip:user299@example.test").await?,
-        batch[299].1
-    );
+    assert_eq!(s.bindings("sip:user299@example.test").await?, batch[299].1);
     Ok(())
 }
 
@@ -376,7 +378,9 @@ pub async fn bindings_refused_batch_writes_nothing<S: Registrations>(s: &S) -> R
         ];
         assert!(is_invalid(&s.replace_bindings(&batch).await));
     }
-    assert!(is_invalid(&s.replace_bindings(&[(String::new(), Vec::new())]).await));
+    assert!(is_invalid(
+        &s.replace_bindings(&[(String::new(), Vec::new())]).await
+    ));
     assert_eq!(s.bindings(ALICE).await?, before);
     assert!(s.bindings(BOB).await?.is_empty());
     assert_eq!(s.count_bindings().await?, 1);

@@ -13,8 +13,9 @@
 //!   `migrations/sqlite/` embedded in the binary. Its type docs spell out durability
 //!   (survives `kill -9`, not power loss) and the column encodings.
 //! - `error`: [`StoreError`] and [`Result`].
-//! - [`conformance`] (feature `conformance`): the one test suite every backend must pass,
-//!   as generic async functions plus [`conformance_tests!`] to instantiate it.
+//! - `conformance` (feature `conformance`): the one test suite every backend must pass,
+//!   as generic async functions plus the `conformance_tests!` macro that instantiates it
+//!   in a backend's test file (`tests/conformance_*.rs`).
 //!
 //! # Using a store
 //! ```no_run

@@ -8,11 +8,11 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Row, SqlSafeStr};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
+use sqlx::{Row, SqlSafeStr};
 
 use crate::error::{Result, StoreError};
 use crate::model::{Binding, Ha1, User, canonical_domain, check_batch, check_user};

@@ -25,7 +25,11 @@ pub trait Users: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<User>>> + Send;
 
     /// Removes the user and its HA1s; true if it existed.
-    fn remove_user(&self, username: &str, domain: &str) -> impl Future<Output = Result<bool>> + Send;
+    fn remove_user(
+        &self,
+        username: &str,
+        domain: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Every user (of `domain` if given), sorted by domain, then username (byte order).
     fn list_users(&self, domain: Option<&str>) -> impl Future<Output = Result<Vec<User>>> + Send;

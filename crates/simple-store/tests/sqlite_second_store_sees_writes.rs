@@ -14,7 +14,10 @@ async fn second_store_sees_users_put_by_the_first() {
     let cli = SqliteStore::open_dir(dir.path()).await.unwrap();
 
     // The server has read (and so holds a warm reader connection) before the CLI writes.
-    assert_eq!(server.get_user("alice", "example.test").await.unwrap(), None);
+    assert_eq!(
+        server.get_user("alice", "example.test").await.unwrap(),
+        None
+    );
     let alice = user("alice", "example.test", &["MD5", "SHA-256"]);
     assert!(cli.put_user(&alice).await.unwrap());
     assert_eq!(
@@ -30,7 +33,10 @@ async fn second_store_sees_users_put_by_the_first() {
         Some(changed)
     );
     assert!(cli.remove_user("alice", "example.test").await.unwrap());
-    assert_eq!(server.get_user("alice", "example.test").await.unwrap(), None);
+    assert_eq!(
+        server.get_user("alice", "example.test").await.unwrap(),
+        None
+    );
 
     // And the other way round, for bindings.
     let aor = "sip:bob@example.test";

@@ -44,7 +44,9 @@ async fn users_and_bindings_survive_close_and_reopen() {
     reopened.close().await;
 
     // Migrations already applied: a third open is a no-op for the schema.
-    let third = SqliteStore::open_file(&data.join(DB_FILE_NAME)).await.unwrap();
+    let third = SqliteStore::open_file(&data.join(DB_FILE_NAME))
+        .await
+        .unwrap();
     assert_eq!(third.count_bindings().await.unwrap(), 1);
     third.close().await;
 }

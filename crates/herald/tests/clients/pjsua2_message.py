@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Two pjsua2 accounts (pjproject's SIP stack, an independent implementation),
+alice and bob, register with the server; alice sends a page-mode MESSAGE
+(RFC 3428) to bob's AOR through the server, and bob must receive it.
+
+usage: pjsua2_message.py HOST:PORT TRANSPORT DOMAIN PASSWORD [TIMEOUT_SECS]
+
+Both users must exist on the server with PASSWORD. The server is each account's
+outbound proxy (loose route); alice's MESSAGE goes to sip:bob@DOMAIN, the server
+challenges it (407, alice answers with her credentials) and relays it to the
+contact bob registered; bob's onInstantMessage must fire with the body, and
+alice must get a 2xx final response.
+
+Exit status 0 on success, 1 otherwise (reason and pjsua2's SIP log tail on
+stderr), 2 on bad usage or a missing pjsua2 module.
+"""
+
+import os
+import sys
+import time
+
+try:
+    import pjsua2 as pj
+except ImportError as e:
+    sys.stderr.write("pjsua2 python module missing (pip install pjsua2-python): %s\n" % e)
+    sys.exit(2)
+
+
+def quiet_lib_create(ep):
+    """libCreate logs its banner to stdout before our log writer exists."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        ep.libCreate()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+class Log(pj.LogWriter):
+    def __init__(self):
+        pj.LogWriter.__init__(self)
+        self.lines = []
+
+    def write(self, entry):
+        self.lines.append(entry.msg.rstrip("\n"))
+
+
+class Acc(pj.Account):
+    def __init__(self, name):
+        pj.Account.__init__(self)
+        self.name = name
+        self.reg = []  # onRegState codes
+        self.received = []  # (from, to, content type, body)
+        self.im_status = []  # (code, reason, to) for MESSAGEs we sent
+
+    def onRegState(self, prm):
+        self.reg.append(prm.code)
+
+    def onInstantMessage(self, prm):
+        self.received.append((prm.fromUri, prm.toUri, prm.contentType, prm.msgBody))
+
+    def onInstantMessageStatus(self, prm):
+        self.im_status.append((prm.code, prm.reason, prm.toUri))
+
+
+def main(argv):
+    if len(argv) not in (5, 6):
+        sys.stderr.write(__doc__)
+        return 2
+    server, transport, domain, password = argv[1:5]
+    timeout = float(argv[5]) if len(argv) == 6 else 20.0
+    transport = transport.lower()
+    if transport not in ("udp", "tcp"):
+        sys.stderr.write(__doc__)
+        return 2
+
+    ep = pj.Endpoint()
+    quiet_lib_create(ep)
+    cfg = pj.EpConfig()
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = True
+    cfg.uaConfig.userAgent = "pjsua2-herald-test"
+    log = Log()
+    cfg.logConfig.writer = log
+    cfg.logConfig.level = 5
+    cfg.logConfig.consoleLevel = 5  # what reaches the writer (not the console)
+    cfg.logConfig.msgLogging = 1
+    ep.libInit(cfg)
+    ep.audDevManager().setNullDev()
+
+    tcfg = pj.TransportConfig()
+    tcfg.port = 0
+    tcfg.boundAddress = "127.0.0.1"
+    tcfg.publicAddress = "127.0.0.1"
+    ttype = pj.PJSIP_TRANSPORT_UDP if transport == "udp" else pj.PJSIP_TRANSPORT_TCP
+    tid = ep.transportCreate(ttype, tcfg)
+    ep.libStart()
+
+    def account(user):
+        acfg = pj.AccountConfig()
+        acfg.idUri = "sip:%s@%s" % (user, domain)
+        acfg.regConfig.registrarUri = "sip:%s" % domain
+        acfg.regConfig.retryIntervalSec = 0
+        acfg.regConfig.unregWaitMsec = 2000
+        acfg.sipConfig.transportId = tid
+        acfg.sipConfig.proxies.append("sip:%s;transport=%s;lr" % (server, transport))
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+        acfg.natConfig.sipOutboundUse = 0
+        acfg.natConfig.contactRewriteUse = 0
+        acfg.natConfig.viaRewriteUse = 0
+        acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+        a = Acc(user)
+        a.create(acfg)
+        return a
+
+    alice = account("alice")
+    bob = account("bob")
+    buddy = None
+    deadline = time.monotonic() + timeout
+    body = "hello bob, from alice over %s (%d)" % (transport, int(time.time()))
+    failure = None
+
+    def poll_until(cond):
+        while not cond() and time.monotonic() < deadline:
+            ep.libHandleEvents(50)
+        return cond()
+
+    if not poll_until(lambda: alice.reg and bob.reg):
+        failure = "registration outcome missing (alice %s, bob %s)" % (alice.reg, bob.reg)
+    elif alice.reg[0] != 200 or bob.reg[0] != 200:
+        failure = "registration failed (alice %s, bob %s)" % (alice.reg, bob.reg)
+    else:
+        bcfg = pj.BuddyConfig()
+        bcfg.uri = "sip:bob@%s" % domain
+        bcfg.subscribe = False
+        buddy = pj.Buddy()
+        buddy.create(alice, bcfg)
+        prm = pj.SendInstantMessageParam()
+        prm.content = body
+        prm.contentType = "text/plain"
+        buddy.sendInstantMessage(prm)
+        if not poll_until(lambda: bob.received and alice.im_status):
+            failure = "bob received %r; alice's MESSAGE status %r" % (bob.received, alice.im_status)
+        else:
+            frm, to, ctype, got = bob.received[0]
+            code = alice.im_status[0][0]
+            if got != body:
+                failure = "bob received body %r, expected %r" % (got, body)
+            elif "alice@%s" % domain not in frm:
+                failure = "bob's MESSAGE is From %r, expected alice's AOR" % frm
+            elif not ctype.startswith("text/plain"):
+                failure = "bob's MESSAGE has Content-Type %r" % ctype
+            elif not 200 <= code < 300:
+                failure = "alice's MESSAGE ended with %r" % (alice.im_status[0],)
+            elif alice.received or len(bob.received) != 1:
+                failure = "unexpected deliveries: alice %r, bob %r" % (alice.received, bob.received)
+
+    summary = "pjsua2 MESSAGE alice -> bob over %s via %s" % (transport, server)
+    if failure is not None:
+        sys.stderr.write("FAIL %s: %s\n--- pjsua2 log (tail) ---\n" % (summary, failure))
+        sys.stderr.write("\n".join(log.lines[-600:]) + "\n")
+        sys.stderr.flush()
+        # No teardown: pjsua2 2.15 asserts (abort) when a transaction still
+        # pending at shutdown reports to an account already deleted.
+        os._exit(1)
+
+    del buddy
+    alice.shutdown()
+    bob.shutdown()
+    del alice, bob
+    try:
+        ep.libDestroy()
+    except pj.Error:
+        pass
+    print("PASS " + summary)
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
