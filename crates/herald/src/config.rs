@@ -20,6 +20,7 @@
 //! max_message_size = 65535
 //! idle_timeout_secs = 600
 //! max_connections = 10000
+//! max_transactions = 300000            # completed UDP non-INVITE ones live 32 s (Timer J)
 //!
 //! [auth]                              # digest, RFC 7616 / RFC 8760
 //! enabled = true                      # --auth off: no challenges at all
@@ -107,6 +108,7 @@ struct LimitsConfig {
     max_message_size: Option<usize>,
     idle_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    max_transactions: Option<usize>,
 }
 
 /// Flags of `herald serve` that override the file.
@@ -134,6 +136,7 @@ pub(crate) struct Settings {
     pub(crate) max_message_size: usize,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) max_transactions: usize,
     pub(crate) auth: simple_registrar::AuthConfig,
     pub(crate) registrar: simple_registrar::RegistrarConfig,
     pub(crate) store: StoreKind,
@@ -289,6 +292,10 @@ impl Settings {
             max_message_size: lc.max_message_size.unwrap_or(65535),
             idle_timeout: Duration::from_secs(lc.idle_timeout_secs.unwrap_or(600)),
             max_connections: lc.max_connections.unwrap_or(10_000),
+            // RFC 3261 §17.2.2: a UDP non-INVITE server transaction absorbs
+            // retransmissions for Timer J (64*T1 = 32 s) after its answer, so
+            // at 8000 REGISTER/s about 256,000 are alive at once.
+            max_transactions: lc.max_transactions.unwrap_or(300_000),
             auth,
             registrar,
             store,

@@ -27,6 +27,7 @@ fn net_config(s: &Settings) -> NetConfig {
         max_message_size: s.max_message_size,
         idle_timeout: s.idle_timeout,
         max_connections: s.max_connections,
+        max_transactions: s.max_transactions,
         ..NetConfig::default()
     }
 }
