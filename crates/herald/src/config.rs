@@ -20,7 +20,7 @@
 //! max_message_size = 65535
 //! idle_timeout_secs = 600
 //! max_connections = 10000
-//! max_transactions = 300000            # completed UDP non-INVITE ones live 32 s (Timer J)
+//! max_transactions = 600000            # completed UDP non-INVITE ones live 32 s (Timer J)
 //!
 //! [auth]                              # digest, RFC 7616 / RFC 8760
 //! enabled = true                      # --auth off: no challenges at all
@@ -294,8 +294,9 @@ impl Settings {
             max_connections: lc.max_connections.unwrap_or(10_000),
             // RFC 3261 §17.2.2: a UDP non-INVITE server transaction absorbs
             // retransmissions for Timer J (64*T1 = 32 s) after its answer, so
-            // at 8000 REGISTER/s about 256,000 are alive at once.
-            max_transactions: lc.max_transactions.unwrap_or(300_000),
+            // at 8000 authenticated REGISTERs/s (two transactions each) about
+            // 512,000 are alive at once.
+            max_transactions: lc.max_transactions.unwrap_or(600_000),
             auth,
             registrar,
             store,
