@@ -154,11 +154,26 @@ impl<S: Users + Registrations + Clone> Router<S> {
         fallback
     }
 
-    fn hostport(a: SocketAddr) -> String {
-        match a {
-            SocketAddr::V4(v) => v.to_string(),
-            SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+    /// §16.4: removes the Route values that name us (one, two with double
+    /// record-routing, or none: clients differ).
+    fn strip_our_routes(&self, msg: &mut SipMessage) {
+        while let Some(top) = msg.header(HeaderName::Route).map(first_value)
+            && sip_msg::RouteEntry::parse(&top).is_ok_and(|r| self.names_us(&r.addr.uri))
+        {
+            msg.pop_first_value(HeaderName::Route);
         }
+    }
+
+    /// Our Via for a forwarded request, with a fresh branch carrying the
+    /// loop hash (§16.6 step 8).
+    fn our_via(&mut self, transport: Transport, local: SocketAddr, hash: u64) -> String {
+        self.next_branch += 1;
+        format!(
+            "SIP/2.0/{} {};branch={};rport",
+            transport.via_token(),
+            hostport(local),
+            branch(hash, self.next_branch)
+        )
     }
 
     fn handle_cancel(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: &SipMessage) {
@@ -197,11 +212,7 @@ impl<S: Users + Registrations + Clone> Router<S> {
     fn route(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, mut msg: SipMessage, peer: Peer) {
         // §16.4: remove the Route values that name us (one, two with
         // double record-routing, or none: clients differ).
-        while let Some(top) = msg.header(HeaderName::Route).map(first_value)
-            && sip_msg::RouteEntry::parse(&top).is_ok_and(|r| self.names_us(&r.addr.uri))
-        {
-            msg.pop_first_value(HeaderName::Route);
-        }
+        self.strip_our_routes(&mut msg);
         let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
         let uri_s = msg.request_uri_str().unwrap_or("").to_owned();
         let Ok(uri) = Uri::parse(&uri_s) else {
@@ -220,10 +231,7 @@ impl<S: Users + Registrations + Clone> Router<S> {
                 );
                 return;
             }
-            let hop = sip_msg::RouteEntry::parse(&top)
-                .ok()
-                .and_then(|r| uri_addr(&r.addr.uri));
-            let Some((t, remote)) = hop else {
+            let Some(target) = route_target(&top, &uri_s) else {
                 self.respond(
                     ctx,
                     key,
@@ -231,11 +239,6 @@ impl<S: Users + Registrations + Clone> Router<S> {
                     &plain(476, "Unresolvable Destination: Route"),
                 );
                 return;
-            };
-            let target = Target {
-                request_uri: uri_s.clone(),
-                routes: Vec::new(),
-                peer: Peer::new(t, remote, ANY_FLOW),
             };
             self.fork(ctx, key, msg, peer, vec![target]);
             return;
@@ -453,13 +456,7 @@ impl<S: Users + Registrations + Clone> Router<S> {
                     rr.push(record_route(peer.transport, in_local));
                 }
             }
-            self.next_branch += 1;
-            let via = format!(
-                "SIP/2.0/{} {};branch={};rport",
-                out_t.via_token(),
-                Self::hostport(out_local),
-                branch(hash, self.next_branch)
-            );
+            let via = self.our_via(out_t, out_local, hash);
             let copy = forward_copy(&msg, &target, &rr, &via);
             match ctx.send_request(copy, target.peer) {
                 Ok(ck) => {
@@ -541,21 +538,10 @@ impl<S: Users + Registrations + Clone> Router<S> {
     /// statelessly along its Route / Request-URI (§16.11 does not apply: it
     /// has its own branch; we add a Via like any forward).
     fn forward_ack(&mut self, ctx: &mut Ctx<'_>, mut msg: SipMessage) {
-        while let Some(top) = msg.header(HeaderName::Route).map(first_value)
-            && sip_msg::RouteEntry::parse(&top).is_ok_and(|r| self.names_us(&r.addr.uri))
-        {
-            msg.pop_first_value(HeaderName::Route);
-        }
+        self.strip_our_routes(&mut msg);
         let uri_s = msg.request_uri_str().unwrap_or("").to_owned();
         let target = if let Some(top) = msg.header(HeaderName::Route).map(first_value) {
-            sip_msg::RouteEntry::parse(&top)
-                .ok()
-                .and_then(|r| uri_addr(&r.addr.uri))
-                .map(|(t, remote)| Target {
-                    request_uri: uri_s.clone(),
-                    routes: Vec::new(),
-                    peer: Peer::new(t, remote, ANY_FLOW),
-                })
+            route_target(&top, &uri_s)
         } else {
             match Uri::parse(&uri_s) {
                 Ok(uri) if !self.names_us(&uri) => self.contact_target(ctx, &uri_s, &uri),
@@ -573,13 +559,7 @@ impl<S: Users + Registrations + Clone> Router<S> {
             return;
         };
         let hash = loop_hash(&msg, &self.hash_key);
-        self.next_branch += 1;
-        let via = format!(
-            "SIP/2.0/{} {};branch={};rport",
-            target.peer.transport.via_token(),
-            Self::hostport(local),
-            branch(hash, self.next_branch)
-        );
+        let via = self.our_via(target.peer.transport, local, hash);
         let copy = forward_copy(&msg, &target, &[], &via);
         ctx.send_stateless(copy, target.peer);
     }
@@ -628,11 +608,26 @@ fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
     }
 }
 
-fn record_route(t: Transport, local: SocketAddr) -> String {
-    let host = match local {
+fn hostport(a: SocketAddr) -> String {
+    match a {
         SocketAddr::V4(v) => v.to_string(),
         SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
-    };
+    }
+}
+
+/// The next hop a Route value names, keeping the Request-URI.
+fn route_target(route: &str, request_uri: &str) -> Option<Target> {
+    let entry = sip_msg::RouteEntry::parse(route).ok()?;
+    let (t, remote) = uri_addr(&entry.addr.uri)?;
+    Some(Target {
+        request_uri: request_uri.to_owned(),
+        routes: Vec::new(),
+        peer: Peer::new(t, remote, ANY_FLOW),
+    })
+}
+
+fn record_route(t: Transport, local: SocketAddr) -> String {
+    let host = hostport(local);
     match t {
         Transport::Udp => format!("<sip:{host};lr>"),
         Transport::Tls => format!("<sips:{host};lr>"),
