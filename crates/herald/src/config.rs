@@ -57,7 +57,60 @@ pub(crate) struct FileConfig {
     limits: Option<LimitsConfig>,
     auth: Option<AuthFileConfig>,
     registrar: Option<RegistrarFileConfig>,
+    presence: Option<PresenceFileConfig>,
     store: Option<String>,
+}
+
+/// `[presence]`: the presence agent (RFC 3856 / RFC 3903).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceFileConfig {
+    /// "server" (the centralized model: Herald answers SUBSCRIBE and PUBLISH
+    /// for local users) or "end-to-end" (RFC 3856 §4: SUBSCRIBE is proxied to
+    /// the user's registered UAs, which answer it themselves).
+    mode: Option<String>,
+    /// With mode "server": domains whose users are end-to-end all the same.
+    end_to_end_domains: Option<Vec<String>>,
+    /// With mode "server": users (user@domain) who are end-to-end.
+    end_to_end_users: Option<Vec<String>>,
+    registration_feeds_presence: Option<bool>,
+    publish_min_expires: Option<u32>,
+    publish_max_expires: Option<u32>,
+    publish_default_expires: Option<u32>,
+    subscribe_min_expires: Option<u32>,
+    subscribe_max_expires: Option<u32>,
+    subscribe_default_expires: Option<u32>,
+    notify_retries: Option<u32>,
+    max_subscriptions: Option<usize>,
+}
+
+/// Where presence requests for a local user are handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PresenceSettings {
+    pub(crate) agent: simple_presence::PresenceConfig,
+    /// End-to-end (RFC 3856 §4) for everyone.
+    pub(crate) end_to_end: bool,
+    /// Domains whose users are end-to-end.
+    pub(crate) end_to_end_domains: Vec<String>,
+    /// "user@domain" AORs that are end-to-end.
+    pub(crate) end_to_end_users: Vec<String>,
+}
+
+impl PresenceSettings {
+    /// Does the server act as presence agent for `user`@`domain`? If not,
+    /// their SUBSCRIBEs are proxied to their UAs (RFC 3856 §4).
+    pub(crate) fn server_handles(&self, user: &str, domain: &str) -> bool {
+        let e2e = self.end_to_end
+            || self
+                .end_to_end_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain))
+            || self.end_to_end_users.iter().any(|a| {
+                a.rsplit_once('@')
+                    .is_some_and(|(u, d)| u == user && d.eq_ignore_ascii_case(domain))
+            });
+        !e2e
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +192,7 @@ pub(crate) struct Settings {
     pub(crate) max_transactions: usize,
     pub(crate) auth: simple_registrar::AuthConfig,
     pub(crate) registrar: simple_registrar::RegistrarConfig,
+    pub(crate) presence: PresenceSettings,
     pub(crate) store: StoreKind,
 }
 
@@ -277,6 +331,52 @@ impl Settings {
                     .to_owned(),
             );
         }
+        let pc = fc.presence.unwrap_or_default();
+        let d = simple_presence::PresenceConfig::default();
+        let agent = simple_presence::PresenceConfig {
+            publish_min_expires: pc.publish_min_expires.unwrap_or(d.publish_min_expires),
+            publish_max_expires: pc.publish_max_expires.unwrap_or(d.publish_max_expires),
+            publish_default_expires: pc
+                .publish_default_expires
+                .unwrap_or(d.publish_default_expires),
+            subscribe_min_expires: pc.subscribe_min_expires.unwrap_or(d.subscribe_min_expires),
+            subscribe_max_expires: pc.subscribe_max_expires.unwrap_or(d.subscribe_max_expires),
+            subscribe_default_expires: pc
+                .subscribe_default_expires
+                .unwrap_or(d.subscribe_default_expires),
+            registration_feeds_presence: pc
+                .registration_feeds_presence
+                .unwrap_or(d.registration_feeds_presence),
+            notify_retries: pc.notify_retries.unwrap_or(d.notify_retries),
+            max_subscriptions: pc.max_subscriptions.unwrap_or(d.max_subscriptions),
+            ..d
+        };
+        if agent.publish_max_expires < agent.publish_min_expires
+            || agent.subscribe_max_expires < agent.subscribe_min_expires
+            || !(agent.publish_min_expires..=agent.publish_max_expires)
+                .contains(&agent.publish_default_expires)
+            || !(agent.subscribe_min_expires..=agent.subscribe_max_expires)
+                .contains(&agent.subscribe_default_expires)
+        {
+            return Err(
+                "presence: each default expiry must lie between its min and max".to_owned(),
+            );
+        }
+        let end_to_end = match pc.mode.as_deref() {
+            None | Some("server") => false,
+            Some("end-to-end") => true,
+            Some(other) => {
+                return Err(format!(
+                    "presence.mode '{other}': expected server or end-to-end"
+                ));
+            }
+        };
+        let presence = PresenceSettings {
+            agent,
+            end_to_end,
+            end_to_end_domains: pc.end_to_end_domains.unwrap_or_default(),
+            end_to_end_users: pc.end_to_end_users.unwrap_or_default(),
+        };
         let store = match flags.store.or(fc.store).as_deref() {
             None | Some("sqlite") => StoreKind::Sqlite,
             Some("memory") => StoreKind::Memory,
@@ -299,6 +399,7 @@ impl Settings {
             max_transactions: lc.max_transactions.unwrap_or(600_000),
             auth,
             registrar,
+            presence,
             store,
         })
     }

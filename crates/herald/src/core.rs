@@ -33,8 +33,8 @@ pub(crate) struct Capabilities {
     /// Body types accepted in requests. Empty: none yet (RFC 3261 §20.1: an
     /// empty Accept means no format is acceptable).
     pub(crate) accept: Vec<&'static str>,
-    /// Event packages served; none until the presence issue lands, so the
-    /// OPTIONS answer carries no Allow-Events (its grammar needs one value).
+    /// Event packages served (Allow-Events of the OPTIONS answer; RFC 6665
+    /// §8.2.2 grammar needs at least one value, so none means no header).
     pub(crate) allow_events: Vec<&'static str>,
     /// Option tags supported.
     pub(crate) supported: Vec<&'static str>,
@@ -54,13 +54,15 @@ impl Default for Capabilities {
                 "MESSAGE",
                 "SUBSCRIBE",
                 "NOTIFY",
+                "PUBLISH",
                 "REFER",
                 "INFO",
                 "UPDATE",
                 "PRACK",
             ],
-            accept: Vec::new(),
-            allow_events: Vec::new(),
+            // PUBLISH bodies (RFC 3903 with RFC 3863).
+            accept: vec!["application/pidf+xml"],
+            allow_events: vec!["presence"],
             // RFC 3327 Path and RFC 5626 outbound at the registrar.
             supported: vec!["path", "outbound"],
         }

@@ -33,7 +33,24 @@ use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
 use sip_net::{Ctx, ServerHandle, TransactionUser};
 use sip_proto::{Peer, TransactionKey, Transport, cancel_request};
 
+use crate::config::PresenceSettings;
 use crate::core::{self, CoreConfig};
+
+mod presence;
+
+use presence::RegistrationChanged;
+pub(crate) use presence::{PresenceTick, StoreJob, contacts, store_writer};
+
+/// Everything the router keeps state in.
+pub(crate) trait Store:
+    Users + Registrations + simple_store::Publications + simple_store::Subscriptions + Clone
+{
+}
+
+impl<S> Store for S where
+    S: Users + Registrations + simple_store::Publications + simple_store::Subscriptions + Clone
+{
+}
 
 /// A request on its way through the chain after an async step.
 struct Resume {
@@ -81,6 +98,11 @@ pub(crate) struct Router<S> {
     proxied: HashMap<TransactionKey, Proxied>,
     /// Client transaction → its server transaction.
     branch_of: HashMap<TransactionKey, TransactionKey>,
+    /// The presence agent (RFC 3856, RFC 3903).
+    presence: simple_presence::PresenceAgent,
+    presence_settings: Arc<PresenceSettings>,
+    /// To the presence store writer.
+    store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
 }
 
 impl<S> Router<S> {
@@ -88,6 +110,9 @@ impl<S> Router<S> {
         core: CoreConfig,
         registrar: Arc<Registrar<S>>,
         handle: ServerHandle,
+        presence: simple_presence::PresenceAgent,
+        presence_settings: PresenceSettings,
+        store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
     ) -> Self {
         Router {
             core: Arc::new(core),
@@ -97,6 +122,9 @@ impl<S> Router<S> {
             next_branch: 0,
             proxied: HashMap::new(),
             branch_of: HashMap::new(),
+            presence,
+            presence_settings: Arc::new(presence_settings),
+            store_tx,
         }
     }
 }
@@ -113,7 +141,7 @@ fn plain(status: u16, reason: &str) -> Reply {
     }
 }
 
-impl<S: Users + Registrations + Clone> Router<S> {
+impl<S: Store> Router<S> {
     fn respond(&self, ctx: &mut Ctx<'_>, key: TransactionKey, req: &SipMessage, r: &Reply) {
         if let Some(m) = reply_msg(&self.core, req, r) {
             ctx.respond(key, m);
@@ -214,6 +242,11 @@ impl<S: Users + Registrations + Clone> Router<S> {
         // double record-routing, or none: clients differ).
         self.strip_our_routes(&mut msg);
         let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+        if in_dialog && msg.method() == Some(Method::Subscribe) && self.presence.owns_dialog(&msg) {
+            // A refresh or unsubscribe of one of our subscriptions.
+            self.presence_subscribe(ctx, key, &msg, peer, None);
+            return;
+        }
         let uri_s = msg.request_uri_str().unwrap_or("").to_owned();
         let Ok(uri) = Uri::parse(&uri_s) else {
             self.respond(ctx, key, &msg, &plain(416, "Unsupported URI Scheme"));
@@ -264,6 +297,16 @@ impl<S: Users + Registrations + Clone> Router<S> {
                 domain = self.core.domains[0].to_ascii_lowercase();
             }
             self.local_user(ctx, key, msg, peer, (user, domain));
+            return;
+        }
+        if local_domain && in_dialog && msg.method() == Some(Method::Subscribe) {
+            // Addressed to us in a dialog we do not have (RFC 6665 §4.1.2.2).
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(481, "Call/Transaction Does Not Exist: no such subscription"),
+            );
             return;
         }
         if local_domain {
@@ -363,14 +406,11 @@ impl<S: Users + Registrations + Clone> Router<S> {
         aor: (String, String),
     ) {
         if msg.method() == Some(Method::Publish) {
-            // The presence agent arrives in a later issue (RFC 3903 §6 asks
-            // for 489 when the event package is not served).
-            self.respond(
-                ctx,
-                key,
-                &msg,
-                &plain(489, "Bad Event: no event packages served yet"),
-            );
+            self.presence_publish(ctx, key, &msg, &aor);
+            return;
+        }
+        if self.presence_local(&msg, &aor) {
+            self.presence_subscribe(ctx, key, &msg, peer, Some(&aor));
             return;
         }
         let aor_s = simple_registrar::register::aor_string(&aor.0, &aor.1);
@@ -683,7 +723,7 @@ fn cancel_pending(ctx: &mut Ctx<'_>, p: &mut Proxied) {
     }
 }
 
-impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
+impl<S: Store> TransactionUser for Router<S> {
     fn answer_statelessly(&mut self, msg: &SipMessage, _peer: &Peer) -> Option<SipMessage> {
         core::stateless_answer(&self.core, msg)
     }
@@ -729,6 +769,16 @@ impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
                     if let Some(resp) = reply_msg(&core, &msg, &r) {
                         let _ = handle.respond(key, resp).await;
                     }
+                    // Presence follows registration (RFC 3856 composition).
+                    if r.status == 200
+                        && let Some((user, d)) = msg
+                            .to()
+                            .ok()
+                            .and_then(|t| simple_registrar::register::canonical_aor(&t.addr.uri))
+                    {
+                        let aor = simple_registrar::register::aor_string(&user, &d);
+                        let _ = handle.wake(RegistrationChanged(aor)).await;
+                    }
                 });
             }
             _ => self.route(ctx, key, msg, peer),
@@ -736,6 +786,9 @@ impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
     }
 
     fn on_response(&mut self, ctx: &mut Ctx<'_>, ckey: TransactionKey, mut msg: SipMessage) {
+        if self.presence_notify_result(ctx, ckey, msg.status().unwrap_or(500)) {
+            return;
+        }
         let Some(&skey) = self.branch_of.get(&ckey) else {
             return;
         };
@@ -787,10 +840,16 @@ impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
     }
 
     fn on_timeout(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        if self.presence_notify_result(ctx, key, 408) {
+            return;
+        }
         self.branch_final(ctx, key, BranchFinal::Local(408));
     }
 
     fn on_transport_error(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        if self.presence_notify_result(ctx, key, 503) {
+            return;
+        }
         self.branch_final(ctx, key, BranchFinal::Local(503));
     }
 
@@ -812,6 +871,17 @@ impl<S: Users + Registrations + Clone> TransactionUser for Router<S> {
     }
 
     fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
+        if msg.is::<PresenceTick>() {
+            self.presence_tick(ctx);
+            return;
+        }
+        let msg = match msg.downcast::<RegistrationChanged>() {
+            Ok(r) => {
+                self.presence_registration(ctx, &r.0);
+                return;
+            }
+            Err(other) => other,
+        };
         let Ok(r) = msg.downcast::<Resume>() else {
             return;
         };

@@ -4,13 +4,13 @@
 use std::process::ExitCode;
 
 use simple_registrar::{Authenticator, Registrar};
-use simple_store::{MemoryStore, Registrations, SqliteStore, Users};
+use simple_store::{MemoryStore, SqliteStore};
 use sip_net::{ListenerSpec, NetConfig, SipServer, TlsSource};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, StoreKind};
 use crate::core::CoreConfig;
-use crate::router::Router;
+use crate::router::{PresenceTick, Router, Store, contacts, store_writer};
 
 fn net_config(s: &Settings) -> NetConfig {
     NetConfig {
@@ -79,7 +79,7 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
     })
 }
 
-async fn serve<S: Users + Registrations + Clone>(settings: Settings, store: S) -> ExitCode {
+async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     let server = match SipServer::bind(net_config(&settings)).await {
         Ok(s) => s,
         Err(e) => {
@@ -88,7 +88,7 @@ async fn serve<S: Users + Registrations + Clone>(settings: Settings, store: S) -
         }
     };
     let auth = Authenticator::new(settings.auth.clone(), rand::random());
-    let registrar = match Registrar::start(store, settings.registrar.clone(), auth).await {
+    let registrar = match Registrar::start(store.clone(), settings.registrar.clone(), auth).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("herald: loading registrations: {e}");
@@ -123,8 +123,59 @@ async fn serve<S: Users + Registrations + Clone>(settings: Settings, store: S) -
         tracing::info!("signal received, draining");
         signal_token.cancel();
     });
-    let router = Router::new(cfg, registrar, server.handle());
-    match server.run(router, shutdown).await {
+    // Presence: what the store kept, the writer task, the clock.
+    let now = u64::try_from(simple_registrar::now_ms()).unwrap_or(0);
+    let mut agent =
+        simple_presence::PresenceAgent::new(settings.presence.agent.clone(), contacts(&addrs));
+    let loaded = match (
+        store.load_live_publications(now).await,
+        store.load_live_subscriptions(now).await,
+    ) {
+        (Ok(p), Ok(s)) => {
+            let loc = registrar.location();
+            let now_i = simple_registrar::now_ms();
+            agent.restore(now, p, s, |aor| loc.live(aor, now_i).next().is_some())
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("herald: loading presence state: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if loaded != (0, 0) {
+        println!(
+            "herald: restored {} publications and {} subscriptions",
+            loaded.0, loaded.1
+        );
+    }
+    let (store_tx, store_rx) = tokio::sync::mpsc::unbounded_channel();
+    let writer = tokio::spawn(store_writer(store.clone(), store_rx, server.handle()));
+    let ticker_handle = server.handle();
+    let ticker_stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = ticker_stop.cancelled() => return,
+            }
+            if ticker_handle.wake(PresenceTick).await.is_err() {
+                return;
+            }
+        }
+    });
+    let router = Router::new(
+        cfg,
+        registrar,
+        server.handle(),
+        agent,
+        settings.presence.clone(),
+        store_tx,
+    );
+    let result = server.run(router, shutdown).await;
+    // The router (and its sender) is gone: the writer drains and ends.
+    let _ = writer.await;
+    match result {
         Ok(()) => {
             println!("herald: stopped");
             ExitCode::SUCCESS

@@ -3,12 +3,15 @@
 //! RFC 5626 client registers), into a table already holding 10 000 AORs. Each batch is one
 //! transaction; the throughput line is AORs per second, so per-AOR cost = time / batch.
 //!
+//! Also `write_publications` (the presence server's PUBLISH group commit): batches of 100
+//! publications of ~1 KiB PIDF each, into a table already holding 10 000.
+//!
 //! `cargo bench -p simple-store --bench bindings`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is a failure report
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use simple_store::{Binding, Registrations, SqliteStore};
+use simple_store::{Binding, Publication, Publications, Registrations, SqliteStore};
 
 const AORS: usize = 10_000;
 
@@ -76,6 +79,45 @@ fn bench(c: &mut Criterion) {
             );
         });
     }
+    g.finish();
+
+    let publications = |start: usize, n: usize, expires_at_ms: u64| -> Vec<Publication> {
+        (start..start + n)
+            .map(|i| {
+                let i = i % AORS;
+                Publication {
+                    aor: format!("user{i}@example.test"),
+                    event: "presence".to_owned(),
+                    etag: format!("etag-{i:08x}"),
+                    content_type: "application/pidf+xml".to_owned(),
+                    body: vec![b'x'; 1024],
+                    expires_at_ms,
+                    updated_ms: expires_at_ms,
+                    created_ms: 1,
+                    publisher: format!("sip:user{i}@example.test"),
+                }
+            })
+            .collect()
+    };
+    rt.block_on(store.write_publications(&publications(0, AORS, 1), &[]))
+        .unwrap();
+    let mut g = c.benchmark_group("sqlite_write_publications");
+    let n = 100_usize;
+    g.throughput(Throughput::Elements(n as u64));
+    let mut next = 0_usize;
+    let mut expires = 2_u64;
+    g.bench_function(format!("batch_{n}"), |b| {
+        b.iter_batched(
+            || {
+                let input = publications(next, n, expires);
+                next += n;
+                expires += 1;
+                input
+            },
+            |input| rt.block_on(store.write_publications(&input, &[])).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
     g.finish();
     rt.block_on(store.close());
 }

@@ -1,5 +1,5 @@
-//! The conformance suite: what every backend of [`Users`] and [`Registrations`] must do,
-//! written once as generic async functions (DESIGN.md, house style 10).
+//! The conformance suite: what every backend of [`Users`], [`Registrations`],
+//! [`Publications`] and [`Subscriptions`] must do, written once as generic async functions (DESIGN.md, house style 10).
 //!
 //! Each function takes a fresh, empty store, returns `Err` if the store fails an
 //! operation that should succeed, and panics (`assert!`) on a wrong answer. A backend's
@@ -13,8 +13,8 @@
 //! The factory returns the store and a guard kept alive for the test (a temp dir).
 
 use crate::error::{Result, StoreError};
-use crate::model::{Binding, Ha1, User};
-use crate::traits::{Registrations, Users};
+use crate::model::{Binding, Ha1, Publication, Subscription, User};
+use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
 
 /// Instantiates every conformance test as a `#[tokio::test]` against stores made by
 /// `$factory`, an `async fn() -> (Store, Guard)`. Keep this list in step with the
@@ -40,6 +40,23 @@ macro_rules! conformance_tests {
             bindings_load_live_drops_expired,
             bindings_remove_expired_count,
             bindings_count,
+            publications_all_fields_round_trip,
+            publications_replace_by_key,
+            publications_remove,
+            publications_refused_batch_writes_nothing,
+            publications_load_live_drops_expired,
+            publications_remove_expired_count,
+            publications_sorted,
+            publications_aor_exact_and_events_separate,
+            publications_large_batch,
+            subscriptions_all_fields_round_trip,
+            subscriptions_replace_by_id,
+            subscriptions_remove,
+            subscriptions_refused_batch_writes_nothing,
+            subscriptions_load_live_drops_expired,
+            subscriptions_sorted,
+            subscriptions_aor_exact_and_events_separate,
+            subscriptions_large_batch,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -510,5 +527,572 @@ pub async fn bindings_count<S: Registrations>(s: &S) -> Result<()> {
     assert_eq!(s.count_bindings().await?, 3);
     s.replace_bindings(&[(BOB.to_owned(), Vec::new())]).await?;
     assert_eq!(s.count_bindings().await?, 2);
+    Ok(())
+}
+
+/// A publication of `event` with a small PIDF-ish body; times 1 000 (created, updated).
+pub fn publication(aor: &str, event: &str, etag: &str, expires_at_ms: u64) -> Publication {
+    Publication {
+        aor: aor.to_owned(),
+        event: event.to_owned(),
+        etag: etag.to_owned(),
+        content_type: "application/pidf+xml".to_owned(),
+        body: format!("<presence entity=\"pres:{aor}\"/>").into_bytes(),
+        expires_at_ms,
+        updated_ms: 1_000,
+        created_ms: 1_000,
+        publisher: format!("sip:{aor}"),
+    }
+}
+
+/// An active subscription with the optional fields empty; times 1 000 (created, updated).
+pub fn subscription(id: &str, aor: &str, event: &str, expires_at_ms: u64) -> Subscription {
+    Subscription {
+        id: id.to_owned(),
+        aor: aor.to_owned(),
+        event: event.to_owned(),
+        event_id: None,
+        watcher: "sip:watcher@example.test".to_owned(),
+        state: "active".to_owned(),
+        expires_at_ms,
+        content_type: "application/pidf+xml".to_owned(),
+        call_id: format!("{id}@192.0.2.1"),
+        local_tag: format!("tag-{id}"),
+        remote_tag: None,
+        local_uri: format!("sip:{aor}"),
+        remote_uri: "sip:watcher@example.test".to_owned(),
+        remote_target: "sip:watcher@192.0.2.1:5060".to_owned(),
+        route_set: Vec::new(),
+        secure: false,
+        local_cseq: 1,
+        remote_cseq: 1,
+        transport: "udp".to_owned(),
+        remote_addr: "192.0.2.1:5060".to_owned(),
+        created_ms: 1_000,
+        updated_ms: 1_000,
+    }
+}
+
+const P_ALICE: &str = "alice@example.test";
+const P_BOB: &str = "bob@example.test";
+const PRESENCE: &str = "presence";
+const WINFO: &str = "presence.winfo";
+/// Past every time the presence tests use: nothing expires.
+const LATER: u64 = 1_000_000;
+
+fn key(aor: &str, event: &str, etag: &str) -> PublicationKey {
+    PublicationKey {
+        aor: aor.to_owned(),
+        event: event.to_owned(),
+        etag: etag.to_owned(),
+    }
+}
+
+/// Every field comes back as written: a binary body (NUL, invalid UTF-8), an empty body,
+/// non-ASCII text, extreme times.
+pub async fn publications_all_fields_round_trip<S: Publications>(s: &S) -> Result<()> {
+    let full = Publication {
+        aor: P_ALICE.to_owned(),
+        event: PRESENCE.to_owned(),
+        etag: "ea1b2c3d-\"quoted\"".to_owned(),
+        content_type: "application/pidf+xml;charset=utf-8".to_owned(),
+        body: vec![0, 0xff, 0xfe, b'<', 0, b'\n', 0x80],
+        expires_at_ms: i64::MAX as u64,
+        updated_ms: 0,
+        created_ms: i64::MAX as u64,
+        publisher: "sip:alice@example.test;note=Zürich ✓".to_owned(),
+    };
+    let mut empty = publication(P_ALICE, PRESENCE, "e2", 1);
+    empty.body = Vec::new();
+    empty.content_type = String::new();
+    empty.publisher = String::new();
+    s.write_publications(&[full.clone(), empty.clone()], &[])
+        .await?;
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![empty, full]);
+    Ok(())
+}
+
+/// A put with a stored key replaces the stored publication entirely; a key put twice in
+/// one batch ends up with the later value.
+pub async fn publications_replace_by_key<S: Publications>(s: &S) -> Result<()> {
+    let first = publication(P_ALICE, PRESENCE, "e1", LATER);
+    let other = publication(P_ALICE, PRESENCE, "e2", LATER);
+    s.write_publications(&[first.clone(), other.clone()], &[])
+        .await?;
+    let mut modified = first.clone();
+    modified.body = b"<presence/>".to_vec();
+    modified.content_type = "application/pidf+xml".to_owned();
+    modified.expires_at_ms = LATER + 5;
+    modified.updated_ms = 2_000;
+    modified.publisher = "sip:other@example.test".to_owned();
+    s.write_publications(std::slice::from_ref(&modified), &[])
+        .await?;
+    assert_eq!(
+        s.publications(P_ALICE, PRESENCE).await?,
+        vec![modified, other.clone()]
+    );
+    let mut a = first.clone();
+    a.body = b"a".to_vec();
+    let mut b = first.clone();
+    b.body = b"b".to_vec();
+    s.write_publications(&[a, b.clone()], &[]).await?;
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![b, other]);
+    Ok(())
+}
+
+/// removes delete exactly their key, after the batch's puts; an unknown key is no error;
+/// empty batches are no-ops.
+pub async fn publications_remove<S: Publications>(s: &S) -> Result<()> {
+    let e1 = publication(P_ALICE, PRESENCE, "e1", LATER);
+    let e2 = publication(P_ALICE, PRESENCE, "e2", LATER);
+    let bob = publication(P_BOB, PRESENCE, "e1", LATER);
+    let winfo = publication(P_ALICE, WINFO, "e1", LATER);
+    s.write_publications(&[e1, e2.clone(), bob.clone(), winfo.clone()], &[])
+        .await?;
+    s.write_publications(
+        &[],
+        &[key(P_ALICE, PRESENCE, "e1"), key(P_ALICE, PRESENCE, "nope")],
+    )
+    .await?;
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![e2]);
+    assert_eq!(s.publications(P_BOB, PRESENCE).await?, vec![bob]);
+    assert_eq!(s.publications(P_ALICE, WINFO).await?, vec![winfo]);
+    // Put and removed in one batch: the remove applies last.
+    let e3 = publication(P_ALICE, PRESENCE, "e3", LATER);
+    s.write_publications(
+        &[e3],
+        &[key(P_ALICE, PRESENCE, "e3"), key(P_ALICE, PRESENCE, "e2")],
+    )
+    .await?;
+    assert!(s.publications(P_ALICE, PRESENCE).await?.is_empty());
+    s.write_publications(&[], &[]).await?;
+    assert_eq!(s.load_live_publications(0).await?.len(), 2);
+    Ok(())
+}
+
+/// A batch with an empty aor, event or etag (put or removed), or a time above
+/// `i64::MAX`, is refused whole: nothing of it is written.
+pub async fn publications_refused_batch_writes_nothing<S: Publications>(s: &S) -> Result<()> {
+    let before = publication(P_ALICE, PRESENCE, "e1", LATER);
+    s.write_publications(std::slice::from_ref(&before), &[])
+        .await?;
+    let mut changed = before.clone();
+    changed.body = b"changed".to_vec();
+    let good_new = publication(P_BOB, PRESENCE, "e1", LATER);
+    let mut bad_puts = Vec::new();
+    for field in 0..4 {
+        let mut bad = publication(P_BOB, PRESENCE, "e2", LATER);
+        match field {
+            0 => bad.aor.clear(),
+            1 => bad.event.clear(),
+            2 => bad.etag.clear(),
+            _ => bad.expires_at_ms = i64::MAX as u64 + 1,
+        }
+        bad_puts.push(bad);
+    }
+    for bad in bad_puts {
+        let r = s
+            .write_publications(&[changed.clone(), good_new.clone(), bad], &[])
+            .await;
+        assert!(is_invalid(&r), "{r:?}");
+    }
+    for bad_key in [
+        key("", PRESENCE, "e1"),
+        key(P_ALICE, "", "e1"),
+        key(P_ALICE, PRESENCE, ""),
+    ] {
+        let r = s
+            .write_publications(
+                &[changed.clone(), good_new.clone()],
+                &[key(P_ALICE, PRESENCE, "e1"), bad_key],
+            )
+            .await;
+        assert!(is_invalid(&r), "{r:?}");
+    }
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![before]);
+    assert!(s.publications(P_BOB, PRESENCE).await?.is_empty());
+    Ok(())
+}
+
+/// Startup load returns only live publications (`expires_at_ms > now`), sorted by aor,
+/// event, created_ms, etag, and deletes the rest.
+pub async fn publications_load_live_drops_expired<S: Publications>(s: &S) -> Result<()> {
+    let now = 50_000;
+    let dead = publication(P_ALICE, PRESENCE, "dead", now);
+    let live = publication(P_ALICE, PRESENCE, "live", now + 1);
+    let bob_dead = publication(P_BOB, PRESENCE, "e1", 0);
+    let mut winfo = publication(P_ALICE, WINFO, "e1", LATER);
+    winfo.created_ms = 1;
+    let mut bob = publication(P_BOB, WINFO, "e0", LATER);
+    bob.created_ms = 0;
+    s.write_publications(
+        &[bob.clone(), winfo.clone(), dead, live.clone(), bob_dead],
+        &[],
+    )
+    .await?;
+    assert_eq!(
+        s.load_live_publications(now).await?,
+        vec![live.clone(), winfo.clone(), bob.clone()]
+    );
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![live]);
+    assert!(s.publications(P_BOB, PRESENCE).await?.is_empty());
+    assert_eq!(s.remove_expired_publications(now).await?, 0);
+    // A `now` past i64::MAX expires everything.
+    assert!(s.load_live_publications(u64::MAX).await?.is_empty());
+    Ok(())
+}
+
+/// remove_expired_publications deletes `expires_at_ms <= now` and says how many.
+pub async fn publications_remove_expired_count<S: Publications>(s: &S) -> Result<()> {
+    assert_eq!(s.remove_expired_publications(0).await?, 0);
+    s.write_publications(
+        &[
+            publication(P_ALICE, PRESENCE, "e1", 100),
+            publication(P_ALICE, PRESENCE, "e2", 200),
+            publication(P_ALICE, PRESENCE, "e3", 300),
+            publication(P_BOB, WINFO, "e1", 200),
+        ],
+        &[],
+    )
+    .await?;
+    assert_eq!(s.remove_expired_publications(99).await?, 0);
+    assert_eq!(s.remove_expired_publications(200).await?, 3);
+    assert_eq!(s.remove_expired_publications(200).await?, 0);
+    assert_eq!(
+        s.publications(P_ALICE, PRESENCE).await?,
+        vec![publication(P_ALICE, PRESENCE, "e3", 300)]
+    );
+    assert!(s.publications(P_BOB, WINFO).await?.is_empty());
+    assert_eq!(s.remove_expired_publications(u64::MAX).await?, 1);
+    Ok(())
+}
+
+/// An AOR's publications come sorted by created_ms, then etag (byte order), whatever the
+/// write order.
+pub async fn publications_sorted<S: Publications>(s: &S) -> Result<()> {
+    let at = |etag: &str, created_ms: u64| {
+        let mut p = publication(P_ALICE, PRESENCE, etag, LATER);
+        p.created_ms = created_ms;
+        p
+    };
+    let written = [at("b", 5), at("a", 7), at("Z", 5), at("a", 5)];
+    // "a" at 5 replaced by "a" at 7 (the later put wins): three publications.
+    s.write_publications(&written, &[]).await?;
+    let etags: Vec<(u64, String)> = s
+        .publications(P_ALICE, PRESENCE)
+        .await?
+        .into_iter()
+        .map(|p| (p.created_ms, p.etag))
+        .collect();
+    assert_eq!(
+        etags,
+        vec![
+            (5, "Z".to_owned()),
+            (5, "a".to_owned()),
+            (5, "b".to_owned())
+        ]
+    );
+    s.write_publications(&[at("a", 4), at("c", 3)], &[]).await?;
+    let etags: Vec<String> = s
+        .publications(P_ALICE, PRESENCE)
+        .await?
+        .into_iter()
+        .map(|p| p.etag)
+        .collect();
+    assert_eq!(etags, ["c", "a", "Z", "b"]);
+    Ok(())
+}
+
+/// AORs and events are exact strings; each (aor, event) has its own publications, and
+/// one etag may be in use under several.
+pub async fn publications_aor_exact_and_events_separate<S: Publications>(s: &S) -> Result<()> {
+    let upper = publication("Alice@example.test", PRESENCE, "e1", LATER);
+    let presence = publication(P_ALICE, PRESENCE, "e1", LATER);
+    let mut winfo = publication(P_ALICE, WINFO, "e1", LATER);
+    winfo.body = b"winfo".to_vec();
+    s.write_publications(&[upper.clone(), presence.clone(), winfo.clone()], &[])
+        .await?;
+    assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![presence]);
+    assert_eq!(s.publications(P_ALICE, WINFO).await?, vec![winfo]);
+    assert_eq!(
+        s.publications("Alice@example.test", PRESENCE).await?,
+        vec![upper]
+    );
+    assert!(s.publications(P_ALICE, "Presence").await?.is_empty());
+    assert!(
+        s.publications("alice@example.test ", PRESENCE)
+            .await?
+            .is_empty()
+    );
+    assert!(s.publications(P_ALICE, "dialog").await?.is_empty());
+    s.write_publications(&[], &[key(P_ALICE, WINFO, "e1")])
+        .await?;
+    assert_eq!(s.load_live_publications(0).await?.len(), 2);
+    Ok(())
+}
+
+/// A large batch, as group commit makes under load: every row is written and removed.
+pub async fn publications_large_batch<S: Publications>(s: &S) -> Result<()> {
+    let puts: Vec<Publication> = (0..300_u64)
+        .map(|i| {
+            let mut p = publication(&format!("user{i:03}@example.test"), PRESENCE, "e", LATER);
+            p.created_ms = i;
+            p
+        })
+        .collect();
+    s.write_publications(&puts, &[]).await?;
+    assert_eq!(s.load_live_publications(0).await?, puts);
+    let removes: Vec<PublicationKey> = puts[..299].iter().map(PublicationKey::of).collect();
+    s.write_publications(&[], &removes).await?;
+    assert_eq!(s.load_live_publications(0).await?, puts[299..]);
+    Ok(())
+}
+
+/// Every field comes back as written: Some vs None, route order, an empty route,
+/// non-ASCII text, extreme numbers.
+pub async fn subscriptions_all_fields_round_trip<S: Subscriptions>(s: &S) -> Result<()> {
+    let full = Subscription {
+        id: "a84b4c76e66710@pc33.atlanta.test;tag=9fxced76sl".to_owned(),
+        aor: P_ALICE.to_owned(),
+        event: WINFO.to_owned(),
+        event_id: Some("id-\"1\" ✓".to_owned()),
+        watcher: "sips:bob@example.test".to_owned(),
+        state: "pending".to_owned(),
+        expires_at_ms: i64::MAX as u64,
+        content_type: "application/watcherinfo+xml".to_owned(),
+        call_id: "a84b4c76e66710@pc33.atlanta.test".to_owned(),
+        local_tag: "9fxced76sl".to_owned(),
+        remote_tag: Some("1928301774".to_owned()),
+        local_uri: "sips:alice@example.test".to_owned(),
+        remote_uri: "sips:bob@example.test;x=Zürich".to_owned(),
+        remote_target: "sips:bob@[2001:db8::1]:5061;transport=tcp;ob".to_owned(),
+        route_set: vec![
+            "<sips:p1.example.test;lr>".to_owned(),
+            String::new(),
+            "<sips:p2.example.test;lr>".to_owned(),
+        ],
+        secure: true,
+        local_cseq: u32::MAX,
+        remote_cseq: u32::MAX,
+        transport: "wss".to_owned(),
+        remote_addr: "[2001:db8::1]:49152".to_owned(),
+        created_ms: 0,
+        updated_ms: i64::MAX as u64,
+    };
+    let mut minimal = subscription("s2", P_ALICE, WINFO, 0);
+    minimal.event_id = Some(String::new());
+    minimal.remote_tag = Some(String::new());
+    minimal.content_type = String::new();
+    minimal.local_uri = String::new();
+    minimal.remote_uri = String::new();
+    minimal.remote_target = String::new();
+    minimal.transport = String::new();
+    minimal.remote_addr = String::new();
+    minimal.local_cseq = 0;
+    minimal.remote_cseq = 0;
+    minimal.created_ms = 1;
+    let mut one_empty_route = subscription("s3", P_ALICE, WINFO, 0);
+    one_empty_route.route_set = vec![String::new()];
+    one_empty_route.created_ms = 2;
+    let bare = subscription("s4", P_ALICE, WINFO, 0);
+    let all = vec![full, minimal, one_empty_route, bare];
+    s.write_subscriptions(&all, &[]).await?;
+    for sub in &all {
+        assert_eq!(s.subscription(&sub.id).await?.as_ref(), Some(sub));
+    }
+    assert_eq!(s.subscriptions_for(P_ALICE, WINFO).await?, all);
+    assert_eq!(s.subscription("nope").await?, None);
+    Ok(())
+}
+
+/// A put with a stored id replaces the stored subscription entirely (aor and event
+/// included); an id put twice in one batch ends up with the later value.
+pub async fn subscriptions_replace_by_id<S: Subscriptions>(s: &S) -> Result<()> {
+    let first = subscription("s1", P_ALICE, PRESENCE, LATER);
+    s.write_subscriptions(std::slice::from_ref(&first), &[])
+        .await?;
+    let mut refreshed = first.clone();
+    refreshed.state = "terminated".to_owned();
+    refreshed.local_cseq = 7;
+    refreshed.remote_cseq = 3;
+    refreshed.remote_tag = Some("r".to_owned());
+    refreshed.route_set = vec!["<sip:p.test;lr>".to_owned()];
+    refreshed.expires_at_ms = LATER + 1;
+    refreshed.updated_ms = 9_000;
+    s.write_subscriptions(std::slice::from_ref(&refreshed), &[])
+        .await?;
+    assert_eq!(s.subscription("s1").await?, Some(refreshed.clone()));
+    let mut moved = refreshed.clone();
+    moved.aor = P_BOB.to_owned();
+    moved.event = WINFO.to_owned();
+    let mut last = moved.clone();
+    last.local_cseq = 8;
+    last.event_id = Some("x".to_owned());
+    s.write_subscriptions(&[moved, last.clone()], &[]).await?;
+    assert!(s.subscriptions_for(P_ALICE, PRESENCE).await?.is_empty());
+    assert_eq!(s.subscriptions_for(P_BOB, WINFO).await?, vec![last.clone()]);
+    assert_eq!(s.load_live_subscriptions(0).await?, vec![last]);
+    Ok(())
+}
+
+/// removes delete exactly their id, after the batch's puts; an unknown id is no error.
+pub async fn subscriptions_remove<S: Subscriptions>(s: &S) -> Result<()> {
+    let s1 = subscription("s1", P_ALICE, PRESENCE, LATER);
+    let s2 = subscription("s2", P_ALICE, PRESENCE, LATER);
+    s.write_subscriptions(&[s1, s2.clone()], &[]).await?;
+    s.write_subscriptions(&[], &["s1".to_owned(), "unknown".to_owned()])
+        .await?;
+    assert_eq!(s.subscription("s1").await?, None);
+    assert_eq!(s.subscriptions_for(P_ALICE, PRESENCE).await?, vec![s2]);
+    let s3 = subscription("s3", P_ALICE, PRESENCE, LATER);
+    s.write_subscriptions(&[s3], &["s3".to_owned(), "s2".to_owned()])
+        .await?;
+    assert!(s.subscriptions_for(P_ALICE, PRESENCE).await?.is_empty());
+    s.write_subscriptions(&[], &[]).await?;
+    assert!(s.load_live_subscriptions(0).await?.is_empty());
+    Ok(())
+}
+
+/// A batch with any refused subscription or an empty id to remove writes nothing.
+pub async fn subscriptions_refused_batch_writes_nothing<S: Subscriptions>(s: &S) -> Result<()> {
+    let before = subscription("s1", P_ALICE, PRESENCE, LATER);
+    s.write_subscriptions(std::slice::from_ref(&before), &[])
+        .await?;
+    let mut changed = before.clone();
+    changed.state = "terminated".to_owned();
+    let good_new = subscription("s2", P_BOB, PRESENCE, LATER);
+    let mut bads = Vec::new();
+    for field in 0..11 {
+        let mut bad = subscription("s3", P_BOB, PRESENCE, LATER);
+        match field {
+            0 => bad.id.clear(),
+            1 => bad.aor.clear(),
+            2 => bad.event.clear(),
+            3 => bad.watcher.clear(),
+            4 => bad.state.clear(),
+            5 => bad.call_id.clear(),
+            6 => bad.local_tag.clear(),
+            7 => bad.route_set = vec!["<sip:a;lr>\n<sip:b;lr>".to_owned()],
+            8 => bad.route_set = vec!["<sip:a;lr>\r".to_owned()],
+            9 => bad.expires_at_ms = u64::MAX,
+            _ => bad.created_ms = i64::MAX as u64 + 1,
+        }
+        bads.push(bad);
+    }
+    for bad in bads {
+        let r = s
+            .write_subscriptions(&[changed.clone(), good_new.clone(), bad], &[])
+            .await;
+        assert!(is_invalid(&r), "{r:?}");
+    }
+    let r = s
+        .write_subscriptions(&[changed, good_new], &["s1".to_owned(), String::new()])
+        .await;
+    assert!(is_invalid(&r), "{r:?}");
+    assert_eq!(s.subscription("s1").await?, Some(before.clone()));
+    assert_eq!(s.subscription("s2").await?, None);
+    assert_eq!(s.load_live_subscriptions(0).await?, vec![before]);
+    Ok(())
+}
+
+/// Startup load returns only live subscriptions (`expires_at_ms > now`), sorted by aor,
+/// event, created_ms, id, and deletes the rest.
+pub async fn subscriptions_load_live_drops_expired<S: Subscriptions>(s: &S) -> Result<()> {
+    let now = 50_000;
+    let dead = subscription("dead", P_ALICE, PRESENCE, now);
+    let live = subscription("live", P_ALICE, PRESENCE, now + 1);
+    let mut winfo = subscription("w", P_ALICE, WINFO, LATER);
+    winfo.created_ms = 0;
+    let bob_dead = subscription("b0", P_BOB, PRESENCE, 1);
+    let bob = subscription("b1", P_BOB, PRESENCE, LATER);
+    s.write_subscriptions(
+        &[bob.clone(), bob_dead, winfo.clone(), live.clone(), dead],
+        &[],
+    )
+    .await?;
+    assert_eq!(
+        s.load_live_subscriptions(now).await?,
+        vec![live.clone(), winfo, bob.clone()]
+    );
+    assert_eq!(s.subscription("dead").await?, None);
+    assert_eq!(s.subscription("b0").await?, None);
+    assert_eq!(s.subscriptions_for(P_ALICE, PRESENCE).await?, vec![live]);
+    assert_eq!(s.subscriptions_for(P_BOB, PRESENCE).await?, vec![bob]);
+    assert!(s.load_live_subscriptions(u64::MAX).await?.is_empty());
+    Ok(())
+}
+
+/// A resource's subscriptions come sorted by created_ms, then id (byte order).
+pub async fn subscriptions_sorted<S: Subscriptions>(s: &S) -> Result<()> {
+    let at = |id: &str, created_ms: u64| {
+        let mut sub = subscription(id, P_ALICE, PRESENCE, LATER);
+        sub.created_ms = created_ms;
+        sub
+    };
+    s.write_subscriptions(&[at("b", 5), at("a", 9), at("Z", 5), at("c", 1)], &[])
+        .await?;
+    let ids: Vec<String> = s
+        .subscriptions_for(P_ALICE, PRESENCE)
+        .await?
+        .into_iter()
+        .map(|sub| sub.id)
+        .collect();
+    assert_eq!(ids, ["c", "Z", "b", "a"]);
+    let ids: Vec<String> = s
+        .load_live_subscriptions(0)
+        .await?
+        .into_iter()
+        .map(|sub| sub.id)
+        .collect();
+    assert_eq!(ids, ["c", "Z", "b", "a"]);
+    Ok(())
+}
+
+/// AORs and events are exact strings; each (aor, event) has its own subscriptions.
+pub async fn subscriptions_aor_exact_and_events_separate<S: Subscriptions>(s: &S) -> Result<()> {
+    let presence = subscription("p", P_ALICE, PRESENCE, LATER);
+    let winfo = subscription("w", P_ALICE, WINFO, LATER);
+    let upper = subscription("u", "Alice@example.test", PRESENCE, LATER);
+    let bob = subscription("b", P_BOB, PRESENCE, LATER);
+    s.write_subscriptions(
+        &[presence.clone(), winfo.clone(), upper.clone(), bob.clone()],
+        &[],
+    )
+    .await?;
+    assert_eq!(
+        s.subscriptions_for(P_ALICE, PRESENCE).await?,
+        vec![presence]
+    );
+    assert_eq!(s.subscriptions_for(P_ALICE, WINFO).await?, vec![winfo]);
+    assert_eq!(
+        s.subscriptions_for("Alice@example.test", PRESENCE).await?,
+        vec![upper]
+    );
+    assert_eq!(s.subscriptions_for(P_BOB, PRESENCE).await?, vec![bob]);
+    assert!(s.subscriptions_for(P_ALICE, "Presence").await?.is_empty());
+    assert!(s.subscriptions_for(P_BOB, WINFO).await?.is_empty());
+    assert!(
+        s.subscriptions_for("example.test", PRESENCE)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+/// A large batch, as group commit makes under load: every row is written and removed.
+pub async fn subscriptions_large_batch<S: Subscriptions>(s: &S) -> Result<()> {
+    let puts: Vec<Subscription> = (0..300_u64)
+        .map(|i| {
+            let mut sub = subscription(&format!("s{i:03}"), P_ALICE, PRESENCE, LATER);
+            sub.created_ms = i;
+            sub.route_set = vec![format!("<sip:p{i}.test;lr>")];
+            sub
+        })
+        .collect();
+    s.write_subscriptions(&puts, &[]).await?;
+    assert_eq!(s.subscriptions_for(P_ALICE, PRESENCE).await?, puts);
+    let removes: Vec<String> = puts[1..].iter().map(|sub| sub.id.clone()).collect();
+    s.write_subscriptions(&[], &removes).await?;
+    assert_eq!(s.load_live_subscriptions(0).await?, puts[..1]);
     Ok(())
 }

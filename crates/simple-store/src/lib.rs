@@ -3,10 +3,13 @@
 //! SQL leaves this crate.
 //!
 //! # Layout
-//! - `model`: the stored values, [`User`] with its [`Ha1`]s and [`Binding`], and the
-//!   checks every backend runs before writing (so all backends refuse the same input).
-//! - `traits`: [`Users`] (provisioned users, HA1s) and [`Registrations`] (the registrar's
-//!   location service).
+//! - `model`: the stored values, [`User`] with its [`Ha1`]s, [`Binding`],
+//!   [`Publication`] and [`Subscription`], and the checks every backend runs before
+//!   writing (so all backends refuse the same input).
+//! - `traits`: [`Users`] (provisioned users, HA1s), [`Registrations`] (the registrar's
+//!   location service), [`Publications`] (PUBLISH-ed event state, RFC 3903, keyed by
+//!   [`PublicationKey`]) and [`Subscriptions`] (the presence server's subscriptions with
+//!   their dialogs, RFC 6665). Batch writes are one transaction each (group commit).
 //! - `memory`: [`MemoryStore`], everything in a mutex-guarded map; tests and fast runs.
 //! - `sqlite`: [`SqliteStore`], the embedded default: one SQLite file in WAL mode through
 //!   sqlx, a one-connection writer pool and a small reader pool, schema migrations from
@@ -42,6 +45,6 @@ pub mod conformance;
 
 pub use error::{Result, StoreError};
 pub use memory::MemoryStore;
-pub use model::{Binding, Ha1, User};
+pub use model::{Binding, Ha1, Publication, Subscription, User};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE_NAME, READERS, SqliteStore};
-pub use traits::{Registrations, Users};
+pub use traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};

@@ -4,8 +4,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
-use crate::model::{Binding, User, canonical_domain, check_batch, check_user};
-use crate::traits::{Registrations, Users};
+use crate::model::{
+    Binding, Publication, Subscription, User, canonical_domain, check_batch, check_publications,
+    check_subscriptions, check_user,
+};
+use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
 
 /// The in-memory backend, for tests and fast runs. Clones share one store.
 ///
@@ -22,6 +25,10 @@ struct Inner {
     users: BTreeMap<(String, String), User>,
     /// Keyed by AOR; no entry for an AOR without bindings.
     bindings: BTreeMap<String, Vec<Binding>>,
+    /// Keyed by (aor, event, etag).
+    publications: BTreeMap<(String, String, String), Publication>,
+    /// Keyed by id.
+    subscriptions: BTreeMap<String, Subscription>,
 }
 
 impl MemoryStore {
@@ -124,4 +131,106 @@ fn remove_expired(inner: &mut Inner, now_ms: i64) -> u64 {
         !bindings.is_empty()
     });
     removed
+}
+
+fn publication_key(p: &Publication) -> (String, String, String) {
+    (p.aor.clone(), p.event.clone(), p.etag.clone())
+}
+
+impl Publications for MemoryStore {
+    async fn write_publications(
+        &self,
+        puts: &[Publication],
+        removes: &[PublicationKey],
+    ) -> Result<()> {
+        check_publications(puts, removes)?;
+        let mut inner = self.lock();
+        for p in puts {
+            inner.publications.insert(publication_key(p), p.clone());
+        }
+        for k in removes {
+            inner
+                .publications
+                .remove(&(k.aor.clone(), k.event.clone(), k.etag.clone()));
+        }
+        Ok(())
+    }
+
+    async fn publications(&self, aor: &str, event: &str) -> Result<Vec<Publication>> {
+        let inner = self.lock();
+        // The key's prefix (aor, event) picks a contiguous range of the map.
+        let from = (aor.to_owned(), event.to_owned(), String::new());
+        let mut found: Vec<Publication> = inner
+            .publications
+            .range(from..)
+            .take_while(|((a, e, _), _)| a == aor && e == event)
+            .map(|(_, p)| p.clone())
+            .collect();
+        found.sort_by(|a, b| (a.created_ms, &a.etag).cmp(&(b.created_ms, &b.etag)));
+        Ok(found)
+    }
+
+    async fn load_live_publications(&self, now_ms: u64) -> Result<Vec<Publication>> {
+        let mut inner = self.lock();
+        inner.publications.retain(|_, p| p.expires_at_ms > now_ms);
+        let mut live: Vec<Publication> = inner.publications.values().cloned().collect();
+        live.sort_by(|a, b| {
+            (&a.aor, &a.event, a.created_ms, &a.etag).cmp(&(
+                &b.aor,
+                &b.event,
+                b.created_ms,
+                &b.etag,
+            ))
+        });
+        Ok(live)
+    }
+
+    async fn remove_expired_publications(&self, now_ms: u64) -> Result<u64> {
+        let mut inner = self.lock();
+        let before = inner.publications.len();
+        inner.publications.retain(|_, p| p.expires_at_ms > now_ms);
+        Ok((before - inner.publications.len()) as u64)
+    }
+}
+
+fn subscription_order(s: &Subscription) -> (&str, &str, u64, &str) {
+    (&s.aor, &s.event, s.created_ms, &s.id)
+}
+
+impl Subscriptions for MemoryStore {
+    async fn write_subscriptions(&self, puts: &[Subscription], removes: &[String]) -> Result<()> {
+        check_subscriptions(puts, removes)?;
+        let mut inner = self.lock();
+        for s in puts {
+            inner.subscriptions.insert(s.id.clone(), s.clone());
+        }
+        for id in removes {
+            inner.subscriptions.remove(id);
+        }
+        Ok(())
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>> {
+        Ok(self.lock().subscriptions.get(id).cloned())
+    }
+
+    async fn subscriptions_for(&self, aor: &str, event: &str) -> Result<Vec<Subscription>> {
+        let inner = self.lock();
+        let mut found: Vec<Subscription> = inner
+            .subscriptions
+            .values()
+            .filter(|s| s.aor == aor && s.event == event)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| subscription_order(a).cmp(&subscription_order(b)));
+        Ok(found)
+    }
+
+    async fn load_live_subscriptions(&self, now_ms: u64) -> Result<Vec<Subscription>> {
+        let mut inner = self.lock();
+        inner.subscriptions.retain(|_, s| s.expires_at_ms > now_ms);
+        let mut live: Vec<Subscription> = inner.subscriptions.values().cloned().collect();
+        live.sort_by(|a, b| subscription_order(a).cmp(&subscription_order(b)));
+        Ok(live)
+    }
 }

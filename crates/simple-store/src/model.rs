@@ -1,7 +1,9 @@
-//! The stored values ([`User`], [`Ha1`], [`Binding`]) and the checks every backend runs
-//! before writing them, so that all backends accept and refuse the same things.
+//! The stored values ([`User`], [`Ha1`], [`Binding`], [`Publication`], [`Subscription`])
+//! and the checks every backend runs before writing them, so that all backends accept and
+//! refuse the same things.
 
 use crate::error::{Result, StoreError};
+use crate::traits::PublicationKey;
 
 /// One HA1 (RFC 7616 §3.4.2: `H(username ":" realm ":" password)`) per algorithm.
 ///
@@ -65,6 +67,156 @@ pub struct Binding {
     pub user_agent: Option<String>,
     /// When the binding was last written, unix ms.
     pub updated_ms: i64,
+}
+
+/// One PUBLISH-ed event state (RFC 3903), keyed by (aor, event, etag).
+///
+/// Times are unix ms and must fit an `i64` (stores refuse larger ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// "user@domain", canonical (the presence server canonicalizes; the store compares
+    /// the string exactly).
+    pub aor: String,
+    /// The event package: "presence".
+    pub event: String,
+    /// The entity-tag the server assigned (RFC 3903 §4.1).
+    pub etag: String,
+    /// The body's media type, e.g. "application/pidf+xml".
+    pub content_type: String,
+    /// The published body, bytes as received.
+    pub body: Vec<u8>,
+    /// When the publication expires, unix ms.
+    pub expires_at_ms: u64,
+    /// Last PUBLISH that set or modified the body, unix ms.
+    pub updated_ms: u64,
+    /// The initial PUBLISH, unix ms.
+    pub created_ms: u64,
+    /// Who published (authenticated user or From URI), for audit.
+    pub publisher: String,
+}
+
+/// One notifier-side subscription (RFC 6665) with its dialog, as the presence server keeps
+/// it.
+///
+/// Times are unix ms and must fit an `i64` (stores refuse larger ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The server's key (unique), e.g. Call-ID + local tag.
+    pub id: String,
+    /// The presentity / resource, "user@domain" (compared exactly).
+    pub aor: String,
+    /// The event package: "presence", "presence.winfo", ...
+    pub event: String,
+    /// The Event header's `id` parameter (RFC 6665 §8.2.1), if any.
+    pub event_id: Option<String>,
+    /// The watcher's URI (From).
+    pub watcher: String,
+    /// "pending" | "active" | "terminated" (free text, must not be empty).
+    pub state: String,
+    /// When the subscription expires, unix ms.
+    pub expires_at_ms: u64,
+    /// The negotiated body type of NOTIFYs.
+    pub content_type: String,
+    /// Dialog (RFC 3261 §12): the Call-ID.
+    pub call_id: String,
+    /// Dialog: the server's tag.
+    pub local_tag: String,
+    /// Dialog: the subscriber's tag (RFC 3261 requires one; kept optional for RFC 2543
+    /// peers).
+    pub remote_tag: Option<String>,
+    /// Dialog: the server's URI (the SUBSCRIBE's To).
+    pub local_uri: String,
+    /// Dialog: the subscriber's URI (the SUBSCRIBE's From).
+    pub remote_uri: String,
+    /// Dialog: where in-dialog requests go (the subscriber's Contact).
+    pub remote_target: String,
+    /// Dialog: the route set, in order. No value may contain a line break.
+    pub route_set: Vec<String>,
+    /// Dialog: SIPS (RFC 3261 §12.1.1).
+    pub secure: bool,
+    /// High-water mark of NOTIFY CSeqs the server may have used.
+    pub local_cseq: u32,
+    /// The last CSeq received from the subscriber.
+    pub remote_cseq: u32,
+    /// "udp" | "tcp" | "tls" | "ws" | "wss": what the SUBSCRIBE came over.
+    pub transport: String,
+    /// "ip:port" the SUBSCRIBE came from.
+    pub remote_addr: String,
+    /// When the subscription was created, unix ms.
+    pub created_ms: u64,
+    /// When it was last written, unix ms.
+    pub updated_ms: u64,
+}
+
+/// The largest time a store accepts: SQLite integers are `i64`.
+pub(crate) const MAX_MS: u64 = i64::MAX as u64;
+
+fn check_ms(what: &'static str, field: &str, ms: u64) -> Result<()> {
+    if ms > MAX_MS {
+        return Err(StoreError::invalid(
+            what,
+            format!("{field} {ms} above i64::MAX"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_non_empty(what: &'static str, fields: &[(&str, &str)]) -> Result<()> {
+    match fields.iter().find(|(_, v)| v.is_empty()) {
+        Some((field, _)) => Err(StoreError::invalid(what, format!("empty {field}"))),
+        None => Ok(()),
+    }
+}
+
+/// The checks a `write_publications` batch passes before any backend writes any of it.
+pub(crate) fn check_publications(puts: &[Publication], removes: &[PublicationKey]) -> Result<()> {
+    const WHAT: &str = "publication";
+    for p in puts {
+        check_non_empty(
+            WHAT,
+            &[("AOR", &p.aor), ("event", &p.event), ("etag", &p.etag)],
+        )?;
+        check_ms(WHAT, "expires_at_ms", p.expires_at_ms)?;
+        check_ms(WHAT, "updated_ms", p.updated_ms)?;
+        check_ms(WHAT, "created_ms", p.created_ms)?;
+    }
+    for k in removes {
+        check_non_empty(
+            WHAT,
+            &[("AOR", &k.aor), ("event", &k.event), ("etag", &k.etag)],
+        )?;
+    }
+    Ok(())
+}
+
+/// The checks a `write_subscriptions` batch passes before any backend writes any of it.
+pub(crate) fn check_subscriptions(puts: &[Subscription], removes: &[String]) -> Result<()> {
+    const WHAT: &str = "subscription";
+    for s in puts {
+        check_non_empty(
+            WHAT,
+            &[
+                ("id", &s.id),
+                ("AOR", &s.aor),
+                ("event", &s.event),
+                ("watcher", &s.watcher),
+                ("state", &s.state),
+                ("Call-ID", &s.call_id),
+                ("local tag", &s.local_tag),
+            ],
+        )?;
+        check_ms(WHAT, "expires_at_ms", s.expires_at_ms)?;
+        check_ms(WHAT, "created_ms", s.created_ms)?;
+        check_ms(WHAT, "updated_ms", s.updated_ms)?;
+        // Stored line-feed-joined, like a binding's Path (see the sqlite module).
+        if s.route_set.iter().any(|r| r.contains(['\n', '\r'])) {
+            return Err(StoreError::invalid(WHAT, "line break in a route"));
+        }
+    }
+    if removes.iter().any(String::is_empty) {
+        return Err(StoreError::invalid(WHAT, "empty id"));
+    }
+    Ok(())
 }
 
 /// Domains compare case-insensitively (RFC 3261 §19.1.4: host names are

@@ -9,14 +9,17 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlSafeStr};
+use sqlx::{Row, SqlSafeStr, Sqlite};
 
 use crate::error::{Result, StoreError};
-use crate::model::{Binding, Ha1, User, canonical_domain, check_batch, check_user};
-use crate::traits::{Registrations, Users};
+use crate::model::{
+    Binding, Ha1, Publication, Subscription, User, canonical_domain, check_batch,
+    check_publications, check_subscriptions, check_user,
+};
+use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
 
 /// The database file [`SqliteStore::open_dir`] opens inside the data directory.
 pub const DB_FILE_NAME: &str = "herald.db";
@@ -38,11 +41,18 @@ const STATEMENT_CACHE: usize = 64;
 /// and with it a second build of SQLite for the proc-macro (deps.md §6 skips `macros`).
 /// Versions and checksums are the ones `migrate!` would record, so either loader accepts
 /// a database the other migrated.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "users bindings",
-    include_str!("../migrations/sqlite/0001_users_bindings.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "users bindings",
+        include_str!("../migrations/sqlite/0001_users_bindings.sql"),
+    ),
+    (
+        2,
+        "presence",
+        include_str!("../migrations/sqlite/0002_presence.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(
@@ -95,6 +105,14 @@ fn migrator() -> Migrator {
 /// - `bindings.path` is NULL for no Path, otherwise the values joined with `"\n"` (a
 ///   header value never holds a line break; stores refuse one), so `[""]` and `[]` stay
 ///   distinct.
+/// - `publications`: keyed by (aor, event, etag); `body` a BLOB, bytes as given; indexed
+///   by `expires_at_ms`.
+/// - `subscriptions`: keyed by `id`, indexed by (aor, event, created_ms) and by
+///   `expires_at_ms`; `event_id` and `remote_tag` NULL for `None`; `secure` 0 or 1.
+///   `route_set` is encoded like `bindings.path`: NULL for an empty route set, otherwise
+///   the routes joined with `"\n"` (stores refuse a route with a line break).
+/// - Every `*_ms` column of the presence tables holds the `u64` as an `i64`: stores
+///   refuse times above `i64::MAX` (the year 292 million), so order is kept.
 ///
 /// Two processes opening a *new* file at the same instant may race on the first
 /// migration (one fails and can simply be retried); the server creates the file first.
@@ -409,6 +427,165 @@ impl Registrations for SqliteStore {
     }
 }
 
+impl Publications for SqliteStore {
+    async fn write_publications(
+        &self,
+        puts: &[Publication],
+        removes: &[PublicationKey],
+    ) -> Result<()> {
+        check_publications(puts, removes)?;
+        let sql = &*PRESENCE_SQL;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Within one multi-row upsert SQLite inserts row by row, so a key put twice ends
+        // up with the later row, as the trait says.
+        execute_chunked(&mut tx, &sql.put_publications, puts, |q, p| {
+            q.bind(p.aor.as_str())
+                .bind(p.event.as_str())
+                .bind(p.etag.as_str())
+                .bind(p.content_type.as_str())
+                .bind(p.body.as_slice())
+                .bind(ms_to_sql(p.expires_at_ms))
+                .bind(ms_to_sql(p.updated_ms))
+                .bind(ms_to_sql(p.created_ms))
+                .bind(p.publisher.as_str())
+        })
+        .await?;
+        execute_chunked(&mut tx, &sql.remove_publications, removes, |q, k| {
+            q.bind(k.aor.as_str())
+                .bind(k.event.as_str())
+                .bind(k.etag.as_str())
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publications(&self, aor: &str, event: &str) -> Result<Vec<Publication>> {
+        let rows = sqlx::query(
+            "SELECT aor, event, etag, content_type, body, expires_at_ms, updated_ms, \
+               created_ms, publisher \
+             FROM publications WHERE aor = ?1 AND event = ?2 ORDER BY created_ms, etag",
+        )
+        .bind(aor)
+        .bind(event)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(publication_from_row).collect()
+    }
+
+    async fn load_live_publications(&self, now_ms: u64) -> Result<Vec<Publication>> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let removed = sqlx::query("DELETE FROM publications WHERE expires_at_ms <= ?1")
+            .bind(ms_to_sql(now_ms))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let rows = sqlx::query(
+            "SELECT aor, event, etag, content_type, body, expires_at_ms, updated_ms, \
+               created_ms, publisher \
+             FROM publications ORDER BY aor, event, created_ms, etag",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::debug!(live = rows.len(), removed, "loaded publications");
+        rows.iter().map(publication_from_row).collect()
+    }
+
+    async fn remove_expired_publications(&self, now_ms: u64) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM publications WHERE expires_at_ms <= ?1")
+                .bind(ms_to_sql(now_ms))
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+/// The `SELECT` list of [`subscription_from_row`].
+const SUBSCRIPTION_SELECT: &str = "SELECT id, aor, event, event_id, watcher, state, \
+    expires_at_ms, content_type, call_id, local_tag, remote_tag, local_uri, remote_uri, \
+    remote_target, route_set, secure, local_cseq, remote_cseq, transport, remote_addr, \
+    created_ms, updated_ms FROM subscriptions";
+
+impl Subscriptions for SqliteStore {
+    async fn write_subscriptions(&self, puts: &[Subscription], removes: &[String]) -> Result<()> {
+        check_subscriptions(puts, removes)?;
+        let sql = &*PRESENCE_SQL;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        execute_chunked(&mut tx, &sql.put_subscriptions, puts, |q, s| {
+            q.bind(s.id.as_str())
+                .bind(s.aor.as_str())
+                .bind(s.event.as_str())
+                .bind(s.event_id.as_deref())
+                .bind(s.watcher.as_str())
+                .bind(s.state.as_str())
+                .bind(ms_to_sql(s.expires_at_ms))
+                .bind(s.content_type.as_str())
+                .bind(s.call_id.as_str())
+                .bind(s.local_tag.as_str())
+                .bind(s.remote_tag.as_deref())
+                .bind(s.local_uri.as_str())
+                .bind(s.remote_uri.as_str())
+                .bind(s.remote_target.as_str())
+                .bind(encode_path(&s.route_set))
+                .bind(s.secure)
+                .bind(i64::from(s.local_cseq))
+                .bind(i64::from(s.remote_cseq))
+                .bind(s.transport.as_str())
+                .bind(s.remote_addr.as_str())
+                .bind(ms_to_sql(s.created_ms))
+                .bind(ms_to_sql(s.updated_ms))
+        })
+        .await?;
+        execute_chunked(&mut tx, &sql.remove_subscriptions, removes, |q, id| {
+            q.bind(id.as_str())
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBSCRIPTION_SELECT} WHERE id = ?1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(subscription_from_row).transpose()
+    }
+
+    async fn subscriptions_for(&self, aor: &str, event: &str) -> Result<Vec<Subscription>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBSCRIPTION_SELECT} WHERE aor = ?1 AND event = ?2 ORDER BY created_ms, id"
+        )))
+        .bind(aor)
+        .bind(event)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(subscription_from_row).collect()
+    }
+
+    async fn load_live_subscriptions(&self, now_ms: u64) -> Result<Vec<Subscription>> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let removed = sqlx::query("DELETE FROM subscriptions WHERE expires_at_ms <= ?1")
+            .bind(ms_to_sql(now_ms))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBSCRIPTION_SELECT} ORDER BY aor, event, created_ms, id"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::debug!(live = rows.len(), removed, "loaded subscriptions");
+        rows.iter().map(subscription_from_row).collect()
+    }
+}
+
 /// Rows per multi-row statement in `replace_bindings`. Every statement costs a round trip
 /// to the connection's worker thread, which dwarfs SQLite's own work per row; writing a
 /// batch with statements of these sizes (largest that fits first) keeps a batch of 500
@@ -441,6 +618,164 @@ static BATCH_SQL: LazyLock<BatchSql> = LazyLock::new(|| {
         }),
     }
 });
+
+/// Columns of `publications`, in `write_publications` bind order; the first three are the
+/// key.
+const PUBLICATION_COLUMNS: &str = "aor, event, etag, content_type, body, expires_at_ms, \
+                                   updated_ms, created_ms, publisher";
+const PUBLICATION_PARAMS: usize = 9;
+
+/// Columns of `subscriptions`, in `write_subscriptions` bind order; the first is the key.
+const SUBSCRIPTION_COLUMNS: &str = "id, aor, event, event_id, watcher, state, expires_at_ms, \
+    content_type, call_id, local_tag, remote_tag, local_uri, remote_uri, remote_target, \
+    route_set, secure, local_cseq, remote_cseq, transport, remote_addr, created_ms, updated_ms";
+const SUBSCRIPTION_PARAMS: usize = 22;
+
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` (since 3.32), which the bundled SQLite
+/// keeps: the largest statement of [`CHUNKS`] stays below it (a unit test checks).
+#[cfg(test)]
+const MAX_VARIABLES: usize = 32_766;
+
+/// The multi-row statements of `write_publications` and `write_subscriptions`,
+/// index-aligned with [`CHUNKS`]. Built from the constants above and `?` placeholders
+/// only: nothing from input reaches the SQL.
+struct PresenceSql {
+    put_publications: [String; CHUNKS.len()],
+    remove_publications: [String; CHUNKS.len()],
+    put_subscriptions: [String; CHUNKS.len()],
+    remove_subscriptions: [String; CHUNKS.len()],
+}
+
+static PRESENCE_SQL: LazyLock<PresenceSql> = LazyLock::new(|| {
+    let row = |params: usize| format!("({})", vec!["?"; params].join(", "));
+    let rows = |params: usize, n: usize| vec![row(params); n].join(", ");
+    // INSERT .. ON CONFLICT (key) DO UPDATE SET <every other column> = excluded.<column>
+    let upsert = |table: &str, columns: &str, key_len: usize, params: usize, n: usize| {
+        let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+        let set: Vec<String> = names[key_len..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({columns}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+            rows(params, n),
+            names[..key_len].join(", "),
+            set.join(", ")
+        )
+    };
+    PresenceSql {
+        put_publications: CHUNKS.map(|n| {
+            upsert(
+                "publications",
+                PUBLICATION_COLUMNS,
+                3,
+                PUBLICATION_PARAMS,
+                n,
+            )
+        }),
+        remove_publications: CHUNKS.map(|n| {
+            format!(
+                "DELETE FROM publications WHERE (aor, event, etag) IN (VALUES {})",
+                rows(3, n)
+            )
+        }),
+        put_subscriptions: CHUNKS.map(|n| {
+            upsert(
+                "subscriptions",
+                SUBSCRIPTION_COLUMNS,
+                1,
+                SUBSCRIPTION_PARAMS,
+                n,
+            )
+        }),
+        remove_subscriptions: CHUNKS
+            .map(|n| format!("DELETE FROM subscriptions WHERE id IN {}", row(n))),
+    }
+});
+
+/// A query whose arguments are being bound.
+type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
+
+/// Writes `rows` with the multi-row statements `sql` (index-aligned with [`CHUNKS`]),
+/// largest first; `bind` binds one row's values in column order.
+async fn execute_chunked<T: Sync>(
+    conn: &mut SqliteConnection,
+    sql: &'static [String; CHUNKS.len()],
+    rows: &[T],
+    bind: fn(Query, &T) -> Query,
+) -> Result<()> {
+    let mut rest = rows;
+    while let Some((k, n)) = chunk(rest.len()) {
+        let (now, later) = rest.split_at(n);
+        let mut q = sqlx::query(sql[k].as_str());
+        for row in now {
+            q = bind(q, row);
+        }
+        q.execute(&mut *conn).await?;
+        rest = later;
+    }
+    Ok(())
+}
+
+/// A time as stored: the model checks refuse anything above `i64::MAX`, and a `now_ms`
+/// above it compares like `i64::MAX` (every stored time is at or below it).
+fn ms_to_sql(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+fn ms_from_row(row: &SqliteRow, table: &'static str, column: &str) -> Result<u64> {
+    let ms: i64 = row.try_get(column)?;
+    u64::try_from(ms).map_err(|_| StoreError::corrupt(table, format!("{column} {ms}")))
+}
+
+fn cseq_from_row(row: &SqliteRow, column: &str) -> Result<u32> {
+    let cseq: i64 = row.try_get(column)?;
+    u32::try_from(cseq)
+        .map_err(|_| StoreError::corrupt("subscriptions", format!("{column} {cseq}")))
+}
+
+fn publication_from_row(row: &SqliteRow) -> Result<Publication> {
+    const T: &str = "publications";
+    Ok(Publication {
+        aor: row.try_get("aor")?,
+        event: row.try_get("event")?,
+        etag: row.try_get("etag")?,
+        content_type: row.try_get("content_type")?,
+        body: row.try_get("body")?,
+        expires_at_ms: ms_from_row(row, T, "expires_at_ms")?,
+        updated_ms: ms_from_row(row, T, "updated_ms")?,
+        created_ms: ms_from_row(row, T, "created_ms")?,
+        publisher: row.try_get("publisher")?,
+    })
+}
+
+fn subscription_from_row(row: &SqliteRow) -> Result<Subscription> {
+    const T: &str = "subscriptions";
+    Ok(Subscription {
+        id: row.try_get("id")?,
+        aor: row.try_get("aor")?,
+        event: row.try_get("event")?,
+        event_id: row.try_get("event_id")?,
+        watcher: row.try_get("watcher")?,
+        state: row.try_get("state")?,
+        expires_at_ms: ms_from_row(row, T, "expires_at_ms")?,
+        content_type: row.try_get("content_type")?,
+        call_id: row.try_get("call_id")?,
+        local_tag: row.try_get("local_tag")?,
+        remote_tag: row.try_get("remote_tag")?,
+        local_uri: row.try_get("local_uri")?,
+        remote_uri: row.try_get("remote_uri")?,
+        remote_target: row.try_get("remote_target")?,
+        route_set: decode_path(row.try_get("route_set")?),
+        secure: row.try_get("secure")?,
+        local_cseq: cseq_from_row(row, "local_cseq")?,
+        remote_cseq: cseq_from_row(row, "remote_cseq")?,
+        transport: row.try_get("transport")?,
+        remote_addr: row.try_get("remote_addr")?,
+        created_ms: ms_from_row(row, T, "created_ms")?,
+        updated_ms: ms_from_row(row, T, "updated_ms")?,
+    })
+}
 
 /// The next statement for `remaining` rows: (index into [`CHUNKS`], rows it takes).
 fn chunk(remaining: usize) -> Option<(usize, usize)> {
@@ -540,6 +875,30 @@ mod tests {
     }
 
     #[test]
+    fn presence_sql_has_one_placeholder_per_value_and_fits_the_limit() {
+        let sql = &*PRESENCE_SQL;
+        for (k, n) in CHUNKS.iter().enumerate() {
+            assert_eq!(
+                sql.put_publications[k].matches('?').count(),
+                n * PUBLICATION_PARAMS
+            );
+            assert_eq!(sql.remove_publications[k].matches('?').count(), n * 3);
+            assert_eq!(
+                sql.put_subscriptions[k].matches('?').count(),
+                n * SUBSCRIPTION_PARAMS
+            );
+            assert_eq!(sql.remove_subscriptions[k].matches('?').count(), *n);
+        }
+        assert_eq!(PUBLICATION_COLUMNS.split(',').count(), PUBLICATION_PARAMS);
+        assert_eq!(SUBSCRIPTION_COLUMNS.split(',').count(), SUBSCRIPTION_PARAMS);
+        let widest = BINDING_PARAMS
+            .max(PUBLICATION_PARAMS)
+            .max(SUBSCRIPTION_PARAMS);
+        assert!(CHUNKS[0] * widest <= MAX_VARIABLES);
+        assert!(sql.put_subscriptions[7].ends_with("updated_ms = excluded.updated_ms"));
+    }
+
+    #[test]
     fn every_migration_file_is_embedded() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -561,6 +920,49 @@ mod tests {
             .unwrap();
             assert_eq!(*sql, on_disk);
         }
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_presence_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE_NAME);
+        {
+            // Migrated by a build that knew only the first migration.
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .unwrap();
+            let mut old = migrator();
+            old.migrations = Cow::Owned(old.migrations[..1].to_vec());
+            old.run(&pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO users (domain, username, realm, created_ms) \
+                 VALUES ('example.test', 'alice', 'example.test', 1)",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+        let store = SqliteStore::open_file(&path).await.unwrap();
+        assert!(
+            store
+                .get_user("alice", "example.test")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let p = crate::conformance::publication("alice@example.test", "presence", "e", 5);
+        store
+            .write_publications(std::slice::from_ref(&p), &[])
+            .await
+            .unwrap();
+        assert_eq!(store.load_live_publications(0).await.unwrap(), vec![p]);
+        store.close().await;
     }
 
     async fn pragma(pool: &SqlitePool, name: &'static str) -> String {

@@ -1,9 +1,10 @@
-//! The domain traits: [`Users`] and [`Registrations`].
+//! The domain traits: [`Users`], [`Registrations`], [`Publications`] and
+//! [`Subscriptions`].
 
 use std::future::Future;
 
 use crate::error::Result;
-use crate::model::{Binding, User};
+use crate::model::{Binding, Publication, Subscription, User};
 
 /// Provisioned users and their HA1s.
 ///
@@ -66,4 +67,101 @@ pub trait Registrations: Send + Sync + 'static {
 
     /// How many bindings are stored, expired or not.
     fn count_bindings(&self) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The presence server's PUBLISH-ed event state (RFC 3903), keyed by
+/// [`PublicationKey`] (aor, event, etag), each compared as an exact string.
+///
+/// A publication is expired when `expires_at_ms <= now_ms`.
+pub trait Publications: Send + Sync + 'static {
+    /// One transaction (group commit): insert-or-replace every publication in `puts`
+    /// (keyed by aor + event + etag; a replaced publication is overwritten entirely), then
+    /// delete every key in `removes` (a key not stored is no error). Applies in order, so
+    /// a key put twice ends up with the later value and a key both put and removed is
+    /// gone. All or nothing: either all of it is durable when this returns Ok, or none.
+    ///
+    /// Refuses ([`StoreError::Invalid`](crate::StoreError::Invalid), nothing written) an
+    /// empty aor, event or etag (in `puts` or `removes`) and a time above `i64::MAX`.
+    fn write_publications(
+        &self,
+        puts: &[Publication],
+        removes: &[PublicationKey],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The AOR's publications of `event` (including expired ones not yet removed), sorted
+    /// by `created_ms`, then etag (byte order).
+    fn publications(
+        &self,
+        aor: &str,
+        event: &str,
+    ) -> impl Future<Output = Result<Vec<Publication>>> + Send;
+
+    /// Every publication with `expires_at_ms > now_ms` (startup load), sorted by aor,
+    /// event, `created_ms`, then etag; the expired ones are deleted.
+    fn load_live_publications(
+        &self,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<Publication>>> + Send;
+
+    /// Deletes every publication with `expires_at_ms <= now_ms`; returns how many.
+    fn remove_expired_publications(&self, now_ms: u64) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// What identifies one [`Publication`]: its AOR, event package and entity-tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublicationKey {
+    /// The publication's `aor`.
+    pub aor: String,
+    /// The publication's `event`.
+    pub event: String,
+    /// The publication's `etag`.
+    pub etag: String,
+}
+
+impl PublicationKey {
+    /// The key of `p`.
+    pub fn of(p: &Publication) -> Self {
+        PublicationKey {
+            aor: p.aor.clone(),
+            event: p.event.clone(),
+            etag: p.etag.clone(),
+        }
+    }
+}
+
+/// The presence server's notifier-side subscriptions (RFC 6665) with their dialogs, keyed
+/// by [`Subscription::id`]; aor and event compared as exact strings.
+///
+/// A subscription is expired when `expires_at_ms <= now_ms`.
+pub trait Subscriptions: Send + Sync + 'static {
+    /// One transaction: upsert every subscription in `puts` (keyed by id; a replaced
+    /// subscription is overwritten entirely), then delete every id in `removes` (an id not
+    /// stored is no error). Applies in order; all or nothing.
+    ///
+    /// Refuses ([`StoreError::Invalid`](crate::StoreError::Invalid), nothing written) an
+    /// empty id (in `puts` or `removes`), aor, event, watcher, state, Call-ID or local tag,
+    /// a route with a line break, and a time above `i64::MAX`.
+    fn write_subscriptions(
+        &self,
+        puts: &[Subscription],
+        removes: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The subscription, if stored (expired or not).
+    fn subscription(&self, id: &str) -> impl Future<Output = Result<Option<Subscription>>> + Send;
+
+    /// The subscriptions to one resource and event (including expired ones not yet
+    /// removed), sorted by `created_ms`, then id (byte order).
+    fn subscriptions_for(
+        &self,
+        aor: &str,
+        event: &str,
+    ) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
+
+    /// Every subscription with `expires_at_ms > now_ms` (startup load), sorted by aor,
+    /// event, `created_ms`, then id; the expired ones are deleted.
+    fn load_live_subscriptions(
+        &self,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
 }

@@ -69,3 +69,58 @@ async fn a_file_that_is_not_sqlite_is_refused() {
     std::fs::write(&file, vec![b'x'; 8192]).unwrap();
     assert!(SqliteStore::open_file(&file).await.is_err());
 }
+
+#[tokio::test]
+async fn publications_and_subscriptions_survive_close_and_reopen() {
+    use simple_store::conformance::{publication, subscription};
+    use simple_store::{PublicationKey, Publications, Subscriptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let aor = "alice@example.test";
+    let mut binary = publication(aor, "presence", "e1", 90_000);
+    binary.body = vec![0, 0xff, b'<', 0x80];
+    let expired = publication(aor, "presence", "e2", 10_000);
+    let gone = publication(aor, "presence", "e3", 90_000);
+    let mut dialog = subscription("s1", aor, "presence", 90_000);
+    dialog.route_set = vec!["<sip:p1.test;lr>".into(), "<sip:p2.test;lr>".into()];
+    dialog.remote_tag = Some("r1".into());
+    dialog.event_id = Some("7".into());
+    dialog.secure = true;
+    dialog.local_cseq = 42;
+    let stale = subscription("s2", aor, "presence", 10_000);
+
+    let store = SqliteStore::open_dir(dir.path()).await.unwrap();
+    store
+        .write_publications(
+            &[binary.clone(), expired.clone(), gone.clone()],
+            &[PublicationKey::of(&gone)],
+        )
+        .await
+        .unwrap();
+    store
+        .write_subscriptions(&[dialog.clone(), stale.clone()], &[])
+        .await
+        .unwrap();
+    store.close().await;
+
+    let reopened = SqliteStore::open_dir(dir.path()).await.unwrap();
+    assert_eq!(
+        reopened.publications(aor, "presence").await.unwrap(),
+        vec![binary.clone(), expired]
+    );
+    assert_eq!(
+        reopened.subscription("s1").await.unwrap(),
+        Some(dialog.clone())
+    );
+    // Startup load after a restart: the expired ones go, the live ones stay.
+    assert_eq!(
+        reopened.load_live_publications(50_000).await.unwrap(),
+        vec![binary]
+    );
+    assert_eq!(
+        reopened.load_live_subscriptions(50_000).await.unwrap(),
+        vec![dialog]
+    );
+    assert_eq!(reopened.subscription("s2").await.unwrap(), None);
+    reopened.close().await;
+}

@@ -86,6 +86,14 @@ impl TransactionKey {
     pub(crate) fn new(n: u64) -> Self {
         TransactionKey(n)
     }
+
+    /// A key made outside a transaction layer, for code that is driven
+    /// without one: a transaction user's own tests on a virtual clock. Keys
+    /// from a real layer never collide with each other, and they may with
+    /// these, so never mix the two in one map.
+    pub fn detached(n: u64) -> Self {
+        TransactionKey(n)
+    }
 }
 
 impl fmt::Display for TransactionKey {

@@ -19,6 +19,12 @@
 //! - `stateless`: [`response_builder`], [`stateless_response`],
 //!   [`reason_phrase`], [`stamp_received`], [`response_route`].
 //! - `dialog`: [`Dialog`], [`DialogId`], [`DialogState`] (§12).
+//! - `event`: SIP events (RFC 6665): [`EventRegistry`] of [`EventPackage`]s
+//!   with the SUBSCRIBE checks, [`ServerSubscription`] (notifier,
+//!   `event/server.rs`), [`ClientSubscription`] (subscriber,
+//!   `event/client.rs`), [`SubState`], [`Refusal`].
+//! - `publication`: PUBLISH classification for an event state compositor
+//!   (RFC 3903): [`classify_publish`], [`check_content_type`], [`new_etag`].
 //! - `error`: [`ProtoError`] and [`DialogError`].
 //!
 //! # Driving the transaction layer
@@ -49,7 +55,9 @@
 mod cancel;
 mod dialog;
 mod error;
+mod event;
 mod ids;
+mod publication;
 mod stateless;
 mod timers;
 mod transaction;
@@ -58,7 +66,12 @@ mod transport;
 pub use cancel::cancel_request;
 pub use dialog::{Dialog, DialogId, DialogState};
 pub use error::{DialogError, ProtoError};
+pub use event::{
+    ClientEvent, ClientSubscription, EventPackage, EventRegistry, NotifyInfo, Refusal,
+    ServerSubscription, SubState, SubscribeParams, TerminationReason,
+};
 pub use ids::{Branch, CallId, Tag, TransactionKey};
+pub use publication::{PublishLimits, PublishOp, check_content_type, classify_publish, new_etag};
 pub use stateless::{
     ResponseRoute, ResponseTarget, reason_phrase, response_builder, response_route, stamp_received,
     stateless_response,

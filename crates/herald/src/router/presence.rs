@@ -1,0 +1,324 @@
+//! The router's side of the presence agent (`simple_presence`): which
+//! requests go to it, carrying out its [`Effects`] (responses, NOTIFYs in
+//! client transactions, store writes through the writer task), and its
+//! clock and registration feeds.
+
+use std::net::SocketAddr;
+
+use simple_presence::{Effects, OutNotify, StoreOps, SubscribeAuth};
+use simple_registrar::now_ms;
+use simple_registrar::proxy::{ANY_FLOW, uri_addr};
+use simple_store::{Publications, Subscriptions};
+use sip_msg::{HeaderName, SipMessage, Uri};
+use sip_net::{Ctx, ServerHandle};
+use sip_proto::{Peer, TransactionKey, Transport};
+use tokio::sync::mpsc;
+
+use super::{Router, hostport, plain, route_target};
+
+/// Store writes on their way to the writer task, with the responses that
+/// wait for them to be durable.
+pub(crate) struct StoreJob {
+    ops: StoreOps,
+    responses: Vec<(TransactionKey, SipMessage)>,
+}
+
+/// The once-a-second wake-up of the presence agent.
+pub(crate) struct PresenceTick;
+
+/// A REGISTER for this AOR was answered 200: its registration state may
+/// have changed.
+pub(crate) struct RegistrationChanged(pub(crate) String);
+
+/// Our Contact URI on each listener (the 2xx to SUBSCRIBE and NOTIFYs name
+/// it, so in-dialog requests come back to the listener they belong to).
+pub(crate) fn contacts(addrs: &[(Transport, SocketAddr)]) -> Vec<(Transport, String)> {
+    addrs
+        .iter()
+        .map(|&(t, a)| {
+            let uri = match t {
+                Transport::Udp => format!("sip:{}", hostport(a)),
+                Transport::Tls => format!("sips:{}", hostport(a)),
+                other => format!(
+                    "sip:{};transport={}",
+                    hostport(a),
+                    other.via_token().to_ascii_lowercase()
+                ),
+            };
+            (t, uri)
+        })
+        .collect()
+}
+
+fn now() -> u64 {
+    u64::try_from(now_ms()).unwrap_or(0)
+}
+
+/// Writes the agent's store operations in batches (group commit: whatever
+/// queued while the previous batch was written goes in one transaction),
+/// then sends the responses that waited for them.
+pub(crate) async fn store_writer<S: Publications + Subscriptions>(
+    store: S,
+    mut rx: mpsc::UnboundedReceiver<StoreJob>,
+    handle: ServerHandle,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut ops = first.ops;
+        let mut responses = first.responses;
+        while responses.len() < 2000 {
+            match rx.try_recv() {
+                Ok(mut j) => {
+                    ops.append(&mut j.ops);
+                    responses.append(&mut j.responses);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut ok = true;
+        if !ops.pub_puts.is_empty() || !ops.pub_removes.is_empty() {
+            if let Err(e) = store
+                .write_publications(&ops.pub_puts, &ops.pub_removes)
+                .await
+            {
+                tracing::error!(error = %e, "publications not written");
+                ok = false;
+            }
+        }
+        if (!ops.sub_puts.is_empty() || !ops.sub_removes.is_empty())
+            && let Err(e) = store
+                .write_subscriptions(&ops.sub_puts, &ops.sub_removes)
+                .await
+        {
+            tracing::error!(error = %e, "subscriptions not written");
+        }
+        for (key, msg) in responses {
+            let msg = if ok {
+                msg
+            } else {
+                // The 200 would promise an entity tag a restart forgets.
+                match error_like(&msg) {
+                    Some(m) => m,
+                    None => continue,
+                }
+            };
+            let _ = handle.respond(key, msg).await;
+        }
+    }
+}
+
+/// A 500 in place of the response `ok`, for the same request (same Via,
+/// From, To, Call-ID, CSeq).
+fn error_like(ok: &SipMessage) -> Option<SipMessage> {
+    let mut b = sip_msg::MessageBuilder::response(500, "Server Internal Error: store unavailable");
+    for name in [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ] {
+        for line in ok.header_lines(name) {
+            b = b.header(name, line);
+        }
+    }
+    b.build().ok()
+}
+
+impl<S> Router<S>
+where
+    S: super::Store,
+{
+    /// Carries out what the agent asked for.
+    pub(super) fn apply(&mut self, ctx: &mut Ctx<'_>, fx: Effects) {
+        let Effects {
+            responses,
+            notifies,
+            store,
+        } = fx;
+        let mut held = Vec::new();
+        for r in responses {
+            if r.after_commit && !store.is_empty() {
+                held.push((r.key, r.msg));
+            } else {
+                ctx.respond(r.key, r.msg);
+            }
+        }
+        if (!store.is_empty() || !held.is_empty())
+            && let Err(e) = self.store_tx.send(StoreJob {
+                ops: store,
+                responses: held,
+            })
+        {
+            // The writer is gone (shutting down): answer anyway.
+            for (k, m) in e.0.responses {
+                ctx.respond(k, m);
+            }
+        }
+        for n in notifies {
+            self.send_notify(ctx, n);
+        }
+    }
+
+    /// Sends one NOTIFY: over the watcher's flow while it is open, else to
+    /// the route set's first hop or the remote target, else back to where
+    /// the SUBSCRIBE came from.
+    fn send_notify(&mut self, ctx: &mut Ctx<'_>, n: OutNotify) {
+        let peer = if n.peer.transport.is_reliable() && ctx.flow_alive(n.peer.flow) {
+            n.peer
+        } else if let Some(first) = n.routes.first() {
+            route_target(&format!("<{first}>"), &n.request_uri)
+                .map(|t| t.peer)
+                .unwrap_or(n.peer)
+        } else {
+            match Uri::parse(&n.request_uri).ok().and_then(|u| uri_addr(&u)) {
+                Some((t, remote)) if !n.peer.transport.is_reliable() || t != Transport::Udp => {
+                    Peer::new(t, remote, ANY_FLOW)
+                }
+                _ => n.peer,
+            }
+        };
+        let Some(local) = Self::local_for(ctx, peer.transport, peer.remote) else {
+            let fx = self.presence.notify_send_failed(now(), &n.sub);
+            self.apply(ctx, fx);
+            return;
+        };
+        let via = self.our_via(peer.transport, local, 0);
+        let msg = match n.msg.header(HeaderName::Via, &via).build() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "NOTIFY not built");
+                let fx = self.presence.notify_send_failed(now(), &n.sub);
+                self.apply(ctx, fx);
+                return;
+            }
+        };
+        match ctx.send_request(msg, peer) {
+            Ok(k) => self.presence.notify_sent(&n.sub, k),
+            Err(e) => {
+                tracing::debug!(error = %e, remote = %peer.remote, "NOTIFY not sent");
+                let fx = self.presence.notify_send_failed(now(), &n.sub);
+                self.apply(ctx, fx);
+            }
+        }
+    }
+
+    /// Is the server the presence agent for this user?
+    pub(super) fn presence_local(&self, msg: &SipMessage, aor: &(String, String)) -> bool {
+        self.presence_settings.server_handles(&aor.0, &aor.1)
+            && msg.method_str() == Some("SUBSCRIBE")
+    }
+
+    /// A PUBLISH for a local user, its sender authenticated when it is one
+    /// of ours: only the presentity herself may publish (RFC 3903 §6 step 2).
+    pub(super) fn presence_publish(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: &SipMessage,
+        aor: &(String, String),
+    ) {
+        let from = msg
+            .from()
+            .ok()
+            .and_then(|f| simple_registrar::register::canonical_aor(&f.addr.uri));
+        let own = from
+            .as_ref()
+            .is_some_and(|(u, d)| *u == aor.0 && d.eq_ignore_ascii_case(&aor.1));
+        if !own {
+            self.respond(
+                ctx,
+                key,
+                msg,
+                &plain(403, "Forbidden: only the presentity may publish its state"),
+            );
+            return;
+        }
+        let aor_s = simple_registrar::register::aor_string(&aor.0, &aor.1);
+        let fx = self
+            .presence
+            .handle_publish(now(), key, msg, &aor_s, &aor_s);
+        self.apply(ctx, fx);
+    }
+
+    /// A SUBSCRIBE to a local user's presence (initial), or in one of our
+    /// subscription dialogs (`aor` None).
+    pub(super) fn presence_subscribe(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: &SipMessage,
+        peer: Peer,
+        aor: Option<&(String, String)>,
+    ) {
+        let t = now();
+        let (aor_s, auth, registered) = match aor {
+            Some((user, domain)) => {
+                let aor_s = simple_registrar::register::aor_string(user, domain);
+                // Until presence rules arrive (issue 6): watchers of the
+                // presentity's own domain are allowed, others pending.
+                let same_domain = msg
+                    .from()
+                    .ok()
+                    .and_then(|f| simple_registrar::register::canonical_aor(&f.addr.uri))
+                    .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
+                let auth = if same_domain {
+                    SubscribeAuth::Allow
+                } else {
+                    SubscribeAuth::Pending
+                };
+                let registered = self
+                    .registrar
+                    .location()
+                    .live(&aor_s, now_ms())
+                    .next()
+                    .is_some();
+                (aor_s, auth, registered)
+            }
+            None => (String::new(), SubscribeAuth::Allow, false),
+        };
+        let fx = self
+            .presence
+            .handle_subscribe(t, key, msg, peer, &aor_s, auth, registered);
+        self.apply(ctx, fx);
+    }
+
+    /// Periodic expiry and the registration feed.
+    pub(super) fn presence_tick(&mut self, ctx: &mut Ctx<'_>) {
+        let t = now();
+        let fx = {
+            let loc = self.registrar.location();
+            let now_i = now_ms();
+            self.presence
+                .tick(t, |aor| loc.live(aor, now_i).next().is_some())
+        };
+        self.apply(ctx, fx);
+    }
+
+    pub(super) fn presence_registration(&mut self, ctx: &mut Ctx<'_>, aor: &str) {
+        let registered = self
+            .registrar
+            .location()
+            .live(aor, now_ms())
+            .next()
+            .is_some();
+        let fx = self.presence.registration_changed(aor, registered, now());
+        self.apply(ctx, fx);
+    }
+
+    /// A final outcome of one of our NOTIFYs; false when `key` is not one.
+    pub(super) fn presence_notify_result(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        status: u16,
+    ) -> bool {
+        if !self.presence.is_notify(key) {
+            return false;
+        }
+        if status >= 200 {
+            let fx = self.presence.handle_notify_result(now(), key, status);
+            self.apply(ctx, fx);
+        }
+        true
+    }
+}

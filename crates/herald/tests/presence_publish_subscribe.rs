@@ -1,0 +1,210 @@
+//! Presence through `herald serve` over real UDP sockets, with digest on:
+//! alice PUBLISHes (answering the 407), bob SUBSCRIBEs and gets the 200 and
+//! a NOTIFY with alice's PIDF at once, then one per change; refusals (412,
+//! 415, 400, 403) leave the state alone; and after `kill -9` and a restart
+//! on the same data dir, alice's entity tag still works and bob keeps
+//! getting NOTIFYs without subscribing again, with a higher CSeq.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod ua;
+
+use std::time::Duration;
+
+use common::Server;
+use sip_msg::{HeaderName, SipMessage};
+use ua::{Ua, add_user, authorization};
+
+const ALICE: &str = "sip:alice@example.test";
+
+fn pidf(note: &str, basic: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" \
+entity=\"sip:alice@example.test\"><tuple id=\"desk\"><status><basic>{basic}</basic></status>\
+<note>{note}</note></tuple></presence>\r\n"
+    )
+}
+
+/// Sends a request from `user` and answers one 407 with the password
+/// "secret"; returns the final response.
+fn authed(
+    ua: &Ua,
+    user: &str,
+    method: &str,
+    call_id: &str,
+    cseq: &mut u32,
+    extra: &str,
+    body: &str,
+) -> SipMessage {
+    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, extra, body));
+    let r = ua.final_for(call_id);
+    *cseq += 1;
+    if r.status() != Some(407) {
+        return r;
+    }
+    let auth = authorization(&r, user, "secret", method, ALICE, None);
+    let extra = format!("{extra}Proxy-Authorization: {auth}\r\n");
+    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, &extra, body));
+    let r = ua.final_for(call_id);
+    *cseq += 1;
+    r
+}
+
+fn publish(ua: &Ua, cseq: &mut u32, if_match: Option<&str>, ctype: &str, body: &str) -> SipMessage {
+    let mut extra = "Event: presence\r\nExpires: 600\r\n".to_owned();
+    if let Some(t) = if_match {
+        extra.push_str(&format!("SIP-If-Match: {t}\r\n"));
+    }
+    if !body.is_empty() {
+        extra.push_str(&format!("Content-Type: {ctype}\r\n"));
+    }
+    authed(
+        ua,
+        "alice",
+        "PUBLISH",
+        &format!("pub-{cseq}@127.0.0.1"),
+        cseq,
+        &extra,
+        body,
+    )
+}
+
+/// The next NOTIFY bob gets, answered 200.
+fn next_notify(bob: &Ua) -> SipMessage {
+    let n = bob
+        .request("NOTIFY", Duration::from_secs(10))
+        .expect("a NOTIFY for bob");
+    bob.answer(&n, 200, "OK", "");
+    n
+}
+
+fn body(m: &SipMessage) -> String {
+    String::from_utf8_lossy(m.body()).into_owned()
+}
+
+#[test]
+fn publish_subscribe_notify_and_restart() {
+    let s = Server::start(&[]);
+    add_user(&s.data_dir, "alice@example.test", "secret");
+    add_user(&s.data_dir, "bob@example.test", "secret");
+    let alice = Ua::new(s.udp.unwrap());
+    let bob = Ua::new(s.udp.unwrap());
+    let mut acseq = 1;
+
+    let r = publish(
+        &alice,
+        &mut acseq,
+        None,
+        "application/pidf+xml",
+        &pidf("first note", "open"),
+    );
+    assert_eq!(r.status(), Some(200), "{r:?} {:?}", r.reason());
+    let etag = r.header(HeaderName::SipETag).expect("SIP-ETag").to_owned();
+
+    // bob subscribes: 200, then a NOTIFY with alice's document.
+    let mut bcseq = 1;
+    let sub_extra = "Event: presence\r\nAccept: application/pidf+xml\r\nExpires: 600\r\n";
+    let r = authed(
+        &bob,
+        "bob",
+        "SUBSCRIBE",
+        "sub-bob@127.0.0.1",
+        &mut bcseq,
+        sub_extra,
+        "",
+    );
+    assert_eq!(r.status(), Some(200), "{:?}", r.reason());
+    assert_eq!(r.header(HeaderName::Expires), Some("600"));
+    let n = next_notify(&bob);
+    assert_eq!(n.header(HeaderName::Event), Some("presence"));
+    assert!(
+        n.header(HeaderName::SubscriptionState)
+            .unwrap()
+            .starts_with("active")
+    );
+    assert_eq!(
+        n.header(HeaderName::ContentType),
+        Some("application/pidf+xml")
+    );
+    assert!(body(&n).contains("first note"), "{}", body(&n));
+    let mut last = n.cseq().unwrap().seq;
+
+    // Modify: bob hears the new note.
+    let r = publish(
+        &alice,
+        &mut acseq,
+        Some(&etag),
+        "application/pidf+xml",
+        &pidf("second note", "open"),
+    );
+    assert_eq!(r.status(), Some(200));
+    let etag = r.header(HeaderName::SipETag).unwrap().to_owned();
+    let n = next_notify(&bob);
+    assert!(body(&n).contains("second note"));
+    assert!(n.cseq().unwrap().seq > last);
+    last = n.cseq().unwrap().seq;
+
+    // Refusals: nothing changes, no NOTIFY.
+    let r = publish(&alice, &mut acseq, Some("not-a-tag"), "", "");
+    assert_eq!(r.status(), Some(412));
+    let r = publish(&alice, &mut acseq, Some(&etag), "text/plain", "hello");
+    assert_eq!(r.status(), Some(415));
+    let r = publish(
+        &alice,
+        &mut acseq,
+        Some(&etag),
+        "application/pidf+xml",
+        "<presence",
+    );
+    assert_eq!(r.status(), Some(400));
+    assert!(r.reason().unwrap().contains("PIDF"), "{:?}", r.reason());
+    // bob may not publish alice's state.
+    let mut c = 50;
+    let extra = format!("Event: presence\r\nContent-Type: application/pidf+xml\r\n");
+    let r = authed(
+        &bob,
+        "bob",
+        "PUBLISH",
+        "bob-pub@127.0.0.1",
+        &mut c,
+        &extra,
+        &pidf("spoof", "closed"),
+    );
+    assert_eq!(r.status(), Some(403));
+    assert!(
+        bob.request("NOTIFY", Duration::from_millis(600)).is_none(),
+        "a refused PUBLISH notifies nobody"
+    );
+
+    // kill -9 and restart on the same data dir.
+    std::thread::sleep(Duration::from_millis(300));
+    let data_dir = s.data_dir.clone();
+    std::process::Command::new("kill")
+        .args(["-KILL", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    std::mem::forget(s); // its Drop would delete the data dir
+    let s2 = Server::start_in(&data_dir, &[]);
+    let alice = Ua::new(s2.udp.unwrap());
+    let r = publish(
+        &alice,
+        &mut acseq,
+        Some(&etag),
+        "application/pidf+xml",
+        &pidf("after restart", "open"),
+    );
+    assert_eq!(
+        r.status(),
+        Some(200),
+        "the entity tag survived: {:?}",
+        r.reason()
+    );
+    let n = next_notify(&bob);
+    assert!(body(&n).contains("after restart"), "{}", body(&n));
+    assert!(
+        n.cseq().unwrap().seq > last,
+        "NOTIFY CSeq {} must exceed {last} after a restart",
+        n.cseq().unwrap().seq
+    );
+}

@@ -1,0 +1,1091 @@
+//! The presence agent's state machine (see the crate doc for how it is
+//! driven).
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use simple_pidf::Presence;
+use simple_pidf::compose::{Registration, Source, compose};
+use simple_store::{Publication, PublicationKey, Subscription};
+use sip_msg::{HeaderName, MessageBuilder, SipMessage};
+use sip_proto::{
+    EventPackage, EventRegistry, Peer, PublishLimits, PublishOp, Refusal, ServerSubscription,
+    SubState, Tag, TerminationReason, TransactionKey, Transport, check_content_type,
+    classify_publish, new_etag, response_builder,
+};
+
+use crate::config::PresenceConfig;
+use crate::persist;
+
+/// How far ahead of the NOTIFY CSeqs actually used the stored high-water
+/// mark is kept: one store write per this many NOTIFYs of a subscription.
+pub const CSEQ_BLOCK: u32 = 100;
+
+/// The event package this agent serves (RFC 3856 §6.2).
+pub const PRESENCE: &str = "presence";
+
+/// A response to send in the request's server transaction.
+#[derive(Debug)]
+pub struct Response {
+    /// The server transaction.
+    pub key: TransactionKey,
+    /// The response.
+    pub msg: SipMessage,
+    /// Send only once [`Effects::store`] is durable.
+    pub after_commit: bool,
+}
+
+/// A NOTIFY to send in a new client transaction.
+#[derive(Debug)]
+pub struct OutNotify {
+    /// The subscription it belongs to (report the transaction key with
+    /// [`PresenceAgent::notify_sent`]).
+    pub sub: String,
+    /// The NOTIFY without its Via (the driver adds it with the branch of the
+    /// client transaction).
+    pub msg: MessageBuilder,
+    /// Where the SUBSCRIBE came from (transport, address, flow): the NOTIFY
+    /// goes back over that flow while it is open (RFC 5626, WebSocket).
+    pub peer: Peer,
+    /// The Request-URI (the watcher's remote target).
+    pub request_uri: String,
+    /// The route set, first hop first.
+    pub routes: Vec<String>,
+}
+
+/// Store writes one step asks for.
+#[derive(Debug, Default)]
+pub struct StoreOps {
+    /// Publications to insert or replace.
+    pub pub_puts: Vec<Publication>,
+    /// Publications to delete.
+    pub pub_removes: Vec<PublicationKey>,
+    /// Subscriptions to insert or replace.
+    pub sub_puts: Vec<Subscription>,
+    /// Subscription ids to delete.
+    pub sub_removes: Vec<String>,
+}
+
+impl StoreOps {
+    /// Nothing to write?
+    pub fn is_empty(&self) -> bool {
+        self.pub_puts.is_empty()
+            && self.pub_removes.is_empty()
+            && self.sub_puts.is_empty()
+            && self.sub_removes.is_empty()
+    }
+
+    /// Appends `other`'s writes after ours.
+    pub fn append(&mut self, other: &mut StoreOps) {
+        self.pub_puts.append(&mut other.pub_puts);
+        self.pub_removes.append(&mut other.pub_removes);
+        self.sub_puts.append(&mut other.sub_puts);
+        self.sub_removes.append(&mut other.sub_removes);
+    }
+}
+
+/// What one step of the agent asks its driver to do, in this order:
+/// responses, then NOTIFYs; store writes alongside.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Responses to requests.
+    pub responses: Vec<Response>,
+    /// NOTIFYs to send.
+    pub notifies: Vec<OutNotify>,
+    /// Store writes.
+    pub store: StoreOps,
+}
+
+/// How a new watcher is treated (the authorization decision; RFC 5025
+/// rules come with the policy issue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeAuth {
+    /// Active at once, with the document.
+    Allow,
+    /// Pending (202, NOTIFY without a document) until approved.
+    Pending,
+    /// Refused (403).
+    Block,
+}
+
+/// One publication held in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct Pub {
+    pub(crate) etag: String,
+    pub(crate) doc: Presence,
+    pub(crate) content_type: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) expires_at_ms: u64,
+    pub(crate) updated_ms: u64,
+    pub(crate) created_ms: u64,
+    pub(crate) publisher: String,
+}
+
+/// Everything about one presentity.
+#[derive(Debug, Default)]
+struct Presentity {
+    pubs: Vec<Pub>,
+    /// Subscription ids watching this presentity.
+    watchers: Vec<String>,
+    /// Registration state, when known (fed by the driver).
+    registered: Option<bool>,
+    /// The composed document last computed (what active watchers were last
+    /// told).
+    doc: Option<Bytes>,
+}
+
+/// One watcher's subscription.
+#[derive(Debug, Clone)]
+pub(crate) struct Watch {
+    pub(crate) sub: ServerSubscription,
+    pub(crate) aor: String,
+    pub(crate) watcher: String,
+    pub(crate) peer: Peer,
+    /// The NOTIFY client transaction outstanding, if any: one at a time per
+    /// watcher, so a slow watcher holds back only itself.
+    pub(crate) in_flight: Option<TransactionKey>,
+    /// State changed while a NOTIFY was outstanding: send the latest when
+    /// it completes.
+    pub(crate) dirty: bool,
+    pub(crate) retries_left: u32,
+    /// The stored CSeq high-water mark.
+    pub(crate) cseq_reserved: u32,
+    pub(crate) created_ms: u64,
+    pub(crate) updated_ms: u64,
+}
+
+/// The presence agent. See the crate doc.
+#[derive(Debug)]
+pub struct PresenceAgent {
+    cfg: PresenceConfig,
+    registry: EventRegistry,
+    limits: PublishLimits,
+    /// Our Contact URI per transport (for the 2xx to SUBSCRIBE and NOTIFYs).
+    contacts: Vec<(Transport, String)>,
+    presentities: HashMap<String, Presentity>,
+    subs: HashMap<String, Watch>,
+    in_flight: HashMap<TransactionKey, String>,
+}
+
+/// The entity URI of a presentity's documents: the AOR itself when it is
+/// a URI (Herald's registrar writes `sip:user@domain`), else `sip:` + it.
+pub fn presentity_uri(aor: &str) -> String {
+    if aor.contains(':') {
+        aor.to_owned()
+    } else {
+        format!("sip:{aor}")
+    }
+}
+
+fn new_tag() -> String {
+    // Unguessable and unique: the tag names the subscription.
+    format!("hp{}", new_etag())
+}
+
+impl PresenceAgent {
+    /// An agent with nothing published and nobody watching. `contacts` is
+    /// our Contact URI for each transport we listen on (the first is used
+    /// for transports not listed).
+    pub fn new(cfg: PresenceConfig, contacts: Vec<(Transport, String)>) -> PresenceAgent {
+        let mut registry = EventRegistry::new();
+        registry.register(EventPackage {
+            name: PRESENCE.to_owned(),
+            produces: vec![simple_pidf::MEDIA_TYPE.to_owned()],
+            min_expires: cfg.subscribe_min_expires,
+            max_expires: cfg.subscribe_max_expires,
+            default_expires: cfg.subscribe_default_expires,
+        });
+        let limits = PublishLimits {
+            min_expires: cfg.publish_min_expires,
+            max_expires: cfg.publish_max_expires,
+            default_expires: cfg.publish_default_expires,
+        };
+        PresenceAgent {
+            cfg,
+            registry,
+            limits,
+            contacts,
+            presentities: HashMap::new(),
+            subs: HashMap::new(),
+            in_flight: HashMap::new(),
+        }
+    }
+
+    /// The event packages served, for Allow-Events.
+    pub fn allow_events(&self) -> String {
+        self.registry.allow_events()
+    }
+
+    /// Does this agent serve the event package of `req` (its Event header)?
+    pub fn serves_event(&self, req: &SipMessage) -> bool {
+        matches!(req.event(), Ok(Some(e)) if self.registry.get(e.event_type).is_some())
+    }
+
+    /// Is `req` (an in-dialog SUBSCRIBE) for one of our subscriptions?
+    pub fn owns_dialog(&self, req: &SipMessage) -> bool {
+        self.find_dialog(req).is_some()
+    }
+
+    /// Number of live subscriptions.
+    pub fn subscription_count(&self) -> usize {
+        self.subs.len()
+    }
+
+    /// Number of live publications.
+    pub fn publication_count(&self) -> usize {
+        self.presentities.values().map(|p| p.pubs.len()).sum()
+    }
+
+    /// The presentities with at least one watcher (the driver checks their
+    /// registration state).
+    pub fn watched(&self) -> impl Iterator<Item = &str> {
+        self.presentities
+            .iter()
+            .filter(|(_, p)| !p.watchers.is_empty())
+            .map(|(a, _)| a.as_str())
+    }
+
+    /// The composed document of `aor` now (what an active watcher is sent).
+    pub fn document(&mut self, aor: &str, now_ms: u64) -> Bytes {
+        let p = self.presentities.entry(aor.to_owned()).or_default();
+        compose_doc(&self.cfg, aor, p, now_ms)
+    }
+
+    fn contact_for(&self, t: Transport) -> String {
+        self.contacts
+            .iter()
+            .find(|(x, _)| *x == t)
+            .or_else(|| self.contacts.first())
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    }
+
+    fn find_dialog(&self, req: &SipMessage) -> Option<&str> {
+        let to = req.to().ok()?;
+        let (id, w) = self.subs.get_key_value(to.tag()?)?;
+        let call_id = req.call_id().ok()?;
+        (w.sub.dialog.id.call_id.as_str() == call_id).then_some(id.as_str())
+    }
+
+    // ----- responses -------------------------------------------------------
+
+    fn reply(
+        &self,
+        req: &SipMessage,
+        status: u16,
+        reason: &str,
+        headers: &[(HeaderName, String)],
+        tag: Option<&Tag>,
+    ) -> Option<SipMessage> {
+        let fresh;
+        let tag = match tag {
+            Some(t) => t,
+            None => {
+                fresh = Tag::new(new_tag());
+                &fresh
+            }
+        };
+        let mut b = response_builder(req, status, reason, Some(tag)).ok()?;
+        for (h, v) in headers {
+            b = b.header(*h, v);
+        }
+        b.header(HeaderName::Server, &self.cfg.server).build().ok()
+    }
+
+    fn respond(
+        &self,
+        fx: &mut Effects,
+        key: TransactionKey,
+        req: &SipMessage,
+        status: u16,
+        reason: &str,
+        headers: &[(HeaderName, String)],
+        after_commit: bool,
+    ) {
+        if let Some(msg) = self.reply(req, status, reason, headers, None) {
+            fx.responses.push(Response {
+                key,
+                msg,
+                after_commit,
+            });
+        }
+    }
+
+    fn refuse(&self, fx: &mut Effects, key: TransactionKey, req: &SipMessage, r: &Refusal) {
+        self.respond(fx, key, req, r.status, &r.reason, &r.headers, false);
+    }
+
+    // ----- PUBLISH (RFC 3903) ------------------------------------------------
+
+    /// A PUBLISH for the presentity `aor` ("user@domain") whose sender the
+    /// driver has already authorised to publish for it (RFC 3903 §6 step 2).
+    pub fn handle_publish(
+        &mut self,
+        now_ms: u64,
+        key: TransactionKey,
+        req: &SipMessage,
+        aor: &str,
+        publisher: &str,
+    ) -> Effects {
+        let mut fx = Effects::default();
+        if req.body().len() > self.cfg.max_document_bytes {
+            let reason = format!(
+                "Request Entity Too Large: documents are limited to {} bytes",
+                self.cfg.max_document_bytes
+            );
+            self.respond(&mut fx, key, req, 413, &reason, &[], false);
+            return fx;
+        }
+        let op = match classify_publish(&self.registry, self.limits, req) {
+            Ok(op) => op,
+            Err(r) => {
+                self.refuse(&mut fx, key, req, &r);
+                return fx;
+            }
+        };
+        let (etag, expires) = match op {
+            PublishOp::Initial { expires } => {
+                let doc = match self.new_document(req) {
+                    Ok(d) => d,
+                    Err(r) => {
+                        self.refuse(&mut fx, key, req, &r);
+                        return fx;
+                    }
+                };
+                let p = self.presentities.entry(aor.to_owned()).or_default();
+                if p.pubs.len() >= self.cfg.max_publications_per_presentity {
+                    self.respond(
+                        &mut fx,
+                        key,
+                        req,
+                        403,
+                        "Forbidden: too many publications for this presentity",
+                        &[],
+                        false,
+                    );
+                    return fx;
+                }
+                let etag = new_etag();
+                let pb = Pub {
+                    etag: etag.clone(),
+                    doc,
+                    content_type: content_type_of(req),
+                    body: req.body().to_vec(),
+                    expires_at_ms: now_ms + u64::from(expires) * 1000,
+                    updated_ms: now_ms,
+                    created_ms: now_ms,
+                    publisher: publisher.to_owned(),
+                };
+                fx.store.pub_puts.push(persist::pub_row(aor, &pb));
+                p.pubs.push(pb);
+                self.changed(aor, now_ms, &mut fx);
+                (etag, expires)
+            }
+            PublishOp::Refresh { etag, expires } | PublishOp::Modify { etag, expires } => {
+                let modify = !req.body().is_empty();
+                let doc = if modify {
+                    match self.new_document(req) {
+                        Ok(d) => Some(d),
+                        Err(r) => {
+                            self.refuse(&mut fx, key, req, &r);
+                            return fx;
+                        }
+                    }
+                } else {
+                    None
+                };
+                let Some(pb) = self.find_pub(aor, &etag, now_ms) else {
+                    // RFC 3903 §6 step 3: unknown or expired entity tag.
+                    self.respond(
+                        &mut fx,
+                        key,
+                        req,
+                        412,
+                        "Conditional Request Failed: unknown or expired entity tag",
+                        &[],
+                        false,
+                    );
+                    return fx;
+                };
+                fx.store.pub_removes.push(PublicationKey {
+                    aor: aor.to_owned(),
+                    event: PRESENCE.to_owned(),
+                    etag: pb.etag.clone(),
+                });
+                // §6 step 5 / 7: every successful PUBLISH gets a new tag.
+                pb.etag = new_etag();
+                pb.expires_at_ms = now_ms + u64::from(expires) * 1000;
+                if let Some(doc) = doc {
+                    pb.doc = doc;
+                    pb.body = req.body().to_vec();
+                    pb.content_type = content_type_of(req);
+                    pb.updated_ms = now_ms;
+                }
+                let etag = pb.etag.clone();
+                fx.store.pub_puts.push(persist::pub_row(aor, pb));
+                if modify {
+                    self.changed(aor, now_ms, &mut fx);
+                }
+                (etag, expires)
+            }
+            PublishOp::Remove { etag } => {
+                let Some(p) = self.presentities.get_mut(aor) else {
+                    self.respond(
+                        &mut fx,
+                        key,
+                        req,
+                        412,
+                        "Conditional Request Failed: unknown or expired entity tag",
+                        &[],
+                        false,
+                    );
+                    return fx;
+                };
+                let Some(i) = p
+                    .pubs
+                    .iter()
+                    .position(|x| x.etag == etag && x.expires_at_ms > now_ms)
+                else {
+                    self.respond(
+                        &mut fx,
+                        key,
+                        req,
+                        412,
+                        "Conditional Request Failed: unknown or expired entity tag",
+                        &[],
+                        false,
+                    );
+                    return fx;
+                };
+                let gone = p.pubs.remove(i);
+                fx.store.pub_removes.push(PublicationKey {
+                    aor: aor.to_owned(),
+                    event: PRESENCE.to_owned(),
+                    etag: gone.etag,
+                });
+                self.changed(aor, now_ms, &mut fx);
+                // §6 step 6 (removal): 200 with Expires 0.
+                self.respond(
+                    &mut fx,
+                    key,
+                    req,
+                    200,
+                    "OK",
+                    &[(HeaderName::Expires, "0".to_owned())],
+                    true,
+                );
+                return fx;
+            }
+        };
+        self.respond(
+            &mut fx,
+            key,
+            req,
+            200,
+            "OK",
+            &[
+                (HeaderName::SipETag, etag),
+                (HeaderName::Expires, expires.to_string()),
+            ],
+            true,
+        );
+        fx
+    }
+
+    /// The PIDF of a PUBLISH body, or the refusal: 415 for another type,
+    /// 400 with the parser's reason for a malformed document (RFC 3903 §6
+    /// steps 4–5; the stored state is untouched either way).
+    fn new_document(&self, req: &SipMessage) -> Result<Presence, Refusal> {
+        check_content_type(req, &[simple_pidf::MEDIA_TYPE])?;
+        simple_pidf::parse(req.body()).map_err(|e| {
+            let mut reason = format!("Bad Request: invalid PIDF: {e}");
+            reason.retain(|c| c != '\r' && c != '\n');
+            Refusal::new(400, &reason)
+        })
+    }
+
+    fn find_pub(&mut self, aor: &str, etag: &str, now_ms: u64) -> Option<&mut Pub> {
+        self.presentities
+            .get_mut(aor)?
+            .pubs
+            .iter_mut()
+            .find(|p| p.etag == etag && p.expires_at_ms > now_ms)
+    }
+
+    // ----- SUBSCRIBE (RFC 6665, RFC 3856) ------------------------------------
+
+    /// A SUBSCRIBE: initial (no To tag) for the local presentity `aor`, or
+    /// in one of our dialogs (refresh, or Expires 0 to end it). `auth` is
+    /// the authorization decision for a new watcher; `registered` whether
+    /// the presentity has registered contacts now.
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle_subscribe(
+        &mut self,
+        now_ms: u64,
+        key: TransactionKey,
+        req: &SipMessage,
+        peer: Peer,
+        aor: &str,
+        auth: SubscribeAuth,
+        registered: bool,
+    ) -> Effects {
+        let mut fx = Effects::default();
+        if req.to().is_ok_and(|t| t.tag().is_some()) {
+            self.refresh(now_ms, key, req, peer, &mut fx);
+            return fx;
+        }
+        if auth == SubscribeAuth::Block {
+            self.respond(
+                &mut fx,
+                key,
+                req,
+                403,
+                "Forbidden: not authorized to watch this presentity",
+                &[],
+                false,
+            );
+            return fx;
+        }
+        let params = match self.registry.check_subscribe(req) {
+            Ok(p) => p,
+            Err(r) => {
+                self.refuse(&mut fx, key, req, &r);
+                return fx;
+            }
+        };
+        if params.expires > 0 && self.subs.len() >= self.cfg.max_subscriptions {
+            self.respond(
+                &mut fx,
+                key,
+                req,
+                503,
+                "Service Unavailable: subscription limit reached",
+                &[(HeaderName::RetryAfter, "60".to_owned())],
+                false,
+            );
+            return fx;
+        }
+        let tag = Tag::new(new_tag());
+        let (status, reason, state) = match auth {
+            SubscribeAuth::Allow => (200, "OK", SubState::Active),
+            _ => (202, "Accepted", SubState::Pending),
+        };
+        let contact = self.contact_for(peer.transport);
+        let headers = [
+            (HeaderName::Expires, params.expires.to_string()),
+            (HeaderName::Contact, format!("<{contact}>")),
+        ];
+        let Some(resp) = self.reply(req, status, reason, &headers, Some(&tag)) else {
+            return fx;
+        };
+        let sub = match ServerSubscription::new(req, &resp, &params, state, now_ms) {
+            Ok(s) => s,
+            Err(e) => {
+                let mut reason = format!("Bad Request: {e}");
+                reason.retain(|c| c != '\r' && c != '\n');
+                self.respond(&mut fx, key, req, 400, &reason, &[], false);
+                return fx;
+            }
+        };
+        fx.responses.push(Response {
+            key,
+            msg: resp,
+            after_commit: false,
+        });
+        let watcher = req
+            .from()
+            .map(|f| f.addr.uri.as_str().to_owned())
+            .unwrap_or_default();
+        let p = self.presentities.entry(aor.to_owned()).or_default();
+        let reg_changed = self.cfg.registration_feeds_presence && p.registered != Some(registered);
+        p.registered = Some(registered);
+        if reg_changed {
+            // Everyone already watching hears of it too.
+            self.changed(aor, now_ms, &mut fx);
+        }
+        let mut w = Watch {
+            sub,
+            aor: aor.to_owned(),
+            watcher,
+            peer,
+            in_flight: None,
+            dirty: false,
+            retries_left: self.cfg.notify_retries,
+            cseq_reserved: 0,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        };
+        if params.expires == 0 {
+            // RFC 6665 §4.4.3 (fetch): one NOTIFY with the state, then the
+            // subscription is over; nothing is kept.
+            w.sub.terminate(TerminationReason::Timeout, None);
+            let id = tag.as_str().to_owned();
+            self.send_final(id, w, now_ms, &mut fx);
+            return fx;
+        }
+        let id = tag.as_str().to_owned();
+        w.cseq_reserved = CSEQ_BLOCK;
+        fx.store.sub_puts.push(persist::sub_row(&id, &w));
+        self.presentities
+            .entry(aor.to_owned())
+            .or_default()
+            .watchers
+            .push(id.clone());
+        self.subs.insert(id.clone(), w);
+        self.queue_notify(&id, now_ms, &mut fx);
+        fx
+    }
+
+    fn refresh(
+        &mut self,
+        now_ms: u64,
+        key: TransactionKey,
+        req: &SipMessage,
+        peer: Peer,
+        fx: &mut Effects,
+    ) {
+        let Some(id) = self.find_dialog(req).map(str::to_owned) else {
+            // RFC 6665 §4.2.1.2 / RFC 3261 §12.2.2: no such subscription.
+            self.respond(
+                fx,
+                key,
+                req,
+                481,
+                "Call/Transaction Does Not Exist: no such subscription",
+                &[],
+                false,
+            );
+            return;
+        };
+        let contact = self.contact_for(peer.transport);
+        let Some(w) = self.subs.get_mut(&id) else {
+            return;
+        };
+        let params = match w.sub.handle_refresh(&self.registry, req, now_ms) {
+            Ok(p) => p,
+            Err(r) => {
+                self.refuse(fx, key, req, &r);
+                return;
+            }
+        };
+        // The refresh's flow is the freshest way back to the watcher.
+        w.peer = peer;
+        w.updated_ms = now_ms;
+        let tag = w.sub.dialog.id.local_tag.clone();
+        let headers = [
+            (HeaderName::Expires, params.expires.to_string()),
+            (HeaderName::Contact, format!("<{contact}>")),
+        ];
+        if let Some(msg) = self.reply(req, 200, "OK", &headers, Some(&tag)) {
+            fx.responses.push(Response {
+                key,
+                msg,
+                after_commit: false,
+            });
+        }
+        if params.expires == 0 {
+            // RFC 6665 §4.2.1.4 (unsubscribe): a final NOTIFY, then gone.
+            self.end(&id, now_ms, fx);
+            return;
+        }
+        let Some(w) = self.subs.get(&id) else { return };
+        fx.store.sub_puts.push(persist::sub_row(&id, w));
+        // RFC 6665 §4.2.1.2: a NOTIFY follows every accepted refresh.
+        self.queue_notify(&id, now_ms, fx);
+    }
+
+    // ----- NOTIFY --------------------------------------------------------------
+
+    /// Sends the current state to one watcher, or marks it to be sent when
+    /// its outstanding NOTIFY completes.
+    fn queue_notify(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
+        let Some(w) = self.subs.get_mut(id) else {
+            return;
+        };
+        if w.in_flight.is_some() {
+            w.dirty = true;
+            return;
+        }
+        let (active, aor, transport) = (
+            w.sub.state == SubState::Active,
+            w.aor.clone(),
+            w.peer.transport,
+        );
+        let body = active.then(|| self.document(&aor, now_ms));
+        let contact = self.contact_for(transport);
+        let Some(w) = self.subs.get_mut(id) else {
+            return;
+        };
+        w.dirty = false;
+        let ct = w.sub.content_type.clone();
+        let built = w.sub.notify(
+            now_ms,
+            &contact,
+            body.as_ref().map(|b| (ct.as_str(), &b[..])),
+        );
+        let msg = match built {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(sub = id, error = %e, "NOTIFY not built; subscription ended");
+                self.drop_sub(id, fx);
+                return;
+            }
+        };
+        // Keep the stored CSeq mark ahead of what we use (crate doc).
+        let seq = w.sub.dialog.local_seq.unwrap_or(0);
+        if seq.saturating_add(CSEQ_BLOCK / 2) > w.cseq_reserved {
+            w.cseq_reserved = seq.saturating_add(CSEQ_BLOCK);
+            fx.store.sub_puts.push(persist::sub_row(id, w));
+        }
+        let (request_uri, routes) = w
+            .sub
+            .dialog
+            .request_uri_and_routes()
+            .unwrap_or_else(|_| (w.sub.dialog.remote_target.clone(), Vec::new()));
+        fx.notifies.push(OutNotify {
+            sub: id.to_owned(),
+            msg,
+            peer: w.peer,
+            request_uri,
+            routes,
+        });
+    }
+
+    /// Sends the terminated NOTIFY of a subscription taken out of the table
+    /// (not tracked: its outcome changes nothing).
+    fn send_final(&self, id: String, mut w: Watch, now_ms: u64, fx: &mut Effects) {
+        let body = if w.sub.content_type.is_empty() || !w.authorized() {
+            None
+        } else {
+            let p = self.presentities.get(&w.aor);
+            Some(match p {
+                Some(p) => compose_doc_ro(&self.cfg, &w.aor, p, now_ms),
+                None => Bytes::from(Presence::closed(&presentity_uri(&w.aor)).to_xml()),
+            })
+        };
+        let contact = self.contact_for(w.peer.transport);
+        let ct = w.sub.content_type.clone();
+        match w.sub.notify(
+            now_ms,
+            &contact,
+            body.as_ref().map(|b| (ct.as_str(), &b[..])),
+        ) {
+            Ok(msg) => {
+                let (request_uri, routes) = w
+                    .sub
+                    .dialog
+                    .request_uri_and_routes()
+                    .unwrap_or_else(|_| (w.sub.dialog.remote_target.clone(), Vec::new()));
+                fx.notifies.push(OutNotify {
+                    sub: id,
+                    msg,
+                    peer: w.peer,
+                    request_uri,
+                    routes,
+                });
+            }
+            Err(e) => tracing::debug!(error = %e, "final NOTIFY not built"),
+        }
+    }
+
+    /// Ends a subscription: terminated NOTIFY (reason timeout), then it is
+    /// removed everywhere.
+    fn end(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
+        let Some(mut w) = self.take_sub(id, fx) else {
+            return;
+        };
+        if !matches!(w.sub.state, SubState::Terminated { .. }) {
+            w.sub.terminate(TerminationReason::Timeout, None);
+        }
+        self.send_final(id.to_owned(), w, now_ms, fx);
+    }
+
+    /// Removes a subscription without telling the watcher (it cannot be
+    /// reached, or told us it is gone).
+    fn drop_sub(&mut self, id: &str, fx: &mut Effects) {
+        self.take_sub(id, fx);
+    }
+
+    fn take_sub(&mut self, id: &str, fx: &mut Effects) -> Option<Watch> {
+        let w = self.subs.remove(id)?;
+        if let Some(k) = w.in_flight {
+            self.in_flight.remove(&k);
+        }
+        if let Some(p) = self.presentities.get_mut(&w.aor) {
+            p.watchers.retain(|x| x != id);
+            if p.watchers.is_empty() && p.pubs.is_empty() {
+                self.presentities.remove(&w.aor);
+            }
+        }
+        fx.store.sub_removes.push(id.to_owned());
+        Some(w)
+    }
+
+    /// The driver sent the NOTIFY of subscription `sub` in client
+    /// transaction `key`.
+    pub fn notify_sent(&mut self, sub: &str, key: TransactionKey) {
+        if let Some(w) = self.subs.get_mut(sub) {
+            w.in_flight = Some(key);
+            self.in_flight.insert(key, sub.to_owned());
+        }
+    }
+
+    /// The driver could not send the NOTIFY of `sub` at all (no route, no
+    /// connection): treated like a transport error.
+    pub fn notify_send_failed(&mut self, now_ms: u64, sub: &str) -> Effects {
+        let mut fx = Effects::default();
+        self.failed(sub, 503, now_ms, &mut fx);
+        fx
+    }
+
+    /// Is `key` one of our NOTIFY transactions?
+    pub fn is_notify(&self, key: TransactionKey) -> bool {
+        self.in_flight.contains_key(&key)
+    }
+
+    /// The final outcome of a NOTIFY transaction: the status of the
+    /// response, 408 for a timeout, 503 for a transport error.
+    pub fn handle_notify_result(
+        &mut self,
+        now_ms: u64,
+        key: TransactionKey,
+        status: u16,
+    ) -> Effects {
+        let mut fx = Effects::default();
+        let Some(id) = self.in_flight.remove(&key) else {
+            return fx;
+        };
+        let Some(w) = self.subs.get_mut(&id) else {
+            return fx;
+        };
+        w.in_flight = None;
+        if (200..300).contains(&status) {
+            w.retries_left = self.cfg.notify_retries;
+            if w.dirty {
+                self.queue_notify(&id, now_ms, &mut fx);
+            }
+            return fx;
+        }
+        self.failed(&id, status, now_ms, &mut fx);
+        fx
+    }
+
+    fn failed(&mut self, id: &str, status: u16, now_ms: u64, fx: &mut Effects) {
+        let Some(w) = self.subs.get_mut(id) else {
+            return;
+        };
+        w.in_flight = None;
+        // RFC 6665 §4.2.2: a 481 (and any other final error but a
+        // transient one) ends the subscription; a timeout or transport
+        // error is retried first.
+        let transient = matches!(status, 408 | 500 | 503);
+        if transient && w.retries_left > 0 {
+            w.retries_left -= 1;
+            self.queue_notify(id, now_ms, fx);
+            return;
+        }
+        tracing::debug!(sub = id, status, "NOTIFY failed; subscription removed");
+        self.drop_sub(id, fx);
+    }
+
+    // ----- time and registration ------------------------------------------------
+
+    /// Periodic work (about once a second): publications and subscriptions
+    /// that expired, and registration changes of watched presentities
+    /// (`registered` answers for one AOR).
+    pub fn tick(&mut self, now_ms: u64, registered: impl Fn(&str) -> bool) -> Effects {
+        let mut fx = Effects::default();
+        let mut changed = Vec::new();
+        for (aor, p) in &mut self.presentities {
+            let before = p.pubs.len();
+            p.pubs.retain(|pb| {
+                let live = pb.expires_at_ms > now_ms;
+                if !live {
+                    fx.store.pub_removes.push(PublicationKey {
+                        aor: aor.clone(),
+                        event: PRESENCE.to_owned(),
+                        etag: pb.etag.clone(),
+                    });
+                }
+                live
+            });
+            let mut dirty = p.pubs.len() != before;
+            if self.cfg.registration_feeds_presence && !p.watchers.is_empty() {
+                let r = registered(aor);
+                if p.registered != Some(r) {
+                    p.registered = Some(r);
+                    dirty = true;
+                }
+            }
+            if dirty {
+                changed.push(aor.clone());
+            }
+        }
+        for aor in changed {
+            self.changed(&aor, now_ms, &mut fx);
+        }
+        let expired: Vec<String> = self
+            .subs
+            .iter()
+            .filter(|(_, w)| w.sub.is_expired(now_ms))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            // RFC 6665 §4.2.2: terminated;reason=timeout.
+            self.end(&id, now_ms, &mut fx);
+        }
+        self.presentities
+            .retain(|_, p| !p.pubs.is_empty() || !p.watchers.is_empty());
+        fx
+    }
+
+    /// The presentity's registration state changed (a REGISTER was
+    /// answered): watchers hear at once instead of at the next tick.
+    pub fn registration_changed(&mut self, aor: &str, registered: bool, now_ms: u64) -> Effects {
+        let mut fx = Effects::default();
+        if !self.cfg.registration_feeds_presence {
+            return fx;
+        }
+        let Some(p) = self.presentities.get_mut(aor) else {
+            return fx;
+        };
+        if p.registered != Some(registered) {
+            p.registered = Some(registered);
+            self.changed(aor, now_ms, &mut fx);
+        }
+        fx
+    }
+
+    /// Recomposes `aor`'s document and tells every active watcher when it
+    /// differs from what they were last told.
+    fn changed(&mut self, aor: &str, now_ms: u64, fx: &mut Effects) {
+        let Some(p) = self.presentities.get_mut(aor) else {
+            return;
+        };
+        let before = p.doc.take();
+        let now = compose_doc(&self.cfg, aor, p, now_ms);
+        if before.as_ref() == Some(&now) {
+            return;
+        }
+        let watchers = p.watchers.clone();
+        for id in watchers {
+            let active = self
+                .subs
+                .get(&id)
+                .is_some_and(|w| w.sub.state == SubState::Active);
+            if active {
+                self.queue_notify(&id, now_ms, fx);
+            }
+        }
+    }
+
+    // ----- restart ---------------------------------------------------------------
+
+    /// Loads what the store kept (its `load_live_*` results). Rows that do
+    /// not convert (a document that no longer parses) are skipped and
+    /// logged. Returns (publications, subscriptions) restored.
+    pub fn restore(
+        &mut self,
+        now_ms: u64,
+        pubs: Vec<Publication>,
+        subs: Vec<Subscription>,
+        registered: impl Fn(&str) -> bool,
+    ) -> (usize, usize) {
+        let mut np = 0;
+        for row in pubs {
+            if row.event != PRESENCE || row.expires_at_ms <= now_ms {
+                continue;
+            }
+            match persist::pub_from_row(&row) {
+                Some(pb) => {
+                    self.presentities
+                        .entry(row.aor.clone())
+                        .or_default()
+                        .pubs
+                        .push(pb);
+                    np += 1;
+                }
+                None => {
+                    tracing::warn!(aor = %row.aor, etag = %row.etag, "stored publication skipped: document does not parse")
+                }
+            }
+        }
+        let mut ns = 0;
+        for row in subs {
+            if row.event != PRESENCE || row.expires_at_ms <= now_ms {
+                continue;
+            }
+            match persist::watch_from_row(&row, self.cfg.notify_retries) {
+                Some(w) => {
+                    self.presentities
+                        .entry(w.aor.clone())
+                        .or_default()
+                        .watchers
+                        .push(row.id.clone());
+                    self.subs.insert(row.id.clone(), w);
+                    ns += 1;
+                }
+                None => tracing::warn!(id = %row.id, "stored subscription skipped: unreadable"),
+            }
+        }
+        // What watchers were last told is not stored: take it to be the
+        // document now, with the registrations the registrar restored, so a
+        // restart sends no NOTIFY unless something changed meanwhile.
+        for (aor, p) in &mut self.presentities {
+            if !p.watchers.is_empty() {
+                p.registered = Some(registered(aor));
+            }
+            p.doc = Some(compose_doc(&self.cfg, aor, p, now_ms));
+        }
+        (np, ns)
+    }
+}
+
+impl Watch {
+    pub(crate) fn authorized(&self) -> bool {
+        !matches!(self.sub.state, SubState::Pending)
+    }
+}
+
+fn content_type_of(req: &SipMessage) -> String {
+    req.header(HeaderName::ContentType)
+        .unwrap_or(simple_pidf::MEDIA_TYPE)
+        .trim()
+        .to_owned()
+}
+
+fn registration(cfg: &PresenceConfig, p: &Presentity) -> Registration {
+    if !cfg.registration_feeds_presence {
+        return Registration::Unknown;
+    }
+    match p.registered {
+        Some(true) => Registration::Registered,
+        Some(false) => Registration::Unregistered,
+        None => Registration::Unknown,
+    }
+}
+
+fn compose_doc_ro(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -> Bytes {
+    let sources: Vec<Source<'_>> = p
+        .pubs
+        .iter()
+        .filter(|pb| pb.expires_at_ms > now_ms)
+        .map(|pb| Source {
+            id: &pb.etag,
+            doc: &pb.doc,
+            updated_ms: pb.updated_ms,
+        })
+        .collect();
+    let doc = compose(&presentity_uri(aor), &sources, registration(cfg, p));
+    Bytes::from(doc.to_xml())
+}
+
+/// The composed document, cached until the next change.
+fn compose_doc(cfg: &PresenceConfig, aor: &str, p: &mut Presentity, now_ms: u64) -> Bytes {
+    if let Some(d) = &p.doc {
+        return d.clone();
+    }
+    let d = compose_doc_ro(cfg, aor, p, now_ms);
+    p.doc = Some(d.clone());
+    d
+}

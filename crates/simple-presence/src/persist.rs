@@ -1,0 +1,127 @@
+//! The agent's state as store rows and back.
+
+use std::net::SocketAddr;
+
+use simple_store::{Publication, Subscription};
+use sip_proto::{
+    CallId, Dialog, DialogId, DialogState, FlowId, Peer, ServerSubscription, SubState, Tag,
+    Transport,
+};
+
+use crate::agent::{PRESENCE, Pub, Watch};
+
+/// The flow id that lets the transport layer choose (a restored
+/// subscription's connection is gone).
+const ANY_FLOW: FlowId = FlowId(0);
+
+pub(crate) fn pub_row(aor: &str, p: &Pub) -> Publication {
+    Publication {
+        aor: aor.to_owned(),
+        event: PRESENCE.to_owned(),
+        etag: p.etag.clone(),
+        content_type: p.content_type.clone(),
+        body: p.body.clone(),
+        expires_at_ms: p.expires_at_ms,
+        updated_ms: p.updated_ms,
+        created_ms: p.created_ms,
+        publisher: p.publisher.clone(),
+    }
+}
+
+pub(crate) fn pub_from_row(row: &Publication) -> Option<Pub> {
+    let doc = simple_pidf::parse(&row.body).ok()?;
+    Some(Pub {
+        etag: row.etag.clone(),
+        doc,
+        content_type: row.content_type.clone(),
+        body: row.body.clone(),
+        expires_at_ms: row.expires_at_ms,
+        updated_ms: row.updated_ms,
+        created_ms: row.created_ms,
+        publisher: row.publisher.clone(),
+    })
+}
+
+fn state_token(s: &SubState) -> &'static str {
+    match s {
+        SubState::Pending => "pending",
+        SubState::Active => "active",
+        SubState::Terminated { .. } => "terminated",
+    }
+}
+
+/// The row of a subscription; `local_cseq` is the reserved high-water mark,
+/// not the last CSeq used.
+pub(crate) fn sub_row(id: &str, w: &Watch) -> Subscription {
+    let d = &w.sub.dialog;
+    Subscription {
+        id: id.to_owned(),
+        aor: w.aor.clone(),
+        event: w.sub.package.clone(),
+        event_id: w.sub.id.clone(),
+        watcher: w.watcher.clone(),
+        state: state_token(&w.sub.state).to_owned(),
+        expires_at_ms: w.sub.expires_at_ms,
+        content_type: w.sub.content_type.clone(),
+        call_id: d.id.call_id.as_str().to_owned(),
+        local_tag: d.id.local_tag.as_str().to_owned(),
+        remote_tag: d.id.remote_tag.as_ref().map(|t| t.as_str().to_owned()),
+        local_uri: d.local_uri.clone(),
+        remote_uri: d.remote_uri.clone(),
+        remote_target: d.remote_target.clone(),
+        route_set: d.route_set.clone(),
+        secure: d.secure,
+        local_cseq: w.cseq_reserved,
+        remote_cseq: d.remote_seq.unwrap_or(0),
+        transport: w.peer.transport.via_token().to_ascii_lowercase(),
+        remote_addr: w.peer.remote.to_string(),
+        created_ms: w.created_ms,
+        updated_ms: w.updated_ms,
+    }
+}
+
+pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> {
+    let state = match row.state.as_str() {
+        "pending" => SubState::Pending,
+        "active" => SubState::Active,
+        _ => return None,
+    };
+    let transport = Transport::from_via_token(&row.transport)?;
+    let remote: SocketAddr = row.remote_addr.parse().ok()?;
+    let dialog = Dialog {
+        id: DialogId {
+            call_id: CallId::new(row.call_id.as_str()),
+            local_tag: Tag::new(row.local_tag.as_str()),
+            remote_tag: row.remote_tag.as_deref().map(Tag::new),
+        },
+        state: DialogState::Confirmed,
+        // The next NOTIFY goes above every CSeq the previous run may have
+        // used (crate doc).
+        local_seq: Some(row.local_cseq),
+        remote_seq: Some(row.remote_cseq),
+        local_uri: row.local_uri.clone(),
+        remote_uri: row.remote_uri.clone(),
+        remote_target: row.remote_target.clone(),
+        route_set: row.route_set.clone(),
+        secure: row.secure,
+    };
+    Some(Watch {
+        sub: ServerSubscription {
+            dialog,
+            package: row.event.clone(),
+            id: row.event_id.clone(),
+            state,
+            expires_at_ms: row.expires_at_ms,
+            content_type: row.content_type.clone(),
+        },
+        aor: row.aor.clone(),
+        watcher: row.watcher.clone(),
+        peer: Peer::new(transport, remote, ANY_FLOW),
+        in_flight: None,
+        dirty: false,
+        retries_left: retries,
+        cseq_reserved: row.local_cseq,
+        created_ms: row.created_ms,
+        updated_ms: row.updated_ms,
+    })
+}
