@@ -380,7 +380,9 @@ CSeq: 1 {method}\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
                 .unwrap()
                 .starts_with("OPTIONS, REGISTER")
         );
-        assert_eq!(r.header(HeaderName::Accept), Some(""));
+        assert_eq!(r.header(HeaderName::Accept), Some("application/pidf+xml"));
+        assert_eq!(r.header(HeaderName::AllowEvents), Some("presence"));
+        assert!(r.header(HeaderName::Allow).unwrap().contains("PUBLISH"));
         assert!(r.to().unwrap().tag().is_some());
         assert!(r.validate().is_ok(), "{:?}", r.validate());
         // Same request again (a retransmission) → same To-tag.

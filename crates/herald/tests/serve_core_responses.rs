@@ -52,7 +52,7 @@ fn chain_answers() {
             405,
             Some((
                 "Allow",
-                "OPTIONS, REGISTER, INVITE, ACK, CANCEL, BYE, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK",
+                "OPTIONS, REGISTER, INVITE, ACK, CANCEL, BYE, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER, INFO, UPDATE, PRACK",
             )),
         ),
         (
