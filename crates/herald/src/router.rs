@@ -119,7 +119,10 @@ impl<S> Router<S> {
             registrar,
             handle,
             hash_key: RandomState::new(),
-            next_branch: 0,
+            // RFC 3261 §8.1.1.7: branches unique across time, so a restarted
+            // server's requests are not taken for retransmissions of the
+            // previous run's: the counter starts at a random point.
+            next_branch: u64::from(rand::random::<u32>()) << 32,
             proxied: HashMap::new(),
             branch_of: HashMap::new(),
             presence,

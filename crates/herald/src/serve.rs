@@ -125,8 +125,13 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     });
     // Presence: what the store kept, the writer task, the clock.
     let now = u64::try_from(simple_registrar::now_ms()).unwrap_or(0);
-    let mut agent =
-        simple_presence::PresenceAgent::new(settings.presence.agent.clone(), contacts(&addrs));
+    let mut agent = simple_presence::PresenceAgent::new(
+        simple_presence::PresenceConfig {
+            server: cfg.server.clone(),
+            ..settings.presence.agent.clone()
+        },
+        contacts(&addrs),
+    );
     let loaded = match (
         store.load_live_publications(now).await,
         store.load_live_subscriptions(now).await,

@@ -161,14 +161,14 @@ fn publish_subscribe_notify_and_restart() {
     assert!(r.reason().unwrap().contains("PIDF"), "{:?}", r.reason());
     // bob may not publish alice's state.
     let mut c = 50;
-    let extra = format!("Event: presence\r\nContent-Type: application/pidf+xml\r\n");
+    let extra = "Event: presence\r\nContent-Type: application/pidf+xml\r\n";
     let r = authed(
         &bob,
         "bob",
         "PUBLISH",
         "bob-pub@127.0.0.1",
         &mut c,
-        &extra,
+        extra,
         &pidf("spoof", "closed"),
     );
     assert_eq!(r.status(), Some(403));

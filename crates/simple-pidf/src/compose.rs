@@ -74,7 +74,11 @@ pub fn compose(entity: &str, sources: &[Source<'_>], registration: Registration)
         ..Presence::default()
     };
     out.notes = notes_per_lang(ranked.iter().map(|(r, s)| (*r, s.doc.notes.as_slice())));
-    out.extensions = extensions_by_name(ranked.iter().map(|(r, s)| (*r, s.doc.extensions.as_slice())));
+    out.extensions = extensions_by_name(
+        ranked
+            .iter()
+            .map(|(r, s)| (*r, s.doc.extensions.as_slice())),
+    );
     out.persons = merge_persons(&ranked).into_iter().collect();
 
     if registration == Registration::Unregistered {
@@ -132,7 +136,7 @@ fn notes_per_lang<'a>(inputs: impl Iterator<Item = (Rank, &'a [Note])>) -> Vec<N
     }
     let mut out = Vec::new();
     let mut ordered = inputs.clone();
-    ordered.sort_by(|a, b| b.0.cmp(&a.0));
+    ordered.sort_by_key(|x| std::cmp::Reverse(x.0));
     for (r, notes) in ordered {
         for n in notes {
             if best.get(&n.lang.as_deref()) == Some(&r) {
@@ -150,7 +154,9 @@ fn extensions_by_name<'a>(inputs: impl Iterator<Item = (Rank, &'a [Element])>) -
     let mut best: HashMap<(Option<&str>, &str), Rank> = HashMap::new();
     for (r, els) in &inputs {
         for e in *els {
-            let entry = best.entry((e.namespace.as_deref(), e.name.as_str())).or_insert(*r);
+            let entry = best
+                .entry((e.namespace.as_deref(), e.name.as_str()))
+                .or_insert(*r);
             if *r > *entry {
                 *entry = *r;
             }
@@ -158,7 +164,7 @@ fn extensions_by_name<'a>(inputs: impl Iterator<Item = (Rank, &'a [Element])>) -
     }
     let mut out = Vec::new();
     let mut ordered = inputs.clone();
-    ordered.sort_by(|a, b| b.0.cmp(&a.0));
+    ordered.sort_by_key(|x| std::cmp::Reverse(x.0));
     for (r, els) in ordered {
         for e in els {
             if best.get(&(e.namespace.as_deref(), e.name.as_str())) == Some(&r) {
@@ -179,16 +185,12 @@ fn merge_persons(ranked: &[(Rank, &Source<'_>)]) -> Option<Person> {
         // open) does not say what the person is doing now.
         let closed_source = s.doc.basic() == Some(Basic::Closed);
         for p in &s.doc.persons {
-            let t = p
-                .timestamp
-                .as_deref()
-                .and_then(rfc3339_ms)
-                .unwrap_or(*ms);
+            let t = p.timestamp.as_deref().and_then(rfc3339_ms).unwrap_or(*ms);
             persons.push(((t, *soft, *i), p, !closed_source));
         }
     }
     // Most recent first; a stable sort keeps document order within a source.
-    persons.sort_by(|a, b| b.0.cmp(&a.0));
+    persons.sort_by_key(|x| std::cmp::Reverse(x.0));
     let (_, newest, _) = persons.first()?;
     let mut out = Person {
         id: newest.id.clone(),
@@ -236,10 +238,18 @@ fn merge_persons(ranked: &[(Rank, &Source<'_>)]) -> Option<Person> {
     c.icon = pick(&persons, |p| p.cipid.icon.as_ref());
     c.map = pick(&persons, |p| p.cipid.map.as_ref());
     c.sound = pick(&persons, |p| p.cipid.sound.as_ref());
-    c.display_name = notes_per_lang(persons.iter().map(|(r, p, _)| (*r, p.cipid.display_name.as_slice())));
+    c.display_name = notes_per_lang(
+        persons
+            .iter()
+            .map(|(r, p, _)| (*r, p.cipid.display_name.as_slice())),
+    );
 
     out.notes = notes_per_lang(persons.iter().map(|(r, p, _)| (*r, p.notes.as_slice())));
-    out.extensions = extensions_by_name(persons.iter().map(|(r, p, _)| (*r, p.extensions.as_slice())));
+    out.extensions = extensions_by_name(
+        persons
+            .iter()
+            .map(|(r, p, _)| (*r, p.extensions.as_slice())),
+    );
     Some(out)
 }
 
@@ -248,7 +258,9 @@ pub(crate) fn rfc3339_ms(s: &str) -> Option<u64> {
     crate::parse::check_time(s).ok()?;
     let b = s.as_bytes();
     let n = |a: usize, z: usize| -> i64 {
-        b[a..z].iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+        b[a..z]
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
     };
     let (y, mo, d) = (n(0, 4), n(5, 7), n(8, 10));
     let (h, mi, sec) = (n(11, 13), n(14, 16), n(17, 19));
@@ -316,7 +328,11 @@ mod tests {
     }
 
     fn src<'a>(id: &'a str, doc: &'a Presence, updated_ms: u64) -> Source<'a> {
-        Source { id, doc, updated_ms }
+        Source {
+            id,
+            doc,
+            updated_ms,
+        }
     }
 
     #[test]
@@ -332,7 +348,11 @@ mod tests {
                <rpid:place-type><rpid:other>car</rpid:other></rpid:place-type></dm:person>"#,
             tuple("mobile", "open")
         ));
-        let sources = [src("e1", &desk, 10), src("e2", &laptop, 30), src("e3", &mobile, 20)];
+        let sources = [
+            src("e1", &desk, 10),
+            src("e2", &laptop, 30),
+            src("e3", &mobile, 20),
+        ];
         let out = compose(ENTITY, &sources, Registration::Registered);
         assert_eq!(out.entity, ENTITY);
         let ids: Vec<&str> = out.tuples.iter().map(|t| t.id.as_str()).collect();
@@ -357,46 +377,84 @@ mod tests {
         let out = compose(ENTITY, &[src("e1", &laptop, 30)], Registration::Unknown);
         assert!(out.persons[0].rpid.activities.is_empty());
         // A person-only source (a calendar) is not closed.
-        let calendar = doc(r#"<dm:person id="cal"><rpid:activities><rpid:meeting/></rpid:activities></dm:person>"#);
-        let out = compose(ENTITY, &[src("e1", &laptop, 30), src("e2", &calendar, 5)], Registration::Unknown);
+        let calendar = doc(
+            r#"<dm:person id="cal"><rpid:activities><rpid:meeting/></rpid:activities></dm:person>"#,
+        );
+        let out = compose(
+            ENTITY,
+            &[src("e1", &laptop, 30), src("e2", &calendar, 5)],
+            Registration::Unknown,
+        );
         assert_eq!(tokens(&out.persons[0].rpid.activities), ["meeting"]);
         assert_eq!(out.persons[0].id, "p");
     }
 
     #[test]
     fn person_timestamp_beats_updated_ms() {
-        let a = doc(r#"<dm:person id="a"><rpid:class>old</rpid:class><dm:timestamp>2030-01-01T00:00:00Z</dm:timestamp></dm:person>"#);
+        let a = doc(
+            r#"<dm:person id="a"><rpid:class>old</rpid:class><dm:timestamp>2030-01-01T00:00:00Z</dm:timestamp></dm:person>"#,
+        );
         let b = doc(r#"<dm:person id="b"><rpid:class>new</rpid:class></dm:person>"#);
         // b was published later by updated_ms, but a's own timestamp is later still.
-        let out = compose(ENTITY, &[src("e1", &a, 1_000), src("e2", &b, 2_000)], Registration::Unknown);
+        let out = compose(
+            ENTITY,
+            &[src("e1", &a, 1_000), src("e2", &b, 2_000)],
+            Registration::Unknown,
+        );
         assert_eq!(out.persons[0].rpid.class.as_deref(), Some("old"));
         assert_eq!(out.persons[0].id, "a");
     }
 
     #[test]
     fn notes_per_language() {
-        let a = doc(r#"<note>a-none</note><note xml:lang="en">a-en</note><note xml:lang="fr">a-fr</note>
-            <dm:person id="pa"><dm:note xml:lang="de">pa-de</dm:note><dm:note>pa-none</dm:note></dm:person>"#);
-        let b = doc(r#"<note xml:lang="en">b-en</note><dm:person id="pb"><dm:note>pb-none</dm:note></dm:person>"#);
-        let out = compose(ENTITY, &[src("e1", &a, 1), src("e2", &b, 2)], Registration::Unknown);
+        let a = doc(
+            r#"<note>a-none</note><note xml:lang="en">a-en</note><note xml:lang="fr">a-fr</note>
+            <dm:person id="pa"><dm:note xml:lang="de">pa-de</dm:note><dm:note>pa-none</dm:note></dm:person>"#,
+        );
+        let b = doc(
+            r#"<note xml:lang="en">b-en</note><dm:person id="pb"><dm:note>pb-none</dm:note></dm:person>"#,
+        );
+        let out = compose(
+            ENTITY,
+            &[src("e1", &a, 1), src("e2", &b, 2)],
+            Registration::Unknown,
+        );
         let mut texts: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
         texts.sort_unstable();
         assert_eq!(texts, ["a-fr", "a-none", "b-en"]);
-        let mut pn: Vec<&str> = out.persons[0].notes.iter().map(|n| n.text.as_str()).collect();
+        let mut pn: Vec<&str> = out.persons[0]
+            .notes
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect();
         pn.sort_unstable();
         assert_eq!(pn, ["pa-de", "pb-none"]);
     }
 
     #[test]
     fn tuple_and_device_dedup_by_id() {
-        let a = doc(&format!(r#"{}<dm:device id="d"><dm:note>old</dm:note></dm:device>"#, tuple("t", "open")));
-        let b = doc(&format!(r#"{}<dm:device id="d"><dm:note>new</dm:note></dm:device>"#, tuple("t", "closed")));
-        let out = compose(ENTITY, &[src("e1", &a, 5), src("e2", &b, 4)], Registration::Unknown);
+        let a = doc(&format!(
+            r#"{}<dm:device id="d"><dm:note>old</dm:note></dm:device>"#,
+            tuple("t", "open")
+        ));
+        let b = doc(&format!(
+            r#"{}<dm:device id="d"><dm:note>new</dm:note></dm:device>"#,
+            tuple("t", "closed")
+        ));
+        let out = compose(
+            ENTITY,
+            &[src("e1", &a, 5), src("e2", &b, 4)],
+            Registration::Unknown,
+        );
         assert_eq!(out.tuples.len(), 1);
         assert_eq!(out.tuples[0].status.basic, Some(Basic::Open));
         assert_eq!(out.devices[0].notes[0].text, "old");
         // Tie: the later source in the slice wins.
-        let out = compose(ENTITY, &[src("e1", &a, 5), src("e2", &b, 5)], Registration::Unknown);
+        let out = compose(
+            ENTITY,
+            &[src("e1", &a, 5), src("e2", &b, 5)],
+            Registration::Unknown,
+        );
         assert_eq!(out.tuples[0].status.basic, Some(Basic::Closed));
         assert_eq!(out.devices[0].notes[0].text, "new");
     }
@@ -407,12 +465,26 @@ mod tests {
         assert_eq!(reg.tuples[0].id, "reg");
         assert_eq!(reg.basic(), Some(Basic::Open));
         assert_eq!(reg.entity, ENTITY);
-        assert_eq!(compose(ENTITY, &[], Registration::Unregistered), Presence::closed(ENTITY));
-        assert_eq!(compose(ENTITY, &[], Registration::Unknown), Presence::closed(ENTITY));
+        assert_eq!(
+            compose(ENTITY, &[], Registration::Unregistered),
+            Presence::closed(ENTITY)
+        );
+        assert_eq!(
+            compose(ENTITY, &[], Registration::Unknown),
+            Presence::closed(ENTITY)
+        );
 
-        let open = doc(&format!("{}{}", tuple("a", "open"), r#"<tuple id="b"><status/></tuple>"#));
+        let open = doc(&format!(
+            "{}{}",
+            tuple("a", "open"),
+            r#"<tuple id="b"><status/></tuple>"#
+        ));
         let out = compose(ENTITY, &[src("e1", &open, 1)], Registration::Unregistered);
-        assert!(out.tuples.iter().all(|t| t.status.basic == Some(Basic::Closed)));
+        assert!(
+            out.tuples
+                .iter()
+                .all(|t| t.status.basic == Some(Basic::Closed))
+        );
         for r in [Registration::Registered, Registration::Unknown] {
             let out = compose(ENTITY, &[src("e1", &open, 1)], r);
             assert_eq!(out.tuples[0].status.basic, Some(Basic::Open));
@@ -448,8 +520,16 @@ mod tests {
     fn extensions_from_most_recent_source_per_name() {
         let a = doc(r#"<x:a xmlns:x="urn:x">1</x:a><x:b xmlns:x="urn:x">1</x:b>"#);
         let b = doc(r#"<x:a xmlns:x="urn:x">2</x:a>"#);
-        let out = compose(ENTITY, &[src("e1", &a, 1), src("e2", &b, 2)], Registration::Unknown);
-        let got: Vec<(String, String)> = out.extensions.iter().map(|e| (e.name.clone(), e.text())).collect();
+        let out = compose(
+            ENTITY,
+            &[src("e1", &a, 1), src("e2", &b, 2)],
+            Registration::Unknown,
+        );
+        let got: Vec<(String, String)> = out
+            .extensions
+            .iter()
+            .map(|e| (e.name.clone(), e.text()))
+            .collect();
         assert_eq!(got, [("a".into(), "2".into()), ("b".into(), "1".into())]);
     }
 
@@ -457,7 +537,10 @@ mod tests {
     fn rfc3339_to_ms() {
         assert_eq!(rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(rfc3339_ms("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(rfc3339_ms("2000-03-01T00:00:00.250Z"), Some(951_868_800_250));
+        assert_eq!(
+            rfc3339_ms("2000-03-01T00:00:00.250Z"),
+            Some(951_868_800_250)
+        );
         assert_eq!(rfc3339_ms("1969-12-31T23:59:59Z"), None);
     }
 }

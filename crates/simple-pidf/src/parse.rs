@@ -58,7 +58,12 @@ fn presence(root: Element) -> Result<Presence, PidfError> {
             return Err(PidfError::DuplicateTupleId(t.id.clone()));
         }
     }
-    for id in p.persons.iter().map(|x| &x.id).chain(p.devices.iter().map(|x| &x.id)) {
+    for id in p
+        .persons
+        .iter()
+        .map(|x| &x.id)
+        .chain(p.devices.iter().map(|x| &x.id))
+    {
         if !ids.insert(id.as_str()) {
             return Err(PidfError::DuplicateId(id.clone()));
         }
@@ -107,7 +112,12 @@ fn basic(el: &Element) -> Result<Basic, PidfError> {
     }
 }
 
-fn once<T>(slot: &mut Option<T>, v: T, element: &'static str, parent: &str) -> Result<(), PidfError> {
+fn once<T>(
+    slot: &mut Option<T>,
+    v: T,
+    element: &'static str,
+    parent: &str,
+) -> Result<(), PidfError> {
     if slot.is_some() {
         return Err(PidfError::Repeated {
             element,
@@ -162,7 +172,8 @@ fn is_date_time(s: &str) -> bool {
         let hour = num(11..13)?;
         let min = num(14..16)?;
         let sec = num(17..19)?;
-        let shape = sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":");
+        let shape =
+            sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":");
         let ranges = (1..=12).contains(&month)
             && (1..=31).contains(&day)
             && hour <= 23
@@ -357,10 +368,20 @@ fn rpid_or_cipid(
                 "sphere" => rpid.sphere.push(enumerated(&el)?),
                 // RFC 4480 §5: elements without from/until at most once.
                 "relationship" => {
-                    once(&mut rpid.relationship, enumerated(&el)?, "relationship", parent)?;
+                    once(
+                        &mut rpid.relationship,
+                        enumerated(&el)?,
+                        "relationship",
+                        parent,
+                    )?;
                 }
                 "service-class" => {
-                    once(&mut rpid.service_class, enumerated(&el)?, "service-class", parent)?;
+                    once(
+                        &mut rpid.service_class,
+                        enumerated(&el)?,
+                        "service-class",
+                        parent,
+                    )?;
                 }
                 "class" => once(&mut rpid.class, simple_text(&el, "class")?, "class", parent)?,
                 "user-input" => once(&mut rpid.user_input, user_input(&el)?, "user-input", parent)?,
@@ -443,14 +464,14 @@ fn enumerated(el: &Element) -> Result<Enumerated, PidfError> {
 
 fn time_offset(el: &Element) -> Result<TimeOffset, PidfError> {
     let v = simple_text(el, "time-offset")?;
-    let minutes = v
-        .parse::<i32>()
-        .ok()
-        .filter(|m| m.abs() <= 24 * 60)
-        .ok_or(PidfError::InvalidValue {
-            element: "time-offset",
-            value: v.clone(),
-        })?;
+    let minutes =
+        v.parse::<i32>()
+            .ok()
+            .filter(|m| m.abs() <= 24 * 60)
+            .ok_or(PidfError::InvalidValue {
+                element: "time-offset",
+                value: v.clone(),
+            })?;
     Ok(TimeOffset {
         id: opt_attr(el, "id"),
         from: time_attr(el, "from")?,
@@ -474,10 +495,14 @@ fn user_input(el: &Element) -> Result<UserInput, PidfError> {
     };
     let idle_threshold = match el.attr("idle-threshold") {
         None => None,
-        Some(t) => Some(t.trim().parse::<u32>().map_err(|_| PidfError::InvalidValue {
-            element: "idle-threshold",
-            value: t.to_owned(),
-        })?),
+        Some(t) => Some(
+            t.trim()
+                .parse::<u32>()
+                .map_err(|_| PidfError::InvalidValue {
+                    element: "idle-threshold",
+                    value: t.to_owned(),
+                })?,
+        ),
     };
     Ok(UserInput {
         id: opt_attr(el, "id"),
@@ -536,14 +561,26 @@ mod tests {
                 doc(&format!(r#"{}<dm:person id="t"/>"#, tuple_with(open, ""))),
                 "duplicate id 't'",
             ),
-            (doc(&tuple_with("<basic>maybe</basic>", "")), "invalid basic status 'maybe'"),
-            (doc(&tuple_with("<basic>open</basic><basic>open</basic>", "")), "more than one basic"),
             (
-                doc(&tuple_with(open, r#"<contact priority="1.5">sip:a@b</contact>"#)),
+                doc(&tuple_with("<basic>maybe</basic>", "")),
+                "invalid basic status 'maybe'",
+            ),
+            (
+                doc(&tuple_with("<basic>open</basic><basic>open</basic>", "")),
+                "more than one basic",
+            ),
+            (
+                doc(&tuple_with(
+                    open,
+                    r#"<contact priority="1.5">sip:a@b</contact>"#,
+                )),
                 "invalid contact priority '1.5'",
             ),
             (
-                doc(&tuple_with(open, r#"<contact priority="0.1234">sip:a@b</contact>"#)),
+                doc(&tuple_with(
+                    open,
+                    r#"<contact priority="0.1234">sip:a@b</contact>"#,
+                )),
                 "invalid contact priority '0.1234'",
             ),
             (
@@ -551,13 +588,18 @@ mod tests {
                 "invalid timestamp 'yesterday'",
             ),
             (
-                doc(&tuple_with(open, "<timestamp>2024-13-01T00:00:00Z</timestamp>")),
+                doc(&tuple_with(
+                    open,
+                    "<timestamp>2024-13-01T00:00:00Z</timestamp>",
+                )),
                 "invalid timestamp",
             ),
             (doc("<dm:person/>"), "person without id"),
             (doc("<dm:device/>"), "device without id"),
             (
-                doc(r#"<dm:person id="p"><rpid:class>a</rpid:class><rpid:class>b</rpid:class></dm:person>"#),
+                doc(
+                    r#"<dm:person id="p"><rpid:class>a</rpid:class><rpid:class>b</rpid:class></dm:person>"#,
+                ),
                 "more than one class in person 'p'",
             ),
             (
@@ -565,7 +607,10 @@ mod tests {
                 "invalid user-input 'asleep'",
             ),
             (
-                doc(&tuple_with(open, "<ts:timed-status><ts:basic>open</ts:basic></ts:timed-status>")),
+                doc(&tuple_with(
+                    open,
+                    "<ts:timed-status><ts:basic>open</ts:basic></ts:timed-status>",
+                )),
                 "timed-status without from",
             ),
             (doc("<note>a<b/></note>"), "note has child elements"),
@@ -582,9 +627,17 @@ mod tests {
 
     #[test]
     fn depth_is_bounded() {
-        let deep = format!("{}{}", "<x:a xmlns:x=\"urn:x\">".repeat(100), "</x:a>".repeat(100));
+        let deep = format!(
+            "{}{}",
+            "<x:a xmlns:x=\"urn:x\">".repeat(100),
+            "</x:a>".repeat(100)
+        );
         assert_eq!(doc(&deep), Err(PidfError::TooDeep));
-        let ok = format!("{}{}", "<x:a xmlns:x=\"urn:x\">".repeat(40), "</x:a>".repeat(40));
+        let ok = format!(
+            "{}{}",
+            "<x:a xmlns:x=\"urn:x\">".repeat(40),
+            "</x:a>".repeat(40)
+        );
         assert!(doc(&ok).is_ok());
     }
 
@@ -608,7 +661,10 @@ mod tests {
             <dm:person id="p"><x:p xmlns:x="urn:x"/></dm:person>
             <dm:device id="d"><nons xmlns="">text &amp; more</nons></dm:device>"#)
         .unwrap();
-        assert_eq!(d.extensions[0].attributes[0].namespace.as_deref(), Some("urn:x"));
+        assert_eq!(
+            d.extensions[0].attributes[0].namespace.as_deref(),
+            Some("urn:x")
+        );
         assert_eq!(d.tuples[0].status.extensions[0].name, "s");
         assert_eq!(d.tuples[0].extensions[0].name, "t");
         assert_eq!(d.persons[0].extensions[0].name, "p");
@@ -636,10 +692,19 @@ mod tests {
         for q in ["", "1.001", "2", "0.1234", "-0", ".5", "0.a"] {
             assert!(!is_qvalue(q), "{q}");
         }
-        for t in ["2005-08-15T10:20:00.000-05:00", "2001-10-27T16:49:29Z", "2001-10-27t16:49:29z"] {
+        for t in [
+            "2005-08-15T10:20:00.000-05:00",
+            "2001-10-27T16:49:29Z",
+            "2001-10-27t16:49:29z",
+        ] {
             assert!(is_date_time(t), "{t}");
         }
-        for t in ["2001-10-27", "2001-10-27T16:49:29", "2001-10-27T24:00:00Z", "2001-10-27T16:49:29.Z"] {
+        for t in [
+            "2001-10-27",
+            "2001-10-27T16:49:29",
+            "2001-10-27T24:00:00Z",
+            "2001-10-27T16:49:29.Z",
+        ] {
             assert!(!is_date_time(t), "{t}");
         }
     }

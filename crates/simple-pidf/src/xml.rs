@@ -188,13 +188,19 @@ fn open_element(
 ) -> Result<Element, PidfError> {
     let (ns, _) = reader.resolve_element(start.name());
     let namespace = resolved(ns, position)?;
-    if matches!(namespace.as_deref(), Some(NS_XML | "http://www.w3.org/2000/xmlns/")) {
+    if matches!(
+        namespace.as_deref(),
+        Some(NS_XML | "http://www.w3.org/2000/xmlns/")
+    ) {
         return Err(not_well_formed(position, "element in a reserved namespace"));
     }
     let local = start.local_name();
     let name = std::str::from_utf8(local.as_ref()).map_err(|_| PidfError::NotUtf8)?;
     if !is_ncname(name) {
-        return Err(not_well_formed(position, format_args!("invalid element name '{name}'")));
+        return Err(not_well_formed(
+            position,
+            format_args!("invalid element name '{name}'"),
+        ));
     }
     let mut el = Element {
         namespace,
@@ -215,7 +221,10 @@ fn open_element(
         };
         let name = std::str::from_utf8(alocal.as_ref()).map_err(|_| PidfError::NotUtf8)?;
         if !is_ncname(name) {
-            return Err(not_well_formed(position, format_args!("invalid attribute name '{name}'")));
+            return Err(not_well_formed(
+                position,
+                format_args!("invalid attribute name '{name}'"),
+            ));
         }
         let value = attr
             .unescape_value()
@@ -227,7 +236,10 @@ fn open_element(
             .iter()
             .any(|a| a.namespace == namespace && a.name == name)
         {
-            return Err(not_well_formed(position, format_args!("duplicate attribute '{name}'")));
+            return Err(not_well_formed(
+                position,
+                format_args!("duplicate attribute '{name}'"),
+            ));
         }
         el.attributes.push(Attribute {
             namespace,
@@ -253,7 +265,10 @@ fn resolved(ns: ResolveResult<'_>, position: u64) -> Result<Option<String>, Pidf
         }
         ResolveResult::Unknown(prefix) => Err(not_well_formed(
             position,
-            format_args!("unbound namespace prefix '{}'", String::from_utf8_lossy(&prefix)),
+            format_args!(
+                "unbound namespace prefix '{}'",
+                String::from_utf8_lossy(&prefix)
+            ),
         )),
     }
 }
@@ -314,7 +329,10 @@ pub(crate) fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
                 b.push_text(&s, position)?;
             }
             Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref().map_err(|e| not_well_formed(position, e))? {
+                let c = match r
+                    .resolve_char_ref()
+                    .map_err(|e| not_well_formed(position, e))?
+                {
                     Some(c) => c,
                     None => {
                         let name = r.decode().map_err(|e| not_well_formed(position, e))?;
@@ -334,7 +352,10 @@ pub(crate) fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
                     }
                 };
                 if b.stack.is_empty() {
-                    return Err(not_well_formed(position, "reference outside the root element"));
+                    return Err(not_well_formed(
+                        position,
+                        "reference outside the root element",
+                    ));
                 }
                 b.push_text(c.encode_utf8(&mut [0; 4]), position)?;
             }
@@ -344,7 +365,10 @@ pub(crate) fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
         }
     }
     if !b.stack.is_empty() {
-        return Err(not_well_formed(text.len() as u64, "unexpected end of document"));
+        return Err(not_well_formed(
+            text.len() as u64,
+            "unexpected end of document",
+        ));
     }
     b.root
         .ok_or_else(|| not_well_formed(text.len() as u64, "no root element"))

@@ -2,6 +2,8 @@
 //! re-serializes and re-parses to an equal model; every `*.xml.bad` (an RFC
 //! example as printed, with its erratum) is rejected with the given reason.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::path::Path;
 
 use simple_pidf::{Basic, PidfError, Presence, parse};
@@ -53,12 +55,21 @@ fn rfc3863_default_namespace_example() {
 #[test]
 fn rfc3863_prefixed_examples() {
     let doc = load("rfc3863_s4_3_2.xml");
-    assert_eq!(doc.tuples[1].contact.as_ref().unwrap().uri, "im:someone@mobilecarrier.net");
+    assert_eq!(
+        doc.tuples[1].contact.as_ref().unwrap().uri,
+        "im:someone@mobilecarrier.net"
+    );
     assert_eq!(doc.tuples[0].extensions[0].name, "mytupletag");
-    assert_eq!(doc.extensions[0].namespace.as_deref(), Some("http://id.example.com/presence/"));
+    assert_eq!(
+        doc.extensions[0].namespace.as_deref(),
+        Some("http://id.example.com/presence/")
+    );
     let doc = load("rfc3863_s4_3_3.xml");
     let ex1 = doc.tuples[0].extensions[0].elements().next().unwrap();
-    assert_eq!(ex1.attributes[0].namespace.as_deref(), Some("urn:ietf:params:xml:ns:pidf"));
+    assert_eq!(
+        ex1.attributes[0].namespace.as_deref(),
+        Some("urn:ietf:params:xml:ns:pidf")
+    );
     assert_eq!(ex1.attributes[0].name, "mustUnderstand");
 }
 
@@ -69,12 +80,17 @@ fn rfc4480_rpid_example() {
     assert_eq!(doc.tuples[2].rpid.class.as_deref(), Some("email"));
     let d = &doc.devices[0];
     assert_eq!(d.device_id.as_deref(), Some("urn:device:0003ba4811e3"));
-    assert_eq!(d.rpid.user_input.as_ref().unwrap().idle_threshold, Some(600));
+    assert_eq!(
+        d.rpid.user_input.as_ref().unwrap().idle_threshold,
+        Some(600)
+    );
     let p = &doc.persons[0];
     assert_eq!(p.rpid.activities[0].notes[0].text, "Far away");
     assert_eq!(p.rpid.sphere[0].text.as_deref(), Some("bowling league"));
     assert_eq!(p.rpid.time_offset[0].minutes, -240);
-    assert!(matches!(&p.rpid.mood[0].values[1], simple_pidf::Value::Other(n) if n.text == "brooding"));
+    assert!(
+        matches!(&p.rpid.mood[0].values[1], simple_pidf::Value::Other(n) if n.text == "brooding")
+    );
 }
 
 #[test]
@@ -90,8 +106,14 @@ fn rfc4482_cipid_examples() {
     let doc = load("rfc4482_s4_cipid.xml");
     assert_eq!(doc.persons[0].cipid.display_name[0].text, "Alice Lewis");
     let doc = load("rfc4482_s4_rpid_cipid.xml");
-    assert_eq!(doc.tuples[1].cipid.card.as_deref(), Some("http://example.com/~assistant/card.vcd"));
-    assert_eq!(doc.persons[0].cipid.sound.as_deref(), Some("http://example.com/~someone/whoosh.wav"));
+    assert_eq!(
+        doc.tuples[1].cipid.card.as_deref(),
+        Some("http://example.com/~assistant/card.vcd")
+    );
+    assert_eq!(
+        doc.persons[0].cipid.sound.as_deref(),
+        Some("http://example.com/~someone/whoosh.wav")
+    );
 }
 
 #[test]
@@ -114,11 +136,4 @@ fn printed_errata_are_rejected() {
         parse(&read("rfc4479_s7_1_no_entity.xml.bad")),
         Err(PidfError::NoEntity)
     );
-}
-
-#[test]
-#[ignore = "prints the canonical form of the RPID example"]
-fn show() {
-    println!("{}", load("rfc4480_s4.xml").to_xml());
-    println!("{}", load("rfc3863_s4_3_3.xml").to_xml());
 }

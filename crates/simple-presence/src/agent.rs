@@ -292,6 +292,7 @@ impl PresenceAgent {
         b.header(HeaderName::Server, &self.cfg.server).build().ok()
     }
 
+    /// A response sent at once.
     fn respond(
         &self,
         fx: &mut Effects,
@@ -300,19 +301,35 @@ impl PresenceAgent {
         status: u16,
         reason: &str,
         headers: &[(HeaderName, String)],
-        after_commit: bool,
     ) {
         if let Some(msg) = self.reply(req, status, reason, headers, None) {
             fx.responses.push(Response {
                 key,
                 msg,
-                after_commit,
+                after_commit: false,
+            });
+        }
+    }
+
+    /// A 200 sent once the store writes of this step are durable.
+    fn respond_durable(
+        &self,
+        fx: &mut Effects,
+        key: TransactionKey,
+        req: &SipMessage,
+        headers: &[(HeaderName, String)],
+    ) {
+        if let Some(msg) = self.reply(req, 200, "OK", headers, None) {
+            fx.responses.push(Response {
+                key,
+                msg,
+                after_commit: true,
             });
         }
     }
 
     fn refuse(&self, fx: &mut Effects, key: TransactionKey, req: &SipMessage, r: &Refusal) {
-        self.respond(fx, key, req, r.status, &r.reason, &r.headers, false);
+        self.respond(fx, key, req, r.status, &r.reason, &r.headers);
     }
 
     // ----- PUBLISH (RFC 3903) ------------------------------------------------
@@ -333,7 +350,7 @@ impl PresenceAgent {
                 "Request Entity Too Large: documents are limited to {} bytes",
                 self.cfg.max_document_bytes
             );
-            self.respond(&mut fx, key, req, 413, &reason, &[], false);
+            self.respond(&mut fx, key, req, 413, &reason, &[]);
             return fx;
         }
         let op = match classify_publish(&self.registry, self.limits, req) {
@@ -361,7 +378,6 @@ impl PresenceAgent {
                         403,
                         "Forbidden: too many publications for this presentity",
                         &[],
-                        false,
                     );
                     return fx;
                 }
@@ -403,7 +419,6 @@ impl PresenceAgent {
                         412,
                         "Conditional Request Failed: unknown or expired entity tag",
                         &[],
-                        false,
                     );
                     return fx;
                 };
@@ -437,7 +452,6 @@ impl PresenceAgent {
                         412,
                         "Conditional Request Failed: unknown or expired entity tag",
                         &[],
-                        false,
                     );
                     return fx;
                 };
@@ -453,7 +467,6 @@ impl PresenceAgent {
                         412,
                         "Conditional Request Failed: unknown or expired entity tag",
                         &[],
-                        false,
                     );
                     return fx;
                 };
@@ -465,29 +478,18 @@ impl PresenceAgent {
                 });
                 self.changed(aor, now_ms, &mut fx);
                 // §6 step 6 (removal): 200 with Expires 0.
-                self.respond(
-                    &mut fx,
-                    key,
-                    req,
-                    200,
-                    "OK",
-                    &[(HeaderName::Expires, "0".to_owned())],
-                    true,
-                );
+                self.respond_durable(&mut fx, key, req, &[(HeaderName::Expires, "0".to_owned())]);
                 return fx;
             }
         };
-        self.respond(
+        self.respond_durable(
             &mut fx,
             key,
             req,
-            200,
-            "OK",
             &[
                 (HeaderName::SipETag, etag),
                 (HeaderName::Expires, expires.to_string()),
             ],
-            true,
         );
         fx
     }
@@ -542,7 +544,6 @@ impl PresenceAgent {
                 403,
                 "Forbidden: not authorized to watch this presentity",
                 &[],
-                false,
             );
             return fx;
         }
@@ -561,7 +562,6 @@ impl PresenceAgent {
                 503,
                 "Service Unavailable: subscription limit reached",
                 &[(HeaderName::RetryAfter, "60".to_owned())],
-                false,
             );
             return fx;
         }
@@ -583,7 +583,7 @@ impl PresenceAgent {
             Err(e) => {
                 let mut reason = format!("Bad Request: {e}");
                 reason.retain(|c| c != '\r' && c != '\n');
-                self.respond(&mut fx, key, req, 400, &reason, &[], false);
+                self.respond(&mut fx, key, req, 400, &reason, &[]);
                 return fx;
             }
         };
@@ -653,7 +653,6 @@ impl PresenceAgent {
                 481,
                 "Call/Transaction Does Not Exist: no such subscription",
                 &[],
-                false,
             );
             return;
         };

@@ -3,6 +3,8 @@
 //! NOTIFY is retried before the subscription ends; a 481 ends it at once;
 //! a silent watcher never holds back another.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use simple_presence::SubscribeAuth;

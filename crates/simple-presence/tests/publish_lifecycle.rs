@@ -1,6 +1,8 @@
 //! RFC 3903: initial, refresh, modify and remove of one publication, with
 //! the watcher told of each change of the composed state, and expiry on time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use sip_msg::HeaderName;

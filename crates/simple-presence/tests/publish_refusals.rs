@@ -3,6 +3,8 @@
 //! below the minimum expiry, 489 for an event we do not serve, 413 for a
 //! body over the limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use sip_msg::HeaderName;
@@ -93,8 +95,10 @@ fn refusals_change_nothing() {
         Some("60")
     );
 
-    let mut cfg = simple_presence::PresenceConfig::default();
-    cfg.max_document_bytes = 100;
+    let cfg = simple_presence::PresenceConfig {
+        max_document_bytes: 100,
+        ..Default::default()
+    };
     let mut small = agent_with(cfg);
     let fx = small.handle_publish(
         T0,

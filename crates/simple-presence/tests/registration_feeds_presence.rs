@@ -3,6 +3,8 @@
 //! once through `registration_changed`. With the feature off, nothing
 //! published means closed whatever the registration.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use simple_presence::{PresenceConfig, SubscribeAuth};

@@ -2,6 +2,8 @@
 //! publications (same entity tags) and subscriptions (same dialogs), and
 //! its NOTIFY CSeqs stay strictly above every CSeq used before.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use simple_store::{Publication, Subscription};

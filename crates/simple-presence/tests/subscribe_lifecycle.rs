@@ -2,6 +2,8 @@
 //! refresh with its NOTIFY, unsubscribe, expiry with reason=timeout, a
 //! pending watcher, and fetch (Expires 0).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use simple_presence::SubscribeAuth;

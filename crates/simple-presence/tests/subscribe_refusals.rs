@@ -2,6 +2,8 @@
 //! unknown package, 423 with Min-Expires, 406 when the watcher accepts
 //! nothing we produce, 481 for a dialog we do not have.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 mod common;
 use common::*;
 use simple_presence::SubscribeAuth;

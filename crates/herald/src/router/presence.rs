@@ -75,14 +75,13 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
             }
         }
         let mut ok = true;
-        if !ops.pub_puts.is_empty() || !ops.pub_removes.is_empty() {
-            if let Err(e) = store
+        if (!ops.pub_puts.is_empty() || !ops.pub_removes.is_empty())
+            && let Err(e) = store
                 .write_publications(&ops.pub_puts, &ops.pub_removes)
                 .await
-            {
-                tracing::error!(error = %e, "publications not written");
-                ok = false;
-            }
+        {
+            tracing::error!(error = %e, "publications not written");
+            ok = false;
         }
         if (!ops.sub_puts.is_empty() || !ops.sub_removes.is_empty())
             && let Err(e) = store

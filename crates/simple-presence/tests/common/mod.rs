@@ -1,6 +1,6 @@
 //! Literal requests and a small harness for driving the agent on a virtual
 //! clock (time is an argument; nothing here sleeps).
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Presence load, Herald vs Kamailio, in one run, with the shared sipp harness
+# (../shared/bench): server CPU µs per PUBLISH (initial + refresh) and per
+# SUBSCRIBE with its NOTIFY at a fixed rate, NOTIFY fan-out to N watchers of
+# one presentity, and memory per held subscription (100,000 subscriptions).
+#
+#   tools/bench-presence.sh [RATE] [FANOUT] [--only herald|kamailio] [--no-build] [--no-memory]
+#   e.g. tools/bench-presence.sh 8000 5000,10000
+#
+# Each scenario runs on a freshly started server (scenarios leave state
+# behind). Herald runs with digest off (the harness sends no credentials, as
+# the Kamailio config asks none) and its default SQLite store in a temp dir.
+# Everything listens on 127.0.0.1:5060 in turn; every server is ended by its
+# own pid. Results go to target/bench-presence/<timestamp>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${1:-8000}
+FANOUT=${2:-5000,10000}
+shift $(( $# > 2 ? 2 : $# )) || true
+ONLY=""; BUILD=1; MEMORY=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --only) ONLY=$2; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        --no-memory) MEMORY=0; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+ROOT=$(pwd)
+OUT="$ROOT/target/bench-presence/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
+BENCH=$(mktemp -d -t herald-bench.XXXXXX)
+cp -r ../shared/bench/. "$BENCH/"
+chmod -R u+w "$BENCH"
+DATA=""
+cleanup() { rm -rf "$BENCH"; [ -n "$DATA" ] && rm -rf "$DATA"; true; }
+trap cleanup EXIT
+
+[ "$BUILD" = 1 ] && cargo build --release -p herald >/dev/null
+
+start_kamailio() { read -r SPID _ < <("$BENCH/kamailio/start.sh"); sleep 1; }
+stop_kamailio() { "$BENCH/kamailio/stop.sh" >/dev/null 2>&1 || true; }
+start_herald() {
+    DATA=$(mktemp -d -t herald-data.XXXXXX)
+    setsid target/release/herald --data-dir "$DATA" serve --domain example.test \
+        --listen udp:127.0.0.1:5060 --auth off --log-level warn >"$OUT/herald-$1.log" 2>&1 &
+    SPID=$!
+    sleep 1
+}
+stop_herald() { kill -TERM "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null || true; rm -rf "$DATA"; DATA=""; }
+
+one() { # SERVER SCENARIO EXTRA...
+    local server=$1 scenario=$2; shift 2
+    "start_$server" "$scenario"
+    (cd "$BENCH" && ./run.sh 127.0.0.1 5060 "$SPID" --scenarios "$scenario" "$@" \
+        --out "$OUT/$server-$scenario") >"$OUT/$server-$scenario.txt" 2>&1 || true
+    grep -E "[[:space:]]$scenario[[:space:]]|^fanout" "$OUT/$server-$scenario.txt" | sed "s/^/$server /" || \
+        { echo "$server $scenario: no result (see $OUT/$server-$scenario.txt)"; tail -5 "$OUT/$server-$scenario.txt"; }
+    "stop_$server"
+}
+
+servers="kamailio herald"
+[ -n "$ONLY" ] && servers=$ONLY
+command -v kamailio >/dev/null 2>&1 || servers=${servers/kamailio/}
+for server in $servers; do
+    one "$server" publish --fixed-rate "$RATE" --duration 10 --steps "$RATE"
+    one "$server" subscribe --fixed-rate "$RATE" --duration 10 --steps "$RATE"
+    one "$server" fanout --fanout "$FANOUT"
+    if [ "$MEMORY" = 1 ]; then
+        "start_$server" memory
+        (cd "$BENCH" && ./memory.sh 127.0.0.1 5060 "$SPID" --out "$OUT/$server-memory") \
+            >"$OUT/$server-memory.txt" 2>&1 || true
+        echo "$server memory: $(tail -3 "$OUT/$server-memory.txt" | tr '\n' ' ')"
+        "stop_$server"
+    fi
+done
+echo "results in $OUT"
