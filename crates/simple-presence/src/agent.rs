@@ -165,6 +165,10 @@ pub struct PresenceAgent {
     presentities: HashMap<String, Presentity>,
     subs: HashMap<String, Watch>,
     in_flight: HashMap<TransactionKey, String>,
+    /// Tags of responses outside dialogs: a random prefix per run and a
+    /// counter.
+    tag_prefix: u32,
+    tag_counter: std::cell::Cell<u64>,
 }
 
 /// The entity URI of a presentity's documents: the AOR itself when it is
@@ -208,6 +212,8 @@ impl PresenceAgent {
             presentities: HashMap::new(),
             subs: HashMap::new(),
             in_flight: HashMap::new(),
+            tag_prefix: rand::random(),
+            tag_counter: std::cell::Cell::new(0),
         }
     }
 
@@ -251,6 +257,12 @@ impl PresenceAgent {
         compose_doc(&self.cfg, aor, p, now_ms)
     }
 
+    fn plain_tag(&self) -> Tag {
+        let n = self.tag_counter.get().wrapping_add(1);
+        self.tag_counter.set(n);
+        Tag::new(format!("hr{:x}-{n:x}", self.tag_prefix))
+    }
+
     fn contact_for(&self, t: Transport) -> String {
         self.contacts
             .iter()
@@ -281,7 +293,10 @@ impl PresenceAgent {
         let tag = match tag {
             Some(t) => t,
             None => {
-                fresh = Tag::new(new_tag());
+                // Not a dialog: a tag unique to this process run is enough
+                // (RFC 3261 §19.3 asks for global uniqueness, which the
+                // random prefix gives across runs).
+                fresh = self.plain_tag();
                 &fresh
             }
         };
@@ -962,6 +977,10 @@ impl PresenceAgent {
             return;
         };
         let before = p.doc.take();
+        if p.watchers.is_empty() {
+            // Nobody to tell: compose when someone asks.
+            return;
+        }
         let now = compose_doc(&self.cfg, aor, p, now_ms);
         if before.as_ref() == Some(&now) {
             return;
