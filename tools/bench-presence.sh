@@ -63,8 +63,8 @@ servers="kamailio herald"
 [ -n "$ONLY" ] && servers=$ONLY
 command -v kamailio >/dev/null 2>&1 || servers=${servers/kamailio/}
 for server in $servers; do
-    one "$server" publish --fixed-rate "$RATE" --duration 10 --steps "$RATE"
-    one "$server" subscribe --fixed-rate "$RATE" --duration 10 --steps "$RATE"
+    [ -z "${SKIP_LOAD:-}" ] && one "$server" publish --fixed-rate "$RATE" --duration 10 --steps "$RATE"
+    [ -z "${SKIP_LOAD:-}" ] && one "$server" subscribe --fixed-rate "$RATE" --duration 10 --steps "$RATE"
     one "$server" fanout --fanout "$FANOUT"
     if [ "$MEMORY" = 1 ]; then
         "start_$server" memory

@@ -1,7 +1,8 @@
 //! The presence agent's state machine (see the crate doc for how it is
 //! driven).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use simple_pidf::Presence;
@@ -148,10 +149,23 @@ pub(crate) struct Watch {
     /// it completes.
     pub(crate) dirty: bool,
     pub(crate) retries_left: u32,
+    /// The destination whose NOTIFY window this watcher holds a slot of
+    /// (from the NOTIFY's creation to its final outcome).
+    pub(crate) slot: Option<SocketAddr>,
+    /// Queued for a slot of its destination's window.
+    pub(crate) waiting: bool,
     /// The stored CSeq high-water mark.
     pub(crate) cseq_reserved: u32,
     pub(crate) created_ms: u64,
     pub(crate) updated_ms: u64,
+}
+
+/// One destination's NOTIFY window.
+#[derive(Debug, Default)]
+struct Dest {
+    in_flight: usize,
+    /// Subscriptions with a NOTIFY to send once a slot frees, in order.
+    waiting: VecDeque<String>,
 }
 
 /// The presence agent. See the crate doc.
@@ -165,6 +179,9 @@ pub struct PresenceAgent {
     presentities: HashMap<String, Presentity>,
     subs: HashMap<String, Watch>,
     in_flight: HashMap<TransactionKey, String>,
+    /// NOTIFY flow control per destination (the address the SUBSCRIBE came
+    /// from): at most `notify_window` NOTIFYs unanswered, the rest wait.
+    dests: HashMap<SocketAddr, Dest>,
     /// Tags of responses outside dialogs: a random prefix per run and a
     /// counter.
     tag_prefix: u32,
@@ -212,6 +229,7 @@ impl PresenceAgent {
             presentities: HashMap::new(),
             subs: HashMap::new(),
             in_flight: HashMap::new(),
+            dests: HashMap::new(),
             tag_prefix: rand::random(),
             tag_counter: std::cell::Cell::new(0),
         }
@@ -626,6 +644,8 @@ impl PresenceAgent {
             in_flight: None,
             dirty: false,
             retries_left: self.cfg.notify_retries,
+            slot: None,
+            waiting: false,
             cseq_reserved: 0,
             created_ms: now_ms,
             updated_ms: now_ms,
@@ -716,10 +736,25 @@ impl PresenceAgent {
         let Some(w) = self.subs.get_mut(id) else {
             return;
         };
-        if w.in_flight.is_some() {
+        if w.in_flight.is_some() || w.slot.is_some() {
             w.dirty = true;
             return;
         }
+        // A burst to one destination (10,000 watchers behind one proxy or
+        // client) goes out as fast as that destination answers, not faster
+        // than it can take: what it cannot take is lost and costs a
+        // retransmission 500 ms later.
+        let dest = self.dests.entry(w.peer.remote).or_default();
+        if dest.in_flight >= self.cfg.notify_window {
+            w.dirty = true;
+            if !w.waiting {
+                w.waiting = true;
+                dest.waiting.push_back(id.to_owned());
+            }
+            return;
+        }
+        dest.in_flight += 1;
+        w.slot = Some(w.peer.remote);
         let (active, aor, transport) = (
             w.sub.state == SubState::Active,
             w.aor.clone(),
@@ -825,6 +860,12 @@ impl PresenceAgent {
         if let Some(k) = w.in_flight {
             self.in_flight.remove(&k);
         }
+        if let Some(addr) = w.slot
+            && let Some(d) = self.dests.get_mut(&addr)
+        {
+            // Waiting ones get the slot at the next outcome or tick.
+            d.in_flight = d.in_flight.saturating_sub(1);
+        }
         if let Some(p) = self.presentities.get_mut(&w.aor) {
             p.watchers.retain(|x| x != id);
             if p.watchers.is_empty() && p.pubs.is_empty() {
@@ -873,15 +914,46 @@ impl PresenceAgent {
             return fx;
         };
         w.in_flight = None;
+        let slot = w.slot.take();
         if (200..300).contains(&status) {
             w.retries_left = self.cfg.notify_retries;
             if w.dirty {
                 self.queue_notify(&id, now_ms, &mut fx);
             }
+            self.release(slot, now_ms, &mut fx);
             return fx;
         }
+        self.release(slot, now_ms, &mut fx);
         self.failed(&id, status, now_ms, &mut fx);
         fx
+    }
+
+    /// Frees a slot of a destination's window and lets waiting
+    /// subscriptions use it.
+    fn release(&mut self, slot: Option<SocketAddr>, now_ms: u64, fx: &mut Effects) {
+        let Some(addr) = slot else { return };
+        let Some(d) = self.dests.get_mut(&addr) else {
+            return;
+        };
+        d.in_flight = d.in_flight.saturating_sub(1);
+        while let Some(d) = self.dests.get_mut(&addr)
+            && d.in_flight < self.cfg.notify_window
+            && let Some(next) = d.waiting.pop_front()
+        {
+            if let Some(w) = self.subs.get_mut(&next) {
+                w.waiting = false;
+                if w.dirty {
+                    self.queue_notify(&next, now_ms, fx);
+                }
+            }
+        }
+        if self
+            .dests
+            .get(&addr)
+            .is_some_and(|d| d.in_flight == 0 && d.waiting.is_empty())
+        {
+            self.dests.remove(&addr);
+        }
     }
 
     fn failed(&mut self, id: &str, status: u16, now_ms: u64, fx: &mut Effects) {
@@ -889,6 +961,11 @@ impl PresenceAgent {
             return;
         };
         w.in_flight = None;
+        let slot = w.slot.take();
+        self.release(slot, now_ms, fx);
+        let Some(w) = self.subs.get_mut(id) else {
+            return;
+        };
         // RFC 6665 §4.2.2: a 481 (and any other final error but a
         // transient one) ends the subscription; a timeout or transport
         // error is retried first.

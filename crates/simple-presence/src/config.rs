@@ -22,6 +22,10 @@ pub struct PresenceConfig {
     /// How often a NOTIFY that timed out is sent again before the
     /// subscription is ended.
     pub notify_retries: u32,
+    /// NOTIFYs awaiting their response per destination address before
+    /// further ones wait (flow control for fan-out to many watchers behind
+    /// one address).
+    pub notify_window: usize,
     /// Publications one presentity may hold at once.
     pub max_publications_per_presentity: usize,
     /// Largest PUBLISH body accepted, bytes.
@@ -43,6 +47,7 @@ impl Default for PresenceConfig {
             subscribe_default_expires: 3600,
             registration_feeds_presence: true,
             notify_retries: 1,
+            notify_window: 128,
             max_publications_per_presentity: 32,
             max_document_bytes: 64 * 1024,
             max_subscriptions: 1_000_000,

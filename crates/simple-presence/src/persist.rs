@@ -120,6 +120,8 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
         in_flight: None,
         dirty: false,
         retries_left: retries,
+        slot: None,
+        waiting: false,
         cseq_reserved: row.local_cseq,
         created_ms: row.created_ms,
         updated_ms: row.updated_ms,

@@ -598,6 +598,12 @@ impl Driver {
                 self.pump(tu);
             }
             Event::FlowClosed { peer } => {
+                // Requests still waiting for an answer over that connection
+                // will not get one (§17.1.4): fail them now, so neither the
+                // TU nor a graceful shutdown waits 32 s for Timer B or F.
+                for key in self.layer.clients_on_flow(peer.flow) {
+                    let _ = self.layer.handle_input(now, Input::TransportError { key });
+                }
                 tu.on_flow_closed(&mut self.ctx(now), peer);
                 self.pump(tu);
             }

@@ -85,7 +85,7 @@ impl SipServer {
                 source,
             };
             let local = if t == Transport::Udp {
-                let sock = UdpSocket::bind(spec.addr).await.map_err(bind_err)?;
+                let sock = bind_udp(spec.addr).map_err(bind_err)?;
                 let local = sock.local_addr().map_err(bind_err)?;
                 udp.push(UdpOut {
                     flow: flows.next_id(),
@@ -247,4 +247,26 @@ impl SipServer {
         tracing::debug!("SIP server stopped");
         Ok(())
     }
+}
+
+/// Socket buffers asked for on UDP listeners. The kernel's defaults (about
+/// 200 KB) hold some 100 datagrams: a NOTIFY fan-out to thousands of
+/// watchers brings their 200s back in a burst, and what overflows is lost
+/// and costs a retransmission 500 ms later. The kernel caps the value at
+/// `net.core.rmem_max` / `wmem_max`.
+pub(crate) const UDP_BUFFER_BYTES: usize = 8 * 1024 * 1024;
+
+fn bind_udp(addr: std::net::SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: a smaller buffer is no reason not to serve.
+    if let Err(e) = sock.set_recv_buffer_size(UDP_BUFFER_BYTES) {
+        tracing::debug!(error = %e, "UDP receive buffer left at the default");
+    }
+    if let Err(e) = sock.set_send_buffer_size(UDP_BUFFER_BYTES) {
+        tracing::debug!(error = %e, "UDP send buffer left at the default");
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    UdpSocket::from_std(sock.into())
 }

@@ -1,6 +1,7 @@
 //! Client transactions: INVITE (RFC 3261 §17.1.1, Figure 5 as replaced by RFC
 //! 6026 §8.4) and non-INVITE (§17.1.2, Figure 6).
 
+use bytes::Bytes;
 use sip_msg::{HeaderName, SipMessage};
 
 use super::{Ctx, Output, Step, Transaction, TransactionKind, TransactionState};
@@ -75,8 +76,10 @@ impl Transaction {
                 self.state = Completed;
                 self.disarm(TimerName::A);
                 self.disarm(TimerName::B);
-                self.ack = ack_for_non_2xx(&self.request, &msg)
-                    .ok()
+                self.ack = self
+                    .request
+                    .as_ref()
+                    .and_then(|r| ack_for_non_2xx(r, &msg).ok())
                     .map(|m| m.to_bytes());
                 cx.emit(Output::Response { key, msg });
                 if let Some(ack) = self.ack.clone() {
@@ -116,8 +119,11 @@ impl Transaction {
                 Step::Stay
             }
             (Trying | Proceeding, _) => {
-                // §17.1.2.2: 200-699: to the TU, Completed with Timer K.
+                // §17.1.2.2: 200-699: to the TU, Completed with Timer K
+                // (which only absorbs response retransmissions).
                 self.state = Completed;
+                self.request = None;
+                self.request_bytes = Bytes::new();
                 self.disarm(TimerName::E);
                 self.disarm(TimerName::F);
                 cx.emit(Output::Response { key, msg });

@@ -18,7 +18,7 @@ use crate::ids::TransactionKey;
 use crate::stateless::ResponseTarget;
 use crate::stateless::response_route;
 use crate::timers::{TimerName, Timers};
-use crate::transport::Peer;
+use crate::transport::{FlowId, Peer};
 
 use matching::{ClientId, LegacyExtra, LegacyId, ServerId, is_ack};
 
@@ -244,8 +244,11 @@ pub(crate) struct Transaction {
     state: TransactionState,
     /// Client: where the request goes. Server: where responses go.
     peer: Peer,
-    /// The request that created the transaction.
-    request: SipMessage,
+    /// The request that created the transaction; dropped once a non-INVITE
+    /// transaction is Completed (its retransmission timers need only the
+    /// bytes, and at thousands of requests a second Timer J keeps a UDP
+    /// transaction 32 s, so what it holds is what the server's memory is).
+    request: Option<SipMessage>,
     /// Client: the request on the wire, for Timers A and E.
     request_bytes: Bytes,
     /// Server: the last response sent, re-sent on request retransmissions and
@@ -300,8 +303,12 @@ impl Transaction {
             kind,
             state,
             peer,
-            request_bytes: request.to_bytes(),
-            request,
+            request_bytes: if kind.is_client() {
+                request.to_bytes()
+            } else {
+                Bytes::new()
+            },
+            request: Some(request),
             last_response: None,
             ack: None,
             response_to_tag: None,
@@ -428,9 +435,24 @@ impl TransactionLayer {
         self.txns.get(&key).map(|t| t.kind)
     }
 
-    /// The request that created a live transaction.
+    /// The live client transactions whose request went over `flow` (a
+    /// connection): when the connection closes, the driver fails them with
+    /// [`Input::TransportError`] (§17.1.4) rather than leave them to Timer B
+    /// or F. Linear in the number of live transactions; flows close rarely.
+    pub fn clients_on_flow(&self, flow: FlowId) -> Vec<TransactionKey> {
+        self.txns
+            .iter()
+            .filter(|(_, t)| {
+                t.kind.is_client() && t.peer.flow == flow && t.peer.transport.is_reliable()
+            })
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// The request that created a live transaction (`None` for a non-INVITE
+    /// transaction past its final response).
     pub fn request(&self, key: TransactionKey) -> Option<&SipMessage> {
-        self.txns.get(&key).map(|t| &t.request)
+        self.txns.get(&key).and_then(|t| t.request.as_ref())
     }
 
     /// Pushes one input. Returns the transaction it created or reached: the new
@@ -823,7 +845,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::transport::{FlowId, Transport};
+    use crate::transport::Transport;
 
     fn parse(s: String) -> SipMessage {
         SipMessage::parse(Bytes::from(s)).unwrap()

@@ -35,7 +35,10 @@ impl Transaction {
     /// tag (§17.2.1), and remembers it as the last provisional.
     fn send_trying(&mut self, cx: &mut Ctx<'_>) {
         self.disarm(TimerName::Trying);
-        let Ok(trying) = response_builder(&self.request, 100, "Trying", None)
+        let Some(request) = &self.request else {
+            return;
+        };
+        let Ok(trying) = response_builder(request, 100, "Trying", None)
             .and_then(|b| b.build().map_err(ProtoError::Build))
         else {
             return;
@@ -188,8 +191,9 @@ impl Transaction {
             }
             (Trying | Proceeding, 200..) => {
                 // §17.2.2: Completed with Timer J (64*T1 unreliable, 0
-                // reliable).
+                // reliable). Retransmissions are answered from the bytes.
                 self.state = Completed;
+                self.request = None;
                 self.last_response = Some(bytes.clone());
                 cx.transmit(self.peer, bytes);
                 let j = cx.timers.timer_j(self.peer.transport);
