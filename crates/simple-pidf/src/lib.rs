@@ -13,6 +13,8 @@
 //! - `serialize`: [`Presence::to_xml`], the canonical output.
 //! - [`compose`]: one document out of several publications.
 //! - `error`: [`PidfError`].
+//! - [`watcherinfo`]: watcher information documents (RFC 3858),
+//!   [`parse_watcherinfo`] and [`WatcherInfo::to_xml`].
 //!
 //! # Parsing
 //!
@@ -139,7 +141,8 @@ mod error;
 pub mod model;
 mod parse;
 mod serialize;
-mod xml;
+pub mod watcherinfo;
+pub mod xml;
 
 pub use error::PidfError;
 pub use model::{
@@ -147,6 +150,10 @@ pub use model::{
     StatusIcon, TimeOffset, TimedStatus, Tuple, UserInput, Value,
 };
 pub use parse::parse;
+pub use watcherinfo::{
+    DocState, WATCHERINFO_MEDIA_TYPE, Watcher, WatcherEvent, WatcherInfo, WatcherInfoError,
+    WatcherList, WatcherStatus, parse_watcherinfo,
+};
 pub use xml::{Attribute, Element, Node};
 
 /// The media type of a PIDF body (RFC 3863 §7).

@@ -274,7 +274,7 @@ fn resolved(ns: ResolveResult<'_>, position: u64) -> Result<Option<String>, Pidf
 }
 
 /// Parses a whole document into its root element.
-pub(crate) fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
+pub fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
     let text = std::str::from_utf8(xml).map_err(|_| PidfError::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = NsReader::from_str(text);
