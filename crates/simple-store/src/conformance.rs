@@ -1,5 +1,6 @@
 //! The conformance suite: what every backend of [`Users`], [`Registrations`],
-//! [`Publications`] and [`Subscriptions`] must do, written once as generic async functions (DESIGN.md, house style 10).
+//! [`Publications`], [`Subscriptions`] and [`Documents`] must do, written once as generic
+//! async functions (DESIGN.md, house style 10).
 //!
 //! Each function takes a fresh, empty store, returns `Err` if the store fails an
 //! operation that should succeed, and panics (`assert!`) on a wrong answer. A backend's
@@ -13,8 +14,14 @@
 //! The factory returns the store and a guard kept alive for the test (a temp dir).
 
 use crate::error::{Result, StoreError};
-use crate::model::{Binding, Ha1, Publication, Subscription, User};
-use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
+
+use crate::model::{Binding, Document, Ha1, Publication, Subscription, User};
+use crate::traits::{
+    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+};
 
 /// Instantiates every conformance test as a `#[tokio::test]` against stores made by
 /// `$factory`, an `async fn() -> (Store, Guard)`. Keep this list in step with the
@@ -57,6 +64,14 @@ macro_rules! conformance_tests {
             subscriptions_sorted,
             subscriptions_aor_exact_and_events_separate,
             subscriptions_large_batch,
+            documents_put_get_round_trip,
+            documents_put_any_replaces,
+            documents_failed_preconditions_write_nothing,
+            documents_remove_under_preconditions,
+            documents_concurrent_compare_and_set,
+            documents_list_sorted_and_filtered,
+            documents_keys_exact,
+            documents_refuse_invalid,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -1094,5 +1109,370 @@ pub async fn subscriptions_large_batch<S: Subscriptions>(s: &S) -> Result<()> {
     let removes: Vec<String> = puts[1..].iter().map(|sub| sub.id.clone()).collect();
     s.write_subscriptions(&[], &removes).await?;
     assert_eq!(s.load_live_subscriptions(0).await?, puts[..1]);
+    Ok(())
+}
+
+/// A document with a small XML body, written at 1000 ms.
+pub fn document(auid: &str, owner: &str, name: &str, etag: &str) -> Document {
+    Document {
+        auid: auid.to_owned(),
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+        etag: etag.to_owned(),
+        content_type: "application/auth-policy+xml".to_owned(),
+        content: format!("<ruleset etag=\"{etag}\"/>").into_bytes(),
+        updated_ms: 1_000,
+    }
+}
+
+const PRES_RULES: &str = "pres-rules";
+const RESOURCE_LISTS: &str = "resource-lists";
+const INDEX: &str = "index";
+
+fn if_match(etag: &str) -> Precondition {
+    Precondition::IfMatch(etag.to_owned())
+}
+
+/// Polls both futures in turn until both are done, so their awaits interleave (no
+/// runtime needed here: the suite stays runtime-agnostic).
+async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
+        }
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
+        }
+        match (ra.take(), rb.take()) {
+            (Some(x), Some(y)) => Poll::Ready((x, y)),
+            (x, y) => {
+                (ra, rb) = (x, y);
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+/// Every field comes back as written: binary content (NUL, invalid UTF-8), empty
+/// content, non-ASCII keys, extreme times; the global owner is an owner like any other.
+pub async fn documents_put_get_round_trip<S: Documents>(s: &S) -> Result<()> {
+    let full = Document {
+        auid: PRES_RULES.to_owned(),
+        owner: ALICE.to_owned(),
+        name: "index".to_owned(),
+        etag: "\"xcap-1\" ✓".to_owned(),
+        content_type: "application/auth-policy+xml;charset=utf-8".to_owned(),
+        content: vec![0, 0xff, 0xfe, b'<', 0, b'\n', 0x80],
+        updated_ms: i64::MAX as u64,
+    };
+    let mut empty = document(RESOURCE_LISTS, ALICE, "Zürich/friends", "e2");
+    empty.content = Vec::new();
+    empty.content_type = String::new();
+    empty.updated_ms = 0;
+    let global = document("xcap-caps", "global", INDEX, "g1");
+    assert_eq!(s.get_document(PRES_RULES, ALICE, INDEX).await?, None);
+    for d in [&full, &empty, &global] {
+        assert!(s.put_document(d, Precondition::Any).await?, "{}", d.name);
+    }
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(full.clone())
+    );
+    assert_eq!(
+        s.get_document(RESOURCE_LISTS, ALICE, "Zürich/friends")
+            .await?,
+        Some(empty)
+    );
+    assert_eq!(
+        s.get_document("xcap-caps", "global", INDEX).await?,
+        Some(global)
+    );
+    assert_eq!(s.get_document(PRES_RULES, BOB, INDEX).await?, None);
+    Ok(())
+}
+
+/// An unconditional put replaces the stored document entirely.
+pub async fn documents_put_any_replaces<S: Documents>(s: &S) -> Result<()> {
+    let first = document(PRES_RULES, ALICE, INDEX, "e1");
+    let other = document(PRES_RULES, BOB, INDEX, "e1");
+    assert!(s.put_document(&first, Precondition::Any).await?);
+    assert!(s.put_document(&other, Precondition::Any).await?);
+    let mut second = document(PRES_RULES, ALICE, INDEX, "e2");
+    second.content_type = "application/xml".to_owned();
+    second.content = b"<changed/>".to_vec();
+    second.updated_ms = 2_000;
+    assert!(s.put_document(&second, Precondition::Any).await?);
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(second)
+    );
+    // Writing the same etag again is allowed: the etag is the caller's business.
+    let mut same_etag = first.clone();
+    same_etag.etag = "e2".to_owned();
+    assert!(s.put_document(&same_etag, Precondition::Any).await?);
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(same_etag)
+    );
+    assert_eq!(s.get_document(PRES_RULES, BOB, INDEX).await?, Some(other));
+    assert_eq!(s.list_documents(ALICE, None).await?.len(), 1);
+    Ok(())
+}
+
+/// If-None-Match creates only what is absent, If-Match replaces only the etag it names;
+/// a failed precondition answers false and leaves the store as it was.
+pub async fn documents_failed_preconditions_write_nothing<S: Documents>(s: &S) -> Result<()> {
+    let v1 = document(PRES_RULES, ALICE, INDEX, "v1");
+    let v2 = document(PRES_RULES, ALICE, INDEX, "v2");
+    let v3 = document(PRES_RULES, ALICE, INDEX, "v3");
+    // Absent: If-Match fails, If-None-Match creates.
+    assert!(!s.put_document(&v1, if_match("v0")).await?);
+    assert_eq!(s.get_document(PRES_RULES, ALICE, INDEX).await?, None);
+    assert!(s.put_document(&v1, Precondition::IfNoneMatch).await?);
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(v1.clone())
+    );
+    // Present: If-None-Match fails, a stale or differently-cased If-Match fails.
+    assert!(!s.put_document(&v2, Precondition::IfNoneMatch).await?);
+    assert!(!s.put_document(&v2, if_match("v0")).await?);
+    assert!(!s.put_document(&v2, if_match("V1")).await?);
+    assert!(!s.put_document(&v2, if_match("v1 ")).await?);
+    assert_eq!(s.get_document(PRES_RULES, ALICE, INDEX).await?, Some(v1));
+    // The current etag succeeds, once: afterwards it is stale.
+    assert!(s.put_document(&v2, if_match("v1")).await?);
+    assert!(!s.put_document(&v3, if_match("v1")).await?);
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(v2.clone())
+    );
+    // A precondition is about this key only: Bob's document with etag v2 is not Alice's.
+    assert!(
+        !s.put_document(&document(PRES_RULES, BOB, INDEX, "b"), if_match("v2"))
+            .await?
+    );
+    assert_eq!(s.get_document(PRES_RULES, BOB, INDEX).await?, None);
+    assert_eq!(s.list_documents(ALICE, None).await?, vec![v2]);
+    Ok(())
+}
+
+/// remove answers true only when it deleted: absent, a failed If-Match and
+/// If-None-Match (which can only hold for an absent document) all leave it in place.
+pub async fn documents_remove_under_preconditions<S: Documents>(s: &S) -> Result<()> {
+    let d = document(PRES_RULES, ALICE, INDEX, "e1");
+    let other = document(PRES_RULES, ALICE, "other", "e1");
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, Precondition::Any)
+            .await?
+    );
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, if_match("e1"))
+            .await?
+    );
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, Precondition::IfNoneMatch)
+            .await?
+    );
+    s.put_document(&d, Precondition::Any).await?;
+    s.put_document(&other, Precondition::Any).await?;
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, if_match("e0"))
+            .await?
+    );
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, Precondition::IfNoneMatch)
+            .await?
+    );
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, INDEX).await?,
+        Some(d.clone())
+    );
+    assert!(
+        s.remove_document(PRES_RULES, ALICE, INDEX, if_match("e1"))
+            .await?
+    );
+    assert_eq!(s.get_document(PRES_RULES, ALICE, INDEX).await?, None);
+    assert!(
+        !s.remove_document(PRES_RULES, ALICE, INDEX, if_match("e1"))
+            .await?
+    );
+    assert_eq!(s.list_documents(ALICE, None).await?, vec![other]);
+    assert!(
+        s.remove_document(PRES_RULES, ALICE, "other", Precondition::Any)
+            .await?
+    );
+    assert!(s.list_documents(ALICE, None).await?.is_empty());
+    Ok(())
+}
+
+/// Two writers holding the same etag race: exactly one wins, and the stored document is
+/// the winner's. Likewise two creators with If-None-Match, and two conditional removes.
+pub async fn documents_concurrent_compare_and_set<S: Documents>(s: &S) -> Result<()> {
+    let base = document(PRES_RULES, ALICE, INDEX, "v0");
+    assert!(s.put_document(&base, Precondition::IfNoneMatch).await?);
+    let mut current = base;
+    for round in 0..20 {
+        let a = document(PRES_RULES, ALICE, INDEX, &format!("a{round}"));
+        let b = document(PRES_RULES, ALICE, INDEX, &format!("b{round}"));
+        let (ra, rb) = join2(
+            s.put_document(&a, if_match(&current.etag)),
+            s.put_document(&b, if_match(&current.etag)),
+        )
+        .await;
+        let (ra, rb) = (ra?, rb?);
+        assert!(ra ^ rb, "round {round}: exactly one wins ({ra}, {rb})");
+        current = if ra { a } else { b };
+        assert_eq!(
+            s.get_document(PRES_RULES, ALICE, INDEX).await?,
+            Some(current.clone())
+        );
+    }
+    let a = document(PRES_RULES, BOB, INDEX, "a");
+    let b = document(PRES_RULES, BOB, INDEX, "b");
+    let (ra, rb) = join2(
+        s.put_document(&a, Precondition::IfNoneMatch),
+        s.put_document(&b, Precondition::IfNoneMatch),
+    )
+    .await;
+    let (ra, rb) = (ra?, rb?);
+    assert!(ra ^ rb, "one creator wins ({ra}, {rb})");
+    let winner = if ra { a } else { b };
+    assert_eq!(
+        s.get_document(PRES_RULES, BOB, INDEX).await?,
+        Some(winner.clone())
+    );
+    let (ra, rb) = join2(
+        s.remove_document(PRES_RULES, BOB, INDEX, if_match(&winner.etag)),
+        s.remove_document(PRES_RULES, BOB, INDEX, if_match(&winner.etag)),
+    )
+    .await;
+    let (ra, rb) = (ra?, rb?);
+    assert!(ra ^ rb, "one remover wins ({ra}, {rb})");
+    assert_eq!(s.get_document(PRES_RULES, BOB, INDEX).await?, None);
+    Ok(())
+}
+
+/// list gives one owner's documents sorted by auid, then name (byte order), optionally
+/// of one auid; other owners (even one whose name extends this one) are not included.
+pub async fn documents_list_sorted_and_filtered<S: Documents>(s: &S) -> Result<()> {
+    let written = [
+        (RESOURCE_LISTS, ALICE, "index"),
+        (PRES_RULES, ALICE, "index"),
+        (RESOURCE_LISTS, ALICE, "Work"),
+        (RESOURCE_LISTS, ALICE, "friends"),
+        ("pidf-manipulation", ALICE, "index"),
+        (PRES_RULES, BOB, "index"),
+        (PRES_RULES, "sip:alice@example.test.evil", "index"),
+        (PRES_RULES, "global", "index"),
+    ];
+    for (i, (auid, owner, name)) in written.iter().enumerate() {
+        let d = document(auid, owner, name, &format!("e{i}"));
+        assert!(s.put_document(&d, Precondition::IfNoneMatch).await?);
+    }
+    let keys = |docs: Vec<Document>| -> Vec<(String, String)> {
+        docs.into_iter().map(|d| (d.auid, d.name)).collect()
+    };
+    let expected: Vec<(String, String)> = [
+        ("pidf-manipulation", "index"),
+        (PRES_RULES, "index"),
+        (RESOURCE_LISTS, "Work"),
+        (RESOURCE_LISTS, "friends"),
+        (RESOURCE_LISTS, "index"),
+    ]
+    .iter()
+    .map(|(a, n)| ((*a).to_owned(), (*n).to_owned()))
+    .collect();
+    assert_eq!(keys(s.list_documents(ALICE, None).await?), expected);
+    assert_eq!(
+        keys(s.list_documents(ALICE, Some(RESOURCE_LISTS)).await?),
+        expected[2..]
+    );
+    let rules = s.list_documents(ALICE, Some(PRES_RULES)).await?;
+    assert_eq!(rules, vec![document(PRES_RULES, ALICE, INDEX, "e1")]);
+    assert!(s.list_documents(ALICE, Some("pres-rule")).await?.is_empty());
+    assert!(s.list_documents(CAROL, None).await?.is_empty());
+    assert_eq!(s.list_documents(BOB, None).await?.len(), 1);
+    assert_eq!(s.list_documents("global", Some(PRES_RULES)).await?.len(), 1);
+    Ok(())
+}
+
+/// auid, owner and name are exact strings: case and trailing space make other keys.
+pub async fn documents_keys_exact<S: Documents>(s: &S) -> Result<()> {
+    let d = document(PRES_RULES, ALICE, INDEX, "e1");
+    s.put_document(&d, Precondition::Any).await?;
+    assert_eq!(s.get_document("Pres-Rules", ALICE, INDEX).await?, None);
+    assert_eq!(
+        s.get_document(PRES_RULES, "sip:Alice@example.test", INDEX)
+            .await?,
+        None
+    );
+    assert_eq!(s.get_document(PRES_RULES, ALICE, "Index").await?, None);
+    assert_eq!(s.get_document(PRES_RULES, ALICE, "index ").await?, None);
+    let upper = document(PRES_RULES, ALICE, "Index", "e2");
+    assert!(s.put_document(&upper, Precondition::IfNoneMatch).await?);
+    assert_eq!(s.get_document(PRES_RULES, ALICE, INDEX).await?, Some(d));
+    assert_eq!(
+        s.get_document(PRES_RULES, ALICE, "Index").await?,
+        Some(upper)
+    );
+    assert!(
+        s.list_documents("sip:ALICE@example.test", None)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+/// Empty keys, an empty etag, an empty If-Match etag and a time above i64::MAX are
+/// refused on every call; nothing is written and the stored document is untouched.
+pub async fn documents_refuse_invalid<S: Documents>(s: &S) -> Result<()> {
+    let stored = document(PRES_RULES, ALICE, INDEX, "e1");
+    s.put_document(&stored, Precondition::Any).await?;
+    let mut bads = Vec::new();
+    for field in 0..5 {
+        let mut bad = document(PRES_RULES, ALICE, INDEX, "e2");
+        match field {
+            0 => bad.auid.clear(),
+            1 => bad.owner.clear(),
+            2 => bad.name.clear(),
+            3 => bad.etag.clear(),
+            _ => bad.updated_ms = i64::MAX as u64 + 1,
+        }
+        bads.push(bad);
+    }
+    for bad in &bads {
+        for pre in [Precondition::Any, Precondition::IfNoneMatch, if_match("e1")] {
+            let r = s.put_document(bad, pre).await;
+            assert!(is_invalid(&r), "{bad:?}: {r:?}");
+        }
+    }
+    let good = document(PRES_RULES, ALICE, INDEX, "e2");
+    let r = s.put_document(&good, if_match("")).await;
+    assert!(is_invalid(&r), "{r:?}");
+    for (auid, owner, name) in [
+        ("", ALICE, INDEX),
+        (PRES_RULES, "", INDEX),
+        (PRES_RULES, ALICE, ""),
+    ] {
+        assert!(is_invalid(&s.get_document(auid, owner, name).await));
+        let r = s
+            .remove_document(auid, owner, name, Precondition::Any)
+            .await;
+        assert!(is_invalid(&r), "{r:?}");
+    }
+    let r = s
+        .remove_document(PRES_RULES, ALICE, INDEX, if_match(""))
+        .await;
+    assert!(is_invalid(&r), "{r:?}");
+    assert!(is_invalid(&s.list_documents("", None).await));
+    assert!(is_invalid(&s.list_documents(ALICE, Some("")).await));
+    assert_eq!(s.list_documents(ALICE, None).await?, vec![stored]);
     Ok(())
 }

@@ -4,12 +4,14 @@
 //!
 //! # Layout
 //! - `model`: the stored values, [`User`] with its [`Ha1`]s, [`Binding`],
-//!   [`Publication`] and [`Subscription`], and the checks every backend runs before
-//!   writing (so all backends refuse the same input).
+//!   [`Publication`], [`Subscription`] and [`Document`], and the checks every backend
+//!   runs before writing (so all backends refuse the same input).
 //! - `traits`: [`Users`] (provisioned users, HA1s), [`Registrations`] (the registrar's
 //!   location service), [`Publications`] (PUBLISH-ed event state, RFC 3903, keyed by
-//!   [`PublicationKey`]) and [`Subscriptions`] (the presence server's subscriptions with
-//!   their dialogs, RFC 6665). Batch writes are one transaction each (group commit).
+//!   [`PublicationKey`]), [`Subscriptions`] (the presence server's subscriptions with
+//!   their dialogs, RFC 6665) and [`Documents`] (per-user XML documents: presence rules,
+//!   XCAP, RFC 4825; conditional writes under a [`Precondition`] on the etag). Batch
+//!   writes are one transaction each (group commit).
 //! - `memory`: [`MemoryStore`], everything in a mutex-guarded map; tests and fast runs.
 //! - `sqlite`: [`SqliteStore`], the embedded default: one SQLite file in WAL mode through
 //!   sqlx, a one-connection writer pool and a small reader pool, schema migrations from
@@ -45,6 +47,8 @@ pub mod conformance;
 
 pub use error::{Result, StoreError};
 pub use memory::MemoryStore;
-pub use model::{Binding, Ha1, Publication, Subscription, User};
+pub use model::{Binding, Document, Ha1, Publication, Subscription, User};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE_NAME, READERS, SqliteStore};
-pub use traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
+pub use traits::{
+    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+};

@@ -5,10 +5,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
 use crate::model::{
-    Binding, Publication, Subscription, User, canonical_domain, check_batch, check_publications,
-    check_subscriptions, check_user,
+    Binding, Document, Publication, Subscription, User, canonical_domain, check_batch,
+    check_document, check_document_filter, check_document_key, check_precondition,
+    check_publications, check_subscriptions, check_user, precondition_holds,
 };
-use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
+use crate::traits::{
+    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+};
 
 /// The in-memory backend, for tests and fast runs. Clones share one store.
 ///
@@ -29,6 +32,8 @@ struct Inner {
     publications: BTreeMap<(String, String, String), Publication>,
     /// Keyed by id.
     subscriptions: BTreeMap<String, Subscription>,
+    /// Keyed by (owner, auid, name): iteration order is the list order.
+    documents: BTreeMap<(String, String, String), Document>,
 }
 
 impl MemoryStore {
@@ -232,5 +237,72 @@ impl Subscriptions for MemoryStore {
         let mut live: Vec<Subscription> = inner.subscriptions.values().cloned().collect();
         live.sort_by(|a, b| subscription_order(a).cmp(&subscription_order(b)));
         Ok(live)
+    }
+}
+
+fn document_key(auid: &str, owner: &str, name: &str) -> (String, String, String) {
+    (owner.to_owned(), auid.to_owned(), name.to_owned())
+}
+
+impl Documents for MemoryStore {
+    async fn get_document(&self, auid: &str, owner: &str, name: &str) -> Result<Option<Document>> {
+        check_document_key(auid, owner, name)?;
+        Ok(self
+            .lock()
+            .documents
+            .get(&document_key(auid, owner, name))
+            .cloned())
+    }
+
+    async fn put_document(&self, doc: &Document, pre: Precondition) -> Result<bool> {
+        check_document(doc, &pre)?;
+        let key = document_key(&doc.auid, &doc.owner, &doc.name);
+        // Check and write under one lock: the compare-and-set is atomic.
+        let mut inner = self.lock();
+        let stored = inner.documents.get(&key).map(|d| d.etag.as_str());
+        if !precondition_holds(&pre, stored) {
+            return Ok(false);
+        }
+        inner.documents.insert(key, doc.clone());
+        Ok(true)
+    }
+
+    async fn remove_document(
+        &self,
+        auid: &str,
+        owner: &str,
+        name: &str,
+        pre: Precondition,
+    ) -> Result<bool> {
+        check_document_key(auid, owner, name)?;
+        check_precondition(&pre)?;
+        let key = document_key(auid, owner, name);
+        let mut inner = self.lock();
+        let Some(stored) = inner.documents.get(&key) else {
+            return Ok(false);
+        };
+        if !precondition_holds(&pre, Some(&stored.etag)) {
+            return Ok(false);
+        }
+        inner.documents.remove(&key);
+        Ok(true)
+    }
+
+    async fn list_documents(&self, owner: &str, auid: Option<&str>) -> Result<Vec<Document>> {
+        check_document_filter(owner, auid)?;
+        let inner = self.lock();
+        // The key's prefix (owner) picks a contiguous range of the map, already sorted
+        // by auid, then name.
+        let from = (
+            owner.to_owned(),
+            auid.unwrap_or("").to_owned(),
+            String::new(),
+        );
+        Ok(inner
+            .documents
+            .range(from..)
+            .take_while(|((o, a, _), _)| o == owner && auid.is_none_or(|want| a == want))
+            .map(|(_, d)| d.clone())
+            .collect())
     }
 }

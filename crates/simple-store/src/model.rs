@@ -1,9 +1,9 @@
-//! The stored values ([`User`], [`Ha1`], [`Binding`], [`Publication`], [`Subscription`])
-//! and the checks every backend runs before writing them, so that all backends accept and
+//! The stored values ([`User`], [`Ha1`], [`Binding`], [`Publication`], [`Subscription`],
+//! [`Document`]) and the checks every backend runs before writing them, so that all backends accept and
 //! refuse the same things.
 
 use crate::error::{Result, StoreError};
-use crate::traits::PublicationKey;
+use crate::traits::{Precondition, PublicationKey};
 
 /// One HA1 (RFC 7616 §3.4.2: `H(username ":" realm ":" password)`) per algorithm.
 ///
@@ -148,6 +148,30 @@ pub struct Subscription {
     pub updated_ms: u64,
 }
 
+/// One per-user XML document (presence rules, RFC 5025; an XCAP document, RFC 4825),
+/// keyed by (auid, owner, name), each compared as an exact string.
+///
+/// The store keeps the content as bytes and never parses it; the etag is the caller's
+/// (XCAP's entity tag, RFC 4825 §7.11), compared exactly by
+/// [`Precondition::IfMatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The application usage: "pres-rules", "resource-lists", ...
+    pub auid: String,
+    /// Whose document: "sip:alice@example.test", or "global" (XCAP's global tree).
+    pub owner: String,
+    /// The document's name within the auid and owner: "index".
+    pub name: String,
+    /// The entity tag of this version.
+    pub etag: String,
+    /// The media type, e.g. "application/auth-policy+xml".
+    pub content_type: String,
+    /// The document, bytes as given.
+    pub content: Vec<u8>,
+    /// When this version was written, unix ms (must fit an `i64`).
+    pub updated_ms: u64,
+}
+
 /// The largest time a store accepts: SQLite integers are `i64`.
 pub(crate) const MAX_MS: u64 = i64::MAX as u64;
 
@@ -217,6 +241,51 @@ pub(crate) fn check_subscriptions(puts: &[Subscription], removes: &[String]) -> 
         return Err(StoreError::invalid(WHAT, "empty id"));
     }
     Ok(())
+}
+
+/// The checks a document key passes before any backend reads or writes with it.
+pub(crate) fn check_document_key(auid: &str, owner: &str, name: &str) -> Result<()> {
+    check_non_empty(
+        "document",
+        &[("auid", auid), ("owner", owner), ("name", name)],
+    )
+}
+
+/// The checks a `list_documents` filter passes.
+pub(crate) fn check_document_filter(owner: &str, auid: Option<&str>) -> Result<()> {
+    check_non_empty(
+        "document",
+        &[("owner", owner), ("auid", auid.unwrap_or("-"))],
+    )
+}
+
+/// The checks a precondition passes: an `IfMatch` etag is never empty (no stored
+/// document has one).
+pub(crate) fn check_precondition(pre: &Precondition) -> Result<()> {
+    match pre {
+        Precondition::IfMatch(etag) if etag.is_empty() => {
+            Err(StoreError::invalid("document", "empty If-Match etag"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The checks a document passes before any backend writes it.
+pub(crate) fn check_document(doc: &Document, pre: &Precondition) -> Result<()> {
+    check_document_key(&doc.auid, &doc.owner, &doc.name)?;
+    check_non_empty("document", &[("etag", &doc.etag)])?;
+    check_ms("document", "updated_ms", doc.updated_ms)?;
+    check_precondition(pre)
+}
+
+/// Whether a document whose stored etag is `stored` (`None`: absent) may be written or
+/// removed under `pre` (RFC 9110 §13.1.1, §13.1.2: `If-Match: "e"`, `If-None-Match: *`).
+pub(crate) fn precondition_holds(pre: &Precondition, stored: Option<&str>) -> bool {
+    match pre {
+        Precondition::Any => true,
+        Precondition::IfMatch(etag) => stored == Some(etag.as_str()),
+        Precondition::IfNoneMatch => stored.is_none(),
+    }
 }
 
 /// Domains compare case-insensitively (RFC 3261 §19.1.4: host names are

@@ -16,10 +16,13 @@ use sqlx::{Row, SqlSafeStr, Sqlite};
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Binding, Ha1, Publication, Subscription, User, canonical_domain, check_batch,
+    Binding, Document, Ha1, Publication, Subscription, User, canonical_domain, check_batch,
+    check_document, check_document_filter, check_document_key, check_precondition,
     check_publications, check_subscriptions, check_user,
 };
-use crate::traits::{PublicationKey, Publications, Registrations, Subscriptions, Users};
+use crate::traits::{
+    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+};
 
 /// The database file [`SqliteStore::open_dir`] opens inside the data directory.
 pub const DB_FILE_NAME: &str = "herald.db";
@@ -51,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "presence",
         include_str!("../migrations/sqlite/0002_presence.sql"),
+    ),
+    (
+        3,
+        "documents",
+        include_str!("../migrations/sqlite/0003_documents.sql"),
     ),
 ];
 
@@ -111,6 +119,9 @@ fn migrator() -> Migrator {
 ///   `expires_at_ms`; `event_id` and `remote_tag` NULL for `None`; `secure` 0 or 1.
 ///   `route_set` is encoded like `bindings.path`: NULL for an empty route set, otherwise
 ///   the routes joined with `"\n"` (stores refuse a route with a line break).
+/// - `documents`: keyed by (owner, auid, name); `content` a BLOB, bytes as given. A
+///   conditional write is one statement (`INSERT .. ON CONFLICT DO NOTHING`, `UPDATE ..
+///   WHERE etag = ?`), so the compare-and-set is atomic across processes too.
 /// - Every `*_ms` column of the presence tables holds the `u64` as an `i64`: stores
 ///   refuse times above `i64::MAX` (the year 292 million), so order is kept.
 ///
@@ -584,6 +595,134 @@ impl Subscriptions for SqliteStore {
         tracing::debug!(live = rows.len(), removed, "loaded subscriptions");
         rows.iter().map(subscription_from_row).collect()
     }
+}
+
+/// The `SELECT` list of [`document_from_row`].
+const DOCUMENT_SELECT: &str =
+    "SELECT auid, owner, name, etag, content_type, content, updated_ms FROM documents";
+
+impl Documents for SqliteStore {
+    async fn get_document(&self, auid: &str, owner: &str, name: &str) -> Result<Option<Document>> {
+        check_document_key(auid, owner, name)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOCUMENT_SELECT} WHERE owner = ?1 AND auid = ?2 AND name = ?3"
+        )))
+        .bind(owner)
+        .bind(auid)
+        .bind(name)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    async fn put_document(&self, doc: &Document, pre: Precondition) -> Result<bool> {
+        check_document(doc, &pre)?;
+        // Each precondition is one statement: SQLite runs it under the write lock, so the
+        // check and the write cannot interleave with another writer's (this process's or
+        // another's).
+        let (sql, if_match) = match &pre {
+            Precondition::Any => (
+                "INSERT INTO documents \
+                   (owner, auid, name, etag, content_type, content, updated_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (owner, auid, name) DO UPDATE SET etag = excluded.etag, \
+                   content_type = excluded.content_type, content = excluded.content, \
+                   updated_ms = excluded.updated_ms",
+                None,
+            ),
+            Precondition::IfNoneMatch => (
+                "INSERT INTO documents \
+                   (owner, auid, name, etag, content_type, content, updated_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (owner, auid, name) DO NOTHING",
+                None,
+            ),
+            Precondition::IfMatch(etag) => (
+                "UPDATE documents SET etag = ?4, content_type = ?5, content = ?6, \
+                   updated_ms = ?7 \
+                 WHERE owner = ?1 AND auid = ?2 AND name = ?3 AND etag = ?8",
+                Some(etag.as_str()),
+            ),
+        };
+        let mut q = sqlx::query(sql)
+            .bind(doc.owner.as_str())
+            .bind(doc.auid.as_str())
+            .bind(doc.name.as_str())
+            .bind(doc.etag.as_str())
+            .bind(doc.content_type.as_str())
+            .bind(doc.content.as_slice())
+            .bind(ms_to_sql(doc.updated_ms));
+        if let Some(etag) = if_match {
+            q = q.bind(etag);
+        }
+        Ok(q.execute(&self.writer).await?.rows_affected() == 1)
+    }
+
+    async fn remove_document(
+        &self,
+        auid: &str,
+        owner: &str,
+        name: &str,
+        pre: Precondition,
+    ) -> Result<bool> {
+        check_document_key(auid, owner, name)?;
+        check_precondition(&pre)?;
+        let (sql, if_match) = match &pre {
+            // Deletes only an absent document: nothing.
+            Precondition::IfNoneMatch => return Ok(false),
+            Precondition::Any => (
+                "DELETE FROM documents WHERE owner = ?1 AND auid = ?2 AND name = ?3",
+                None,
+            ),
+            Precondition::IfMatch(etag) => (
+                "DELETE FROM documents WHERE owner = ?1 AND auid = ?2 AND name = ?3 \
+                   AND etag = ?4",
+                Some(etag.as_str()),
+            ),
+        };
+        let mut q = sqlx::query(sql).bind(owner).bind(auid).bind(name);
+        if let Some(etag) = if_match {
+            q = q.bind(etag);
+        }
+        let removed = q.execute(&self.writer).await?.rows_affected();
+        Ok(removed == 1)
+    }
+
+    async fn list_documents(&self, owner: &str, auid: Option<&str>) -> Result<Vec<Document>> {
+        check_document_filter(owner, auid)?;
+        let rows = match auid {
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{DOCUMENT_SELECT} WHERE owner = ?1 ORDER BY auid, name"
+                )))
+                .bind(owner)
+                .fetch_all(&self.readers)
+                .await?
+            }
+            Some(auid) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{DOCUMENT_SELECT} WHERE owner = ?1 AND auid = ?2 ORDER BY auid, name"
+                )))
+                .bind(owner)
+                .bind(auid)
+                .fetch_all(&self.readers)
+                .await?
+            }
+        };
+        rows.iter().map(document_from_row).collect()
+    }
+}
+
+fn document_from_row(row: &SqliteRow) -> Result<Document> {
+    Ok(Document {
+        auid: row.try_get("auid")?,
+        owner: row.try_get("owner")?,
+        name: row.try_get("name")?,
+        etag: row.try_get("etag")?,
+        content_type: row.try_get("content_type")?,
+        content: row.try_get("content")?,
+        updated_ms: ms_from_row(row, "documents", "updated_ms")?,
+    })
 }
 
 /// Rows per multi-row statement in `replace_bindings`. Every statement costs a round trip

@@ -1,10 +1,10 @@
-//! The domain traits: [`Users`], [`Registrations`], [`Publications`] and
-//! [`Subscriptions`].
+//! The domain traits: [`Users`], [`Registrations`], [`Publications`],
+//! [`Subscriptions`] and [`Documents`].
 
 use std::future::Future;
 
 use crate::error::Result;
-use crate::model::{Binding, Publication, Subscription, User};
+use crate::model::{Binding, Document, Publication, Subscription, User};
 
 /// Provisioned users and their HA1s.
 ///
@@ -164,4 +164,63 @@ pub trait Subscriptions: Send + Sync + 'static {
         &self,
         now_ms: u64,
     ) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
+}
+
+/// Per-user XML documents (presence rules now, XCAP documents, RFC 4825, next), keyed by
+/// (auid, owner, name), each compared as an exact string; writes are conditional on the
+/// stored etag, as XCAP's are (RFC 4825 §7.11).
+///
+/// Every call refuses ([`StoreError::Invalid`](crate::StoreError::Invalid), nothing
+/// written) an empty auid, owner or name, and an empty etag in
+/// [`Precondition::IfMatch`].
+pub trait Documents: Send + Sync + 'static {
+    /// The document, if stored.
+    fn get_document(
+        &self,
+        auid: &str,
+        owner: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Document>>> + Send;
+
+    /// Inserts `doc`, or replaces the stored document with its key entirely, if `pre`
+    /// holds for what is stored; Ok(false), nothing written, when it does not. An atomic
+    /// compare-and-set: of two writers with the same `IfMatch` etag (each writing a new
+    /// etag), exactly one succeeds.
+    ///
+    /// Also refuses an empty etag and an `updated_ms` above `i64::MAX`.
+    fn put_document(
+        &self,
+        doc: &Document,
+        pre: Precondition,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Deletes the document if `pre` holds; Ok(false) when it is absent or `pre` fails
+    /// (so [`Precondition::IfNoneMatch`] never deletes anything).
+    fn remove_document(
+        &self,
+        auid: &str,
+        owner: &str,
+        name: &str,
+        pre: Precondition,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Every document of `owner` (of `auid` only, if given), sorted by auid, then name
+    /// (byte order).
+    fn list_documents(
+        &self,
+        owner: &str,
+        auid: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Document>>> + Send;
+}
+
+/// The condition a [`Documents`] write is made under (HTTP's conditional requests, which
+/// XCAP uses: RFC 9110 §13.1.1, §13.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Unconditional.
+    Any,
+    /// Only if a document is stored and its etag is exactly this one (`If-Match: "e"`).
+    IfMatch(String),
+    /// Only if no document is stored under the key (`If-None-Match: *`).
+    IfNoneMatch,
 }
