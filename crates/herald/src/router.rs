@@ -878,6 +878,17 @@ impl<S: Store> TransactionUser for Router<S> {
             self.presence_tick(ctx);
             return;
         }
+        let msg = match msg.downcast::<presence::Committed>() {
+            Ok(c) => {
+                for (key, resp) in c.0 {
+                    if let Err(e) = ctx.try_respond(key, resp) {
+                        tracing::debug!(error = %e, "response after commit not sent");
+                    }
+                }
+                return;
+            }
+            Err(other) => other,
+        };
         let msg = match msg.downcast::<RegistrationChanged>() {
             Ok(r) => {
                 self.presence_registration(ctx, &r.0);

@@ -1,7 +1,9 @@
 //! Rule matching (RFC 4745 §7, RFC 5025 §3.1) and the combining of the
 //! matching rules' permissions (RFC 4745 §10).
 
-use crate::model::{Conditions, Decision, Except, Identity, Many, ProvideSet, RuleSet, Transformations};
+use crate::model::{
+    Conditions, Decision, Except, Identity, Many, ProvideSet, RuleSet, Transformations,
+};
 use crate::time::datetime_ms;
 use crate::uri::{canonical, normalize_domain};
 
@@ -31,10 +33,10 @@ fn many_matches(many: &Many, w: &Watcher) -> bool {
     if !many.extensions.is_empty() {
         return false;
     }
-    if let Some(d) = &many.domain {
-        if !in_domain(d, w) {
-            return false;
-        }
+    if let Some(d) = &many.domain
+        && !in_domain(d, w)
+    {
+        return false;
     }
     !many.excepts.iter().any(|e| match e {
         Except::Domain(d) => in_domain(d, w),
@@ -46,7 +48,9 @@ fn identity_matches(identity: &Identity, w: Option<&Watcher>) -> bool {
     match w {
         // RFC 5025 §3.1.1.2: an unauthenticated request matches only an
         // empty <identity>.
-        None => identity.ones.is_empty() && identity.manys.is_empty() && identity.extensions.is_empty(),
+        None => {
+            identity.ones.is_empty() && identity.manys.is_empty() && identity.extensions.is_empty()
+        }
         // RFC 4745 §7.1.1: OR over the children; unknown ones are FALSE.
         Some(w) => {
             identity.ones.iter().any(|o| same(&o.id, w))
@@ -70,12 +74,12 @@ fn sphere_matches(value: &str, current: Option<&str>) -> bool {
 fn validity_matches(pairs: &[(String, String)], now_ms: u64) -> bool {
     let now = i128::from(now_ms);
     // RFC 4745 §7.4: from <= now < until for some pair.
-    pairs.iter().any(|(from, until)| {
-        match (datetime_ms(from), datetime_ms(until)) {
+    pairs.iter().any(
+        |(from, until)| match (datetime_ms(from), datetime_ms(until)) {
             (Some(f), Some(u)) => i128::from(f) <= now && now < i128::from(u),
             _ => false,
-        }
-    })
+        },
+    )
 }
 
 impl Conditions {
@@ -95,10 +99,10 @@ impl Conditions {
                 return false;
             }
         }
-        if let Some(s) = &self.sphere {
-            if !sphere_matches(s, current_sphere) {
-                return false;
-            }
+        if let Some(s) = &self.sphere
+            && !sphere_matches(s, current_sphere)
+        {
+            return false;
         }
         self.validity.is_empty() || validity_matches(&self.validity, now_ms)
     }

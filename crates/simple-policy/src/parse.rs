@@ -9,8 +9,7 @@ use simple_pidf::{Element, Node};
 use crate::error::PolicyError;
 use crate::model::{
     Actions, Conditions, DeviceMember, Except, Identity, Many, One, PersonMember, ProvideSet,
-    ProvideUserInput, Rule, RuleSet, ServiceMember, SubHandling, Transformations,
-    UnknownAttribute,
+    ProvideUserInput, Rule, RuleSet, ServiceMember, SubHandling, Transformations, UnknownAttribute,
 };
 use crate::time::datetime_ms;
 use crate::{NS_CP, NS_PR};
@@ -539,7 +538,16 @@ mod tests {
     #[test]
     fn rule_order_enforced() {
         let e = doc(r#"<rule id="a"><actions/><conditions/></rule>"#).unwrap_err();
-        assert!(matches!(e, PolicyError::Repeated { element: "conditions", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PolicyError::Repeated {
+                    element: "conditions",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -564,7 +572,16 @@ mod tests {
     #[test]
     fn pr_member_in_wrong_set_refused() {
         let e = doc(r#"<rule id="a"><transformations><pr:provide-persons><pr:service-uri>sip:x@y</pr:service-uri></pr:provide-persons></transformations></rule>"#).unwrap_err();
-        assert!(matches!(e, PolicyError::UnexpectedElement { parent: "provide-persons", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PolicyError::UnexpectedElement {
+                    parent: "provide-persons",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use simple_pidf::{Element, Node};
 
 use crate::model::{
-    DeviceMember, Except, PersonMember, ProvideSet, ProvideUserInput, Rule, RuleSet,
-    ServiceMember, Transformations,
+    DeviceMember, Except, PersonMember, ProvideSet, ProvideUserInput, Rule, RuleSet, ServiceMember,
+    Transformations,
 };
 use crate::{NS_CP, NS_PR};
 
@@ -224,21 +224,39 @@ fn write_set<M>(
 }
 
 fn write_transformations(out: &mut String, t: &Transformations) {
-    write_set(out, &t.provide_services, "provide-services", "all-services", |m| match m {
-        ServiceMember::Class(v) => ("class", v),
-        ServiceMember::OccurrenceId(v) => ("occurrence-id", v),
-        ServiceMember::ServiceUri(v) => ("service-uri", v),
-        ServiceMember::ServiceUriScheme(v) => ("service-uri-scheme", v),
-    });
-    write_set(out, &t.provide_persons, "provide-persons", "all-persons", |m| match m {
-        PersonMember::Class(v) => ("class", v),
-        PersonMember::OccurrenceId(v) => ("occurrence-id", v),
-    });
-    write_set(out, &t.provide_devices, "provide-devices", "all-devices", |m| match m {
-        DeviceMember::Class(v) => ("class", v),
-        DeviceMember::DeviceId(v) => ("deviceID", v),
-        DeviceMember::OccurrenceId(v) => ("occurrence-id", v),
-    });
+    write_set(
+        out,
+        &t.provide_services,
+        "provide-services",
+        "all-services",
+        |m| match m {
+            ServiceMember::Class(v) => ("class", v),
+            ServiceMember::OccurrenceId(v) => ("occurrence-id", v),
+            ServiceMember::ServiceUri(v) => ("service-uri", v),
+            ServiceMember::ServiceUriScheme(v) => ("service-uri-scheme", v),
+        },
+    );
+    write_set(
+        out,
+        &t.provide_persons,
+        "provide-persons",
+        "all-persons",
+        |m| match m {
+            PersonMember::Class(v) => ("class", v),
+            PersonMember::OccurrenceId(v) => ("occurrence-id", v),
+        },
+    );
+    write_set(
+        out,
+        &t.provide_devices,
+        "provide-devices",
+        "all-devices",
+        |m| match m {
+            DeviceMember::Class(v) => ("class", v),
+            DeviceMember::DeviceId(v) => ("deviceID", v),
+            DeviceMember::OccurrenceId(v) => ("occurrence-id", v),
+        },
+    );
     for (on, name) in [
         (t.provide_activities, "provide-activities"),
         (t.provide_class, "provide-class"),

@@ -2,8 +2,8 @@
 //! reduced to what one watcher may see.
 
 use simple_pidf::{
-    Cipid, Device, Element, Note, Person, Presence, Rpid, Status, Tuple, UserInput, NS_CIPID,
-    NS_TIMED,
+    Cipid, Device, Element, NS_CIPID, NS_TIMED, Note, Person, Presence, Rpid, Status, Tuple,
+    UserInput,
 };
 
 use crate::model::{
@@ -74,7 +74,11 @@ impl Transformations {
     }
 
     fn notes(&self, notes: &[Note]) -> Vec<Note> {
-        if self.note_ok() { notes.to_vec() } else { Vec::new() }
+        if self.note_ok() {
+            notes.to_vec()
+        } else {
+            Vec::new()
+        }
     }
 
     /// RFC 5025 §3.3.2.14/15: an element this server has no permission for.
@@ -127,7 +131,10 @@ impl Transformations {
             sphere: self.pick(self.provide_sphere, &r.sphere),
             status_icon: self.pick(self.provide_status_icon, &r.status_icon),
             time_offset: self.pick(self.provide_time_offset, &r.time_offset),
-            user_input: r.user_input.as_ref().and_then(|u| user_input_at(u, user_input)),
+            user_input: r
+                .user_input
+                .as_ref()
+                .and_then(|u| user_input_at(u, user_input)),
         }
     }
 
@@ -161,9 +168,9 @@ impl Transformations {
                 }
                 ServiceMember::Class(_) => false,
             });
-        let by_class = set.members.iter().any(|m| {
-            matches!(m, ServiceMember::Class(c) if t.rpid.class.as_deref() == Some(c.as_str()))
-        });
+        let by_class = set.members.iter().any(
+            |m| matches!(m, ServiceMember::Class(c) if t.rpid.class.as_deref() == Some(c.as_str())),
+        );
         let sel = Selected { stable, by_class };
         if !sel.included() {
             return None;
@@ -201,9 +208,9 @@ impl Transformations {
                 .members
                 .iter()
                 .any(|m| matches!(m, PersonMember::OccurrenceId(id) if *id == p.id));
-        let by_class = set.members.iter().any(|m| {
-            matches!(m, PersonMember::Class(c) if p.rpid.class.as_deref() == Some(c.as_str()))
-        });
+        let by_class = set.members.iter().any(
+            |m| matches!(m, PersonMember::Class(c) if p.rpid.class.as_deref() == Some(c.as_str())),
+        );
         let sel = Selected { stable, by_class };
         if !sel.included() {
             return None;
@@ -227,9 +234,9 @@ impl Transformations {
                 DeviceMember::DeviceId(u) => d.device_id.as_deref().is_some_and(|di| uri_eq(u, di)),
                 DeviceMember::Class(_) => false,
             });
-        let by_class = set.members.iter().any(|m| {
-            matches!(m, DeviceMember::Class(c) if d.rpid.class.as_deref() == Some(c.as_str()))
-        });
+        let by_class = set.members.iter().any(
+            |m| matches!(m, DeviceMember::Class(c) if d.rpid.class.as_deref() == Some(c.as_str())),
+        );
         let sel = Selected { stable, by_class };
         if !sel.included() {
             return None;

@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn sip_forms() {
         assert!(uri_eq("sip:bob@EXAMPLE.com", "sip:bob@example.com"));
-        assert!(uri_eq("sip:bob@example.com:5060;transport=tcp", "sip:bob@example.com"));
+        assert!(uri_eq(
+            "sip:bob@example.com:5060;transport=tcp",
+            "sip:bob@example.com"
+        ));
         assert!(uri_eq("<sip:bob@example.com>", "SIP:bob@example.com"));
         assert!(uri_eq("sip:%62ob@example.com", "sip:bob@example.com"));
         assert!(!uri_eq("sip:Bob@example.com", "sip:bob@example.com"));
@@ -156,7 +159,12 @@ mod tests {
 
     #[test]
     fn domains() {
-        assert_eq!(canonical("sip:bob@Example.COM").and_then(|c| c.1).as_deref(), Some("example.com"));
+        assert_eq!(
+            canonical("sip:bob@Example.COM")
+                .and_then(|c| c.1)
+                .as_deref(),
+            Some("example.com")
+        );
         assert_eq!(canonical("tel:+1234").and_then(|c| c.1), None);
         assert_eq!(normalize_domain("Example.com."), "example.com");
         assert_eq!(canonical("nonsense"), None);

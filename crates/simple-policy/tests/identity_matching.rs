@@ -1,5 +1,7 @@
 //! RFC 4745 §7.1 / RFC 5025 §3.1.1: `one`, `many`, `many domain` with
 //! `except id`, `except domain`, and the unauthenticated watcher.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 mod common;
 use common::rules;
 

@@ -2,6 +2,8 @@
 //! and reparses to an equal model; every `*.xml.bad` is refused with the
 //! expected reason.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::path::{Path, PathBuf};
 
 use simple_policy::{
@@ -45,12 +47,18 @@ fn every_bad_fixture_is_refused() {
         ("bad_all_mixed.xml.bad", "all-services mixed"),
         ("bad_duplicate_id.xml.bad", "duplicate rule id 'r'"),
         ("bad_except_both.xml.bad", "except with both"),
-        ("bad_except_domain_in_domain_many.xml.bad", "except domain 'example.org'"),
+        (
+            "bad_except_domain_in_domain_many.xml.bad",
+            "except domain 'example.org'",
+        ),
         ("bad_no_id.xml.bad", "rule without id"),
         ("bad_root.xml.bad", "root element is not"),
         ("bad_sub_handling.xml.bad", "invalid sub-handling 'maybe'"),
         ("bad_unknown_attribute_prefixed.xml.bad", "x:foo"),
-        ("bad_user_input.xml.bad", "invalid provide-user-input 'some'"),
+        (
+            "bad_user_input.xml.bad",
+            "invalid provide-user-input 'some'",
+        ),
         ("bad_validity_time.xml.bad", "invalid validity time"),
         ("bad_validity_unpaired.xml.bad", "from/until pairs"),
     ];

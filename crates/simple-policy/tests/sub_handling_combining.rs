@@ -1,5 +1,7 @@
 //! RFC 5025 §3.2.1 sub-handling and RFC 4745 §10 combining of several
 //! matching rules: the maximum wins, block is the floor.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 mod common;
 use common::rules;
 use simple_policy::SubHandling;
@@ -8,7 +10,8 @@ fn one_rule(value: &str) -> Option<SubHandling> {
     let rs = rules(&format!(
         r#"<rule id="r"><actions><pr:sub-handling>{value}</pr:sub-handling></actions></rule>"#
     ));
-    rs.evaluate("sip:bob@example.com", 0, None).map(|d| d.sub_handling)
+    rs.evaluate("sip:bob@example.com", 0, None)
+        .map(|d| d.sub_handling)
 }
 
 #[test]
@@ -29,7 +32,10 @@ fn ordered_by_rfc_values() {
     ];
     assert_eq!(all.map(SubHandling::value), [0, 10, 20, 30]);
     assert!(all.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(all.map(SubHandling::as_str), ["block", "confirm", "polite-block", "allow"]);
+    assert_eq!(
+        all.map(SubHandling::as_str),
+        ["block", "confirm", "polite-block", "allow"]
+    );
 }
 
 #[test]
@@ -52,18 +58,24 @@ fn non_matching_rules_do_not_count() {
            <rule id="b"><actions><pr:sub-handling>confirm</pr:sub-handling></actions></rule>"#,
     );
     assert_eq!(
-        rs.evaluate("sip:bob@example.com", 0, None).unwrap().sub_handling,
+        rs.evaluate("sip:bob@example.com", 0, None)
+            .unwrap()
+            .sub_handling,
         SubHandling::Confirm
     );
     assert_eq!(
-        rs.evaluate("sip:carol@example.com", 0, None).unwrap().sub_handling,
+        rs.evaluate("sip:carol@example.com", 0, None)
+            .unwrap()
+            .sub_handling,
         SubHandling::Allow
     );
 }
 
 #[test]
 fn rule_without_sub_handling_counts_as_block() {
-    let rs = rules(r#"<rule id="a"><transformations><pr:provide-note>true</pr:provide-note></transformations></rule>"#);
+    let rs = rules(
+        r#"<rule id="a"><transformations><pr:provide-note>true</pr:provide-note></transformations></rule>"#,
+    );
     let d = rs.evaluate("sip:bob@example.com", 0, None).unwrap();
     assert_eq!(d.sub_handling, SubHandling::Block);
     assert!(d.transformations.provide_note);

@@ -1,7 +1,9 @@
 //! RFC 4745 §7.4 validity windows at different `now` (Unix ms), and the
 //! RFC 4745 §10.3 combining example.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 mod common;
-use common::{rules, XMAS_1715};
+use common::{XMAS_1715, rules};
 
 const MIN: u64 = 60_000;
 
@@ -16,8 +18,14 @@ fn window_is_half_open() {
     assert!(rs.evaluate("sip:a@b.example", start - 1, None).is_none());
     assert!(rs.evaluate("sip:a@b.example", start, None).is_some());
     assert!(rs.evaluate("sip:a@b.example", XMAS_1715, None).is_some());
-    assert!(rs.evaluate("sip:a@b.example", start + 120 * MIN - 1, None).is_some());
-    assert!(rs.evaluate("sip:a@b.example", start + 120 * MIN, None).is_none());
+    assert!(
+        rs.evaluate("sip:a@b.example", start + 120 * MIN - 1, None)
+            .is_some()
+    );
+    assert!(
+        rs.evaluate("sip:a@b.example", start + 120 * MIN, None)
+            .is_none()
+    );
 }
 
 #[test]
@@ -70,11 +78,19 @@ fn rfc4745_s10_3_combining_example() {
     ]
     .concat();
     let rs = rules(&body);
-    let d = rs.evaluate("sip:bob@example.com", XMAS_1715, Some("work")).unwrap();
+    let d = rs
+        .evaluate("sip:bob@example.com", XMAS_1715, Some("work"))
+        .unwrap();
     // Only rules 3 and 5 fire.
     assert!(d.transformations.provide_note); // TRUE or NULL
     assert_eq!(d.sub_handling, simple_policy::SubHandling::PoliteBlock);
-    assert_eq!(d.transformations.provide_user_input, simple_policy::ProvideUserInput::Thresholds);
+    assert_eq!(
+        d.transformations.provide_user_input,
+        simple_policy::ProvideUserInput::Thresholds
+    );
     // Out of every window: nothing matches.
-    assert!(rs.evaluate("sip:bob@example.com", 0, Some("work")).is_none());
+    assert!(
+        rs.evaluate("sip:bob@example.com", 0, Some("work"))
+            .is_none()
+    );
 }

@@ -74,6 +74,7 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
                 Err(_) => break,
             }
         }
+        let ops = coalesce(ops);
         let mut ok = true;
         if (!ops.pub_puts.is_empty() || !ops.pub_removes.is_empty())
             && let Err(e) = store
@@ -90,18 +91,71 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
         {
             tracing::error!(error = %e, "subscriptions not written");
         }
-        for (key, msg) in responses {
-            let msg = if ok {
-                msg
-            } else {
-                // The 200 would promise an entity tag a restart forgets.
-                match error_like(&msg) {
-                    Some(m) => m,
-                    None => continue,
-                }
-            };
-            let _ = handle.respond(key, msg).await;
+        if responses.is_empty() {
+            continue;
         }
+        if !ok {
+            // The 200 would promise an entity tag a restart forgets.
+            responses = responses
+                .into_iter()
+                .filter_map(|(k, m)| error_like(&m).map(|e| (k, e)))
+                .collect();
+        }
+        // One wake-up of the driver for the whole batch.
+        if handle.wake(Committed(responses)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Responses whose store writes are durable, for the router to send.
+pub(crate) struct Committed(pub(crate) Vec<(TransactionKey, SipMessage)>);
+
+/// One batch's writes reduced to their effect (group commit): entity tags
+/// and subscription ids are never reused once removed, so a key removed
+/// anywhere in the batch ends absent (its puts are skipped), and of several
+/// puts of one key the last wins. A PUBLISH refreshed within the batch that
+/// created it then costs one row written instead of two.
+fn coalesce(ops: StoreOps) -> StoreOps {
+    use std::collections::{HashMap, HashSet};
+    let removed: HashSet<&simple_store::PublicationKey> = ops.pub_removes.iter().collect();
+    let mut last: HashMap<simple_store::PublicationKey, usize> = HashMap::new();
+    for (i, p) in ops.pub_puts.iter().enumerate() {
+        let k = simple_store::PublicationKey::of(p);
+        if !removed.contains(&k) {
+            last.insert(k, i);
+        }
+    }
+    let keep: HashSet<usize> = last.into_values().collect();
+    let sub_removed: HashSet<&String> = ops.sub_removes.iter().collect();
+    let mut sub_last: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in ops.sub_puts.iter().enumerate() {
+        if !sub_removed.contains(&s.id) {
+            sub_last.insert(s.id.as_str(), i);
+        }
+    }
+    let sub_keep: HashSet<usize> = sub_last.into_values().collect();
+    let StoreOps {
+        pub_puts,
+        pub_removes,
+        sub_puts,
+        sub_removes,
+    } = ops;
+    StoreOps {
+        pub_puts: pub_puts
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, p)| p)
+            .collect(),
+        pub_removes,
+        sub_puts: sub_puts
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| sub_keep.contains(i))
+            .map(|(_, s)| s)
+            .collect(),
+        sub_removes,
     }
 }
 

@@ -92,7 +92,9 @@ pub fn rules(body: &str) -> RuleSet {
 
 /// The transformations of a single `<transformations>` body.
 pub fn transformations(body: &str) -> simple_policy::Transformations {
-    let rs = rules(&format!(r#"<rule id="t"><transformations>{body}</transformations></rule>"#));
+    let rs = rules(&format!(
+        r#"<rule id="t"><transformations>{body}</transformations></rule>"#
+    ));
     rs.rules[0].transformations.clone()
 }
 
@@ -103,7 +105,11 @@ pub fn filter(t: &simple_policy::Transformations) -> simple_pidf::Presence {
     assert_eq!(twice, once, "filter not idempotent (RFC 5025 §4)");
     // And the output is a valid PIDF document.
     let again = simple_pidf::parse(once.to_xml().as_bytes());
-    assert_eq!(again.as_ref().ok(), Some(&once), "filtered output does not round-trip");
+    assert_eq!(
+        again.as_ref().ok(),
+        Some(&once),
+        "filtered output does not round-trip"
+    );
     once
 }
 
