@@ -177,7 +177,9 @@ pub struct PresenceAgent {
     /// Our Contact URI per transport (for the 2xx to SUBSCRIBE and NOTIFYs).
     contacts: Vec<(Transport, String)>,
     presentities: HashMap<String, Presentity>,
-    subs: HashMap<String, Watch>,
+    /// Boxed: a map bucket stays small, and 100,000 subscriptions do not
+    /// carry a map's growth slack of full-size entries.
+    subs: HashMap<String, Box<Watch>>,
     in_flight: HashMap<TransactionKey, String>,
     /// NOTIFY flow control per destination (the address the SUBSCRIBE came
     /// from): at most `notify_window` NOTIFYs unanswered, the rest wait.
@@ -655,7 +657,7 @@ impl PresenceAgent {
             // subscription is over; nothing is kept.
             w.sub.terminate(TerminationReason::Timeout, None);
             let id = tag.as_str().to_owned();
-            self.send_final(id, w, now_ms, &mut fx);
+            self.send_final(id, Box::new(w), now_ms, &mut fx);
             return fx;
         }
         let id = tag.as_str().to_owned();
@@ -666,7 +668,7 @@ impl PresenceAgent {
             .or_default()
             .watchers
             .push(id.clone());
-        self.subs.insert(id.clone(), w);
+        self.subs.insert(id.clone(), Box::new(w));
         self.queue_notify(&id, now_ms, &mut fx);
         fx
     }
@@ -802,7 +804,7 @@ impl PresenceAgent {
 
     /// Sends the terminated NOTIFY of a subscription taken out of the table
     /// (not tracked: its outcome changes nothing).
-    fn send_final(&self, id: String, mut w: Watch, now_ms: u64, fx: &mut Effects) {
+    fn send_final(&self, id: String, mut w: Box<Watch>, now_ms: u64, fx: &mut Effects) {
         let body = if w.sub.content_type.is_empty() || !w.authorized() {
             None
         } else {
@@ -855,7 +857,7 @@ impl PresenceAgent {
         self.take_sub(id, fx);
     }
 
-    fn take_sub(&mut self, id: &str, fx: &mut Effects) -> Option<Watch> {
+    fn take_sub(&mut self, id: &str, fx: &mut Effects) -> Option<Box<Watch>> {
         let w = self.subs.remove(id)?;
         if let Some(k) = w.in_flight {
             self.in_flight.remove(&k);
@@ -1117,7 +1119,7 @@ impl PresenceAgent {
                         .or_default()
                         .watchers
                         .push(row.id.clone());
-                    self.subs.insert(row.id.clone(), w);
+                    self.subs.insert(row.id.clone(), Box::new(w));
                     ns += 1;
                 }
                 None => tracing::warn!(id = %row.id, "stored subscription skipped: unreadable"),
