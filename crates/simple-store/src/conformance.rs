@@ -72,6 +72,7 @@ macro_rules! conformance_tests {
             documents_list_sorted_and_filtered,
             documents_keys_exact,
             documents_refuse_invalid,
+            documents_revision_and_auid_listing,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -1474,5 +1475,42 @@ pub async fn documents_refuse_invalid<S: Documents>(s: &S) -> Result<()> {
     assert!(is_invalid(&s.list_documents("", None).await));
     assert!(is_invalid(&s.list_documents(ALICE, Some("")).await));
     assert_eq!(s.list_documents(ALICE, None).await?, vec![stored]);
+    Ok(())
+}
+
+/// `documents_revision` moves with every write and removal of that auid only, and
+/// `documents_of_auid` lists every owner's documents of it, sorted by owner then name.
+pub async fn documents_revision_and_auid_listing<S: Documents>(s: &S) -> Result<()> {
+    assert_eq!(s.documents_revision("pres-rules").await?, 0);
+    let a = document("pres-rules", "sip:b@x.test", "index", "e1");
+    let b = document("pres-rules", "sip:a@x.test", "index", "e2");
+    let other = document("resource-lists", "sip:a@x.test", "index", "e3");
+    assert!(s.put_document(&a, Precondition::Any).await?);
+    let r1 = s.documents_revision("pres-rules").await?;
+    assert!(r1 > 0);
+    assert!(s.put_document(&b, Precondition::Any).await?);
+    let r2 = s.documents_revision("pres-rules").await?;
+    assert!(r2 > r1);
+    assert!(s.put_document(&other, Precondition::Any).await?);
+    assert_eq!(
+        s.documents_revision("pres-rules").await?,
+        r2,
+        "another auid"
+    );
+    // A refused write moves nothing.
+    assert!(!s.put_document(&a, Precondition::IfNoneMatch).await?);
+    assert_eq!(s.documents_revision("pres-rules").await?, r2);
+    let listed = s.documents_of_auid("pres-rules").await?;
+    let owners: Vec<&str> = listed.iter().map(|d| d.owner.as_str()).collect();
+    assert_eq!(owners, vec!["sip:a@x.test", "sip:b@x.test"]);
+    assert!(
+        s.remove_document("pres-rules", "sip:a@x.test", "index", Precondition::Any)
+            .await?
+    );
+    assert!(
+        s.documents_revision("pres-rules").await? > r2,
+        "a removal moves it"
+    );
+    assert_eq!(s.documents_of_auid("pres-rules").await?.len(), 1);
     Ok(())
 }

@@ -34,6 +34,8 @@ struct Inner {
     subscriptions: BTreeMap<String, Subscription>,
     /// Keyed by (owner, auid, name): iteration order is the list order.
     documents: BTreeMap<(String, String, String), Document>,
+    /// Writes per auid (see `Documents::documents_revision`).
+    document_revisions: BTreeMap<String, u64>,
 }
 
 impl MemoryStore {
@@ -264,6 +266,10 @@ impl Documents for MemoryStore {
             return Ok(false);
         }
         inner.documents.insert(key, doc.clone());
+        *inner
+            .document_revisions
+            .entry(doc.auid.clone())
+            .or_default() += 1;
         Ok(true)
     }
 
@@ -285,6 +291,7 @@ impl Documents for MemoryStore {
             return Ok(false);
         }
         inner.documents.remove(&key);
+        *inner.document_revisions.entry(auid.to_owned()).or_default() += 1;
         Ok(true)
     }
 
@@ -303,6 +310,31 @@ impl Documents for MemoryStore {
             .range(from..)
             .take_while(|((o, a, _), _)| o == owner && auid.is_none_or(|want| a == want))
             .map(|(_, d)| d.clone())
+            .collect())
+    }
+
+    async fn documents_revision(&self, auid: &str) -> Result<u64> {
+        Ok(self
+            .lock()
+            .document_revisions
+            .get(auid)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn documents_of_auid(&self, auid: &str) -> Result<Vec<Document>> {
+        if auid.is_empty() {
+            return Err(crate::StoreError::Invalid {
+                what: "document",
+                reason: "empty auid".into(),
+            });
+        }
+        Ok(self
+            .lock()
+            .documents
+            .values()
+            .filter(|d| d.auid == auid)
+            .cloned()
             .collect())
     }
 }

@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../migrations/sqlite/0003_documents.sql"),
     ),
+    (
+        4,
+        "document revisions",
+        include_str!("../migrations/sqlite/0004_document_revisions.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
@@ -709,6 +714,43 @@ impl Documents for SqliteStore {
                 .await?
             }
         };
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn documents_revision(&self, auid: &str) -> Result<u64> {
+        self.revision_of(auid).await
+    }
+
+    async fn documents_of_auid(&self, auid: &str) -> Result<Vec<Document>> {
+        self.of_auid(auid).await
+    }
+}
+
+impl SqliteStore {
+    async fn revision_of(&self, auid: &str) -> Result<u64> {
+        let row = sqlx::query("SELECT revision FROM document_revisions WHERE auid = ?1")
+            .bind(auid)
+            .fetch_optional(&self.readers)
+            .await?;
+        Ok(match row {
+            Some(r) => u64::try_from(r.try_get::<i64, _>("revision")?).unwrap_or(0),
+            None => 0,
+        })
+    }
+
+    async fn of_auid(&self, auid: &str) -> Result<Vec<Document>> {
+        if auid.is_empty() {
+            return Err(StoreError::Invalid {
+                what: "document",
+                reason: "empty auid".into(),
+            });
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOCUMENT_SELECT} WHERE auid = ?1 ORDER BY owner, name"
+        )))
+        .bind(auid)
+        .fetch_all(&self.readers)
+        .await?;
         rows.iter().map(document_from_row).collect()
     }
 }

@@ -211,6 +211,14 @@ pub trait Documents: Send + Sync + 'static {
         owner: &str,
         auid: Option<&str>,
     ) -> impl Future<Output = Result<Vec<Document>>> + Send;
+
+    /// A number that changes whenever a document of `auid` is written or removed, by
+    /// anyone (this process or another on the same store); 0 before the first write. A
+    /// server polls it to notice edits made behind its back.
+    fn documents_revision(&self, auid: &str) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Every document of `auid`, of every owner, sorted by owner, then name.
+    fn documents_of_auid(&self, auid: &str) -> impl Future<Output = Result<Vec<Document>>> + Send;
 }
 
 /// The condition a [`Documents`] write is made under (HTTP's conditional requests, which
