@@ -82,6 +82,9 @@ struct PresenceFileConfig {
     subscribe_default_expires: Option<u32>,
     notify_retries: Option<u32>,
     max_subscriptions: Option<usize>,
+    /// Who may watch a user without rules: "allow-same-domain" (default),
+    /// "allow", "confirm" or "block".
+    default_policy: Option<String>,
 }
 
 /// Where presence requests for a local user are handled.
@@ -349,6 +352,14 @@ impl Settings {
                 .unwrap_or(d.registration_feeds_presence),
             notify_retries: pc.notify_retries.unwrap_or(d.notify_retries),
             max_subscriptions: pc.max_subscriptions.unwrap_or(d.max_subscriptions),
+            default_policy: match pc.default_policy.as_deref() {
+                None => d.default_policy,
+                Some(t) => simple_presence::DefaultPolicy::from_token(t).ok_or_else(|| {
+                    format!(
+                        "presence.default_policy '{t}': expected allow-same-domain, allow, confirm or block"
+                    )
+                })?,
+            },
             ..d
         };
         if agent.publish_max_expires < agent.publish_min_expires

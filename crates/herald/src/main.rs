@@ -5,6 +5,7 @@ mod config;
 mod core;
 mod lint;
 mod router;
+mod rules;
 mod serve;
 mod users;
 
@@ -66,6 +67,12 @@ enum Command {
         #[command(subcommand)]
         action: users::UserCommand,
     },
+    /// Manage users' presence authorization rules (RFC 5025) in the data
+    /// dir; a running server applies a change within a second.
+    Rules {
+        #[command(subcommand)]
+        action: rules::RulesCommand,
+    },
     /// Check SIP messages from files (or stdin) and print, per message, `ok` or
     /// the status and reason a server would answer with. Exits 1 if any message
     /// is invalid.
@@ -85,6 +92,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint { stream, files } => lint::run(&files, stream),
         Command::User { action } => users::run(cli.data_dir, action),
+        Command::Rules { action } => rules::run(cli.data_dir, action),
         Command::Serve {
             config,
             domains,

@@ -39,16 +39,26 @@ use crate::core::{self, CoreConfig};
 mod presence;
 
 use presence::RegistrationChanged;
-pub(crate) use presence::{PresenceTick, StoreJob, contacts, store_writer};
+pub(crate) use presence::{PresenceTick, RulesSeen, StoreJob, contacts, load_rules, store_writer};
 
 /// Everything the router keeps state in.
 pub(crate) trait Store:
-    Users + Registrations + simple_store::Publications + simple_store::Subscriptions + Clone
+    Users
+    + Registrations
+    + simple_store::Publications
+    + simple_store::Subscriptions
+    + simple_store::Documents
+    + Clone
 {
 }
 
 impl<S> Store for S where
-    S: Users + Registrations + simple_store::Publications + simple_store::Subscriptions + Clone
+    S: Users
+        + Registrations
+        + simple_store::Publications
+        + simple_store::Subscriptions
+        + simple_store::Documents
+        + Clone
 {
 }
 
@@ -103,6 +113,9 @@ pub(crate) struct Router<S> {
     presence_settings: Arc<PresenceSettings>,
     /// To the presence store writer.
     store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
+    /// The presence rules as last loaded: the store's revision counter and
+    /// each owner's document etag.
+    rules_seen: presence::RulesSeen,
 }
 
 impl<S> Router<S> {
@@ -113,6 +126,7 @@ impl<S> Router<S> {
         presence: simple_presence::PresenceAgent,
         presence_settings: PresenceSettings,
         store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
+        rules_seen: RulesSeen,
     ) -> Self {
         Router {
             core: Arc::new(core),
@@ -128,6 +142,7 @@ impl<S> Router<S> {
             presence,
             presence_settings: Arc::new(presence_settings),
             store_tx,
+            rules_seen,
         }
     }
 }
@@ -878,6 +893,17 @@ impl<S: Store> TransactionUser for Router<S> {
             self.presence_tick(ctx);
             return;
         }
+        if msg.is::<presence::RulesUnchanged>() {
+            self.rules_seen.loading = false;
+            return;
+        }
+        let msg = match msg.downcast::<presence::RulesLoaded>() {
+            Ok(r) => {
+                self.presence_rules_loaded(ctx, *r);
+                return;
+            }
+            Err(other) => other,
+        };
         let msg = match msg.downcast::<presence::Committed>() {
             Ok(c) => {
                 for (key, resp) in c.0 {

@@ -48,7 +48,7 @@ pub(crate) enum UserCommand {
     },
 }
 
-fn split(user: &str) -> Result<(String, String), String> {
+pub(crate) fn split(user: &str) -> Result<(String, String), String> {
     let user = user.strip_prefix("sip:").unwrap_or(user);
     match user.split_once('@') {
         Some((u, d)) if !u.is_empty() && !d.is_empty() && !d.contains('@') => {

@@ -15,8 +15,11 @@ use sip_proto::{
     classify_publish, new_etag, response_builder,
 };
 
+use crate::authz::{self, Access};
 use crate::config::PresenceConfig;
 use crate::persist;
+use simple_pidf::{DocState, Watcher, WatcherEvent, WatcherInfo, WatcherList, WatcherStatus};
+use simple_policy::{RuleSet, SubHandling};
 
 /// How far ahead of the NOTIFY CSeqs actually used the stored high-water
 /// mark is kept: one store write per this many NOTIFYs of a subscription.
@@ -24,6 +27,9 @@ pub const CSEQ_BLOCK: u32 = 100;
 
 /// The event package this agent serves (RFC 3856 §6.2).
 pub const PRESENCE: &str = "presence";
+
+/// Watcher information for presence (RFC 3857 §4, template package).
+pub const PRESENCE_WINFO: &str = "presence.winfo";
 
 /// A response to send in the request's server transaction.
 #[derive(Debug)]
@@ -107,6 +113,9 @@ pub enum SubscribeAuth {
     Pending,
     /// Refused (403).
     Block,
+    /// Decided by the presentity's rules (RFC 5025), or the default policy
+    /// when she has none.
+    Rules,
 }
 
 /// One publication held in memory.
@@ -126,13 +135,17 @@ pub(crate) struct Pub {
 #[derive(Debug, Default)]
 struct Presentity {
     pubs: Vec<Pub>,
-    /// Subscription ids watching this presentity.
+    /// Subscription ids watching this presentity (presence package).
     watchers: Vec<String>,
+    /// Subscription ids watching her watchers (presence.winfo).
+    winfo_watchers: Vec<String>,
     /// Registration state, when known (fed by the driver).
     registered: Option<bool>,
     /// The composed document last computed (what active watchers were last
     /// told).
     doc: Option<Bytes>,
+    /// The same document as a model, for per-watcher filtering.
+    model: Option<Presence>,
 }
 
 /// One watcher's subscription.
@@ -149,6 +162,10 @@ pub(crate) struct Watch {
     /// it completes.
     pub(crate) dirty: bool,
     pub(crate) retries_left: u32,
+    /// What the presentity lets this watcher see (presence package).
+    pub(crate) access: Access,
+    /// Watcher-information state (presence.winfo package).
+    pub(crate) winfo: Option<WinfoState>,
     /// The destination whose NOTIFY window this watcher holds a slot of
     /// (from the NOTIFY's creation to its final outcome).
     pub(crate) slot: Option<SocketAddr>,
@@ -158,6 +175,17 @@ pub(crate) struct Watch {
     pub(crate) cseq_reserved: u32,
     pub(crate) created_ms: u64,
     pub(crate) updated_ms: u64,
+}
+
+/// A winfo subscription's document state (RFC 3858 §4).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WinfoState {
+    /// The version of the last document sent (+1 per NOTIFY).
+    pub(crate) version: u32,
+    /// The next NOTIFY carries the full state.
+    pub(crate) full: bool,
+    /// Watcher changes not yet sent (partial state).
+    pub(crate) pending: Vec<Watcher>,
 }
 
 /// One destination's NOTIFY window.
@@ -177,6 +205,8 @@ pub struct PresenceAgent {
     /// Our Contact URI per transport (for the 2xx to SUBSCRIBE and NOTIFYs).
     contacts: Vec<(Transport, String)>,
     presentities: HashMap<String, Presentity>,
+    /// Presence rules per presentity (absent: the default policy).
+    rules: HashMap<String, RuleSet>,
     /// Boxed: a map bucket stays small, and 100,000 subscriptions do not
     /// carry a map's growth slack of full-size entries.
     subs: HashMap<String, Box<Watch>>,
@@ -218,6 +248,13 @@ impl PresenceAgent {
             max_expires: cfg.subscribe_max_expires,
             default_expires: cfg.subscribe_default_expires,
         });
+        registry.register(EventPackage {
+            name: PRESENCE_WINFO.to_owned(),
+            produces: vec![simple_pidf::WATCHERINFO_MEDIA_TYPE.to_owned()],
+            min_expires: cfg.subscribe_min_expires,
+            max_expires: cfg.subscribe_max_expires,
+            default_expires: cfg.subscribe_default_expires,
+        });
         let limits = PublishLimits {
             min_expires: cfg.publish_min_expires,
             max_expires: cfg.publish_max_expires,
@@ -229,6 +266,7 @@ impl PresenceAgent {
             limits,
             contacts,
             presentities: HashMap::new(),
+            rules: HashMap::new(),
             subs: HashMap::new(),
             in_flight: HashMap::new(),
             dests: HashMap::new(),
@@ -571,7 +609,44 @@ impl PresenceAgent {
             self.refresh(now_ms, key, req, peer, &mut fx);
             return fx;
         }
-        if auth == SubscribeAuth::Block {
+        let params = match self.registry.check_subscribe(req) {
+            Ok(p) => p,
+            Err(r) => {
+                self.refuse(&mut fx, key, req, &r);
+                return fx;
+            }
+        };
+        let watcher = req
+            .from()
+            .map(|f| f.addr.uri.as_str().to_owned())
+            .unwrap_or_default();
+        let winfo = params.package == PRESENCE_WINFO;
+        let access = if winfo {
+            // RFC 3857 §5.1 leaves it to policy; ours: only the presentity
+            // herself sees who watches her.
+            let me = authz::user_at_domain(aor);
+            if me.is_none() || me != authz::user_at_domain(&watcher) {
+                self.respond(
+                    &mut fx,
+                    key,
+                    req,
+                    403,
+                    "Forbidden: only the presentity may watch her watchers",
+                    &[],
+                );
+                return fx;
+            }
+            Access::everything()
+        } else {
+            match auth {
+                SubscribeAuth::Allow => Access::everything(),
+                SubscribeAuth::Pending => Access::of(SubHandling::Confirm),
+                SubscribeAuth::Block => Access::of(SubHandling::Block),
+                SubscribeAuth::Rules => self.decide(aor, &watcher, now_ms),
+            }
+        };
+        if access.handling == SubHandling::Block {
+            // RFC 5025 §3.2.1: block — the subscription is rejected.
             self.respond(
                 &mut fx,
                 key,
@@ -582,13 +657,6 @@ impl PresenceAgent {
             );
             return fx;
         }
-        let params = match self.registry.check_subscribe(req) {
-            Ok(p) => p,
-            Err(r) => {
-                self.refuse(&mut fx, key, req, &r);
-                return fx;
-            }
-        };
         if params.expires > 0 && self.subs.len() >= self.cfg.max_subscriptions {
             self.respond(
                 &mut fx,
@@ -601,9 +669,12 @@ impl PresenceAgent {
             return fx;
         }
         let tag = Tag::new(new_tag());
-        let (status, reason, state) = match auth {
-            SubscribeAuth::Allow => (200, "OK", SubState::Active),
-            _ => (202, "Accepted", SubState::Pending),
+        // RFC 5025 §3.2.1: allow and polite-block are active (the latter
+        // with a document that reveals nothing), confirm is pending until the
+        // presentity decides.
+        let (status, reason, state) = match access.handling {
+            SubHandling::Confirm => (202, "Accepted", SubState::Pending),
+            _ => (200, "OK", SubState::Active),
         };
         let contact = self.contact_for(peer.transport);
         let headers = [
@@ -613,7 +684,7 @@ impl PresenceAgent {
         let Some(resp) = self.reply(req, status, reason, &headers, Some(&tag)) else {
             return fx;
         };
-        let sub = match ServerSubscription::new(req, &resp, &params, state, now_ms) {
+        let sub = match ServerSubscription::new(req, &resp, &params, state.clone(), now_ms) {
             Ok(s) => s,
             Err(e) => {
                 let mut reason = format!("Bad Request: {e}");
@@ -627,10 +698,6 @@ impl PresenceAgent {
             msg: resp,
             after_commit: false,
         });
-        let watcher = req
-            .from()
-            .map(|f| f.addr.uri.as_str().to_owned())
-            .unwrap_or_default();
         let p = self.presentities.entry(aor.to_owned()).or_default();
         let reg_changed = self.cfg.registration_feeds_presence && p.registered != Some(registered);
         p.registered = Some(registered);
@@ -646,6 +713,12 @@ impl PresenceAgent {
             in_flight: None,
             dirty: false,
             retries_left: self.cfg.notify_retries,
+            access,
+            winfo: winfo.then(|| WinfoState {
+                version: 0,
+                full: true,
+                pending: Vec::new(),
+            }),
             slot: None,
             waiting: false,
             cseq_reserved: 0,
@@ -663,13 +736,26 @@ impl PresenceAgent {
         let id = tag.as_str().to_owned();
         w.cseq_reserved = CSEQ_BLOCK;
         fx.store.sub_puts.push(persist::sub_row(&id, &w));
-        self.presentities
-            .entry(aor.to_owned())
-            .or_default()
-            .watchers
-            .push(id.clone());
+        let entry = (!winfo).then(|| {
+            let status = if state == SubState::Active {
+                WatcherStatus::Active
+            } else {
+                WatcherStatus::Pending
+            };
+            winfo_entry(&id, &w, status, WatcherEvent::Subscribe, now_ms)
+        });
+        let p = self.presentities.entry(aor.to_owned()).or_default();
+        if winfo {
+            p.winfo_watchers.push(id.clone());
+        } else {
+            p.watchers.push(id.clone());
+        }
         self.subs.insert(id.clone(), Box::new(w));
         self.queue_notify(&id, now_ms, &mut fx);
+        if let Some(e) = entry {
+            // RFC 3857 §3.2: the presentity's winfo watchers hear of it.
+            self.winfo_event(aor, e, now_ms, &mut fx);
+        }
         fx
     }
 
@@ -706,6 +792,10 @@ impl PresenceAgent {
         };
         // The refresh's flow is the freshest way back to the watcher.
         w.peer = peer;
+        if let Some(st) = &mut w.winfo {
+            // RFC 3858 §4.4: a refresh brings the full state again.
+            st.full = true;
+        }
         w.updated_ms = now_ms;
         let tag = w.sub.dialog.id.local_tag.clone();
         let headers = [
@@ -728,6 +818,211 @@ impl PresenceAgent {
         fx.store.sub_puts.push(persist::sub_row(&id, w));
         // RFC 6665 §4.2.1.2: a NOTIFY follows every accepted refresh.
         self.queue_notify(&id, now_ms, fx);
+    }
+
+    // ----- authorization (RFC 5025) and watcher info (RFC 3857) ----------------
+
+    fn decide(&self, aor: &str, watcher: &str, now_ms: u64) -> Access {
+        authz::decide(
+            self.cfg.default_policy,
+            self.rules.get(aor),
+            aor,
+            watcher,
+            now_ms,
+        )
+    }
+
+    /// The presentity's rules changed (or were removed: `None`): every
+    /// subscription to her is evaluated again at once — pending ones the
+    /// rules now allow become active and get her presence, blocked ones are
+    /// terminated (reason rejected), polite-blocked ones see "offline", and
+    /// changed transformations apply to the NOTIFY sent now. Her winfo
+    /// watchers are told of every status change.
+    pub fn set_rules(&mut self, aor: &str, rules: Option<RuleSet>, now_ms: u64) -> Effects {
+        let mut fx = Effects::default();
+        match rules {
+            Some(r) => {
+                self.rules.insert(aor.to_owned(), r);
+            }
+            None => {
+                self.rules.remove(aor);
+            }
+        }
+        let ids = self
+            .presentities
+            .get(aor)
+            .map(|p| p.watchers.clone())
+            .unwrap_or_default();
+        for id in ids {
+            let Some(w) = self.subs.get(&id) else {
+                continue;
+            };
+            let new = self.decide(aor, &w.watcher, now_ms);
+            let was_pending = w.sub.state == SubState::Pending;
+            match new.handling {
+                SubHandling::Block => {
+                    let Some(mut w) = self.take_sub(&id, &mut fx) else {
+                        continue;
+                    };
+                    // RFC 6665 §4.2.2 / RFC 5025: rejected by policy.
+                    w.sub.terminate(TerminationReason::Rejected, None);
+                    w.access = new;
+                    let e = winfo_entry(
+                        &id,
+                        &w,
+                        WatcherStatus::Terminated,
+                        WatcherEvent::Rejected,
+                        now_ms,
+                    );
+                    self.send_final(id, w, now_ms, &mut fx);
+                    self.winfo_event(aor, e, now_ms, &mut fx);
+                }
+                SubHandling::Confirm => {
+                    let Some(w) = self.subs.get_mut(&id) else {
+                        continue;
+                    };
+                    w.access = new;
+                    if !was_pending {
+                        w.sub.state = SubState::Pending;
+                        let e = winfo_entry(
+                            &id,
+                            w,
+                            WatcherStatus::Pending,
+                            WatcherEvent::Subscribe,
+                            now_ms,
+                        );
+                        fx.store.sub_puts.push(persist::sub_row(&id, w));
+                        self.queue_notify(&id, now_ms, &mut fx);
+                        self.winfo_event(aor, e, now_ms, &mut fx);
+                    }
+                }
+                SubHandling::Allow | SubHandling::PoliteBlock => {
+                    let Some(w) = self.subs.get_mut(&id) else {
+                        continue;
+                    };
+                    let changed = w.access != new;
+                    w.access = new;
+                    if was_pending {
+                        w.sub.activate();
+                        let e = winfo_entry(
+                            &id,
+                            w,
+                            WatcherStatus::Active,
+                            WatcherEvent::Approved,
+                            now_ms,
+                        );
+                        fx.store.sub_puts.push(persist::sub_row(&id, w));
+                        self.queue_notify(&id, now_ms, &mut fx);
+                        self.winfo_event(aor, e, now_ms, &mut fx);
+                    } else if changed {
+                        self.queue_notify(&id, now_ms, &mut fx);
+                    }
+                }
+            }
+        }
+        fx
+    }
+
+    /// Does the presentity have rules of her own?
+    pub fn has_rules(&self, aor: &str) -> bool {
+        self.rules.contains_key(aor)
+    }
+
+    /// Tells every winfo subscriber of `aor` about one watcher's change
+    /// (partial state, RFC 3858 §4.2).
+    fn winfo_event(&mut self, aor: &str, entry: Watcher, now_ms: u64, fx: &mut Effects) {
+        let ids = self
+            .presentities
+            .get(aor)
+            .map(|p| p.winfo_watchers.clone())
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(w) = self.subs.get_mut(&id)
+                && let Some(st) = &mut w.winfo
+            {
+                st.pending.retain(|e| e.id != entry.id);
+                st.pending.push(entry.clone());
+                self.queue_notify(&id, now_ms, fx);
+            }
+        }
+    }
+
+    /// The next watcherinfo document of a winfo subscription: full state
+    /// first (and after a refresh), then the changes since the last one;
+    /// the version moves by one per document.
+    fn winfo_document(&mut self, id: &str, now_ms: u64) -> Option<Bytes> {
+        let w = self.subs.get(id)?;
+        let aor = w.aor.clone();
+        let full = w.winfo.as_ref().is_some_and(|st| st.full);
+        let watchers: Vec<Watcher> = if full {
+            self.presentities
+                .get(&aor)
+                .map(|p| {
+                    p.watchers
+                        .iter()
+                        .filter_map(|wid| {
+                            let x = self.subs.get(wid)?;
+                            let status = match x.sub.state {
+                                SubState::Active => WatcherStatus::Active,
+                                SubState::Pending => WatcherStatus::Pending,
+                                SubState::Terminated { .. } => WatcherStatus::Terminated,
+                            };
+                            let event = if status == WatcherStatus::Active
+                                && x.access.transform.is_some()
+                            {
+                                WatcherEvent::Approved
+                            } else {
+                                WatcherEvent::Subscribe
+                            };
+                            Some(winfo_entry(wid, x, status, event, now_ms))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let w = self.subs.get_mut(id)?;
+        let st = w.winfo.as_mut()?;
+        st.version = st.version.wrapping_add(1);
+        let (state, list) = if st.full {
+            st.full = false;
+            st.pending.clear();
+            (DocState::Full, watchers)
+        } else {
+            (DocState::Partial, std::mem::take(&mut st.pending))
+        };
+        let doc = WatcherInfo {
+            version: st.version,
+            state,
+            lists: vec![WatcherList {
+                resource: presentity_uri(&aor),
+                package: PRESENCE.to_owned(),
+                watchers: list,
+            }],
+        };
+        Some(Bytes::from(doc.to_xml()))
+    }
+
+    /// What an active presence watcher is sent now: the composed document,
+    /// filtered by her rules' transformations, or the polite-block one.
+    fn presence_body(&mut self, aor: &str, access: &Access, now_ms: u64) -> Bytes {
+        match access.handling {
+            SubHandling::PoliteBlock => {
+                Bytes::from(simple_policy::polite_block_document(&presentity_uri(aor)).to_xml())
+            }
+            _ => match &access.transform {
+                None => self.document(aor, now_ms),
+                Some(t) => {
+                    let p = self.presentities.entry(aor.to_owned()).or_default();
+                    compose_doc(&self.cfg, aor, p, now_ms);
+                    match &p.model {
+                        Some(m) => Bytes::from(t.apply(m).to_xml()),
+                        None => Bytes::new(),
+                    }
+                }
+            },
+        }
     }
 
     // ----- NOTIFY --------------------------------------------------------------
@@ -757,12 +1052,20 @@ impl PresenceAgent {
         }
         dest.in_flight += 1;
         w.slot = Some(w.peer.remote);
-        let (active, aor, transport) = (
+        let (active, aor, transport, access, winfo) = (
             w.sub.state == SubState::Active,
             w.aor.clone(),
             w.peer.transport,
+            w.access.clone(),
+            w.winfo.is_some(),
         );
-        let body = active.then(|| self.document(&aor, now_ms));
+        let body = if winfo {
+            self.winfo_document(id, now_ms)
+        } else if active {
+            Some(self.presence_body(&aor, &access, now_ms))
+        } else {
+            None
+        };
         let contact = self.contact_for(transport);
         let Some(w) = self.subs.get_mut(id) else {
             return;
@@ -804,15 +1107,25 @@ impl PresenceAgent {
 
     /// Sends the terminated NOTIFY of a subscription taken out of the table
     /// (not tracked: its outcome changes nothing).
-    fn send_final(&self, id: String, mut w: Box<Watch>, now_ms: u64, fx: &mut Effects) {
-        let body = if w.sub.content_type.is_empty() || !w.authorized() {
+    fn send_final(&mut self, id: String, mut w: Box<Watch>, now_ms: u64, fx: &mut Effects) {
+        let rejected = matches!(
+            w.sub.state,
+            SubState::Terminated {
+                reason: Some(TerminationReason::Rejected),
+                ..
+            }
+        );
+        // No document for a pending or rejected watcher, and none in a
+        // winfo subscription's last NOTIFY.
+        let body = if w.sub.content_type.is_empty()
+            || !w.authorized()
+            || rejected
+            || w.winfo.is_some()
+        {
             None
         } else {
-            let p = self.presentities.get(&w.aor);
-            Some(match p {
-                Some(p) => compose_doc_ro(&self.cfg, &w.aor, p, now_ms),
-                None => Bytes::from(Presence::closed(&presentity_uri(&w.aor)).to_xml()),
-            })
+            let aor = w.aor.clone();
+            Some(self.presence_body(&aor, &w.access, now_ms))
         };
         let contact = self.contact_for(w.peer.transport);
         let ct = w.sub.content_type.clone();
@@ -848,13 +1161,39 @@ impl PresenceAgent {
         if !matches!(w.sub.state, SubState::Terminated { .. }) {
             w.sub.terminate(TerminationReason::Timeout, None);
         }
+        let entry = w.winfo.is_none().then(|| {
+            winfo_entry(
+                id,
+                &w,
+                WatcherStatus::Terminated,
+                WatcherEvent::Timeout,
+                now_ms,
+            )
+        });
+        let aor = w.aor.clone();
         self.send_final(id.to_owned(), w, now_ms, fx);
+        if let Some(e) = entry {
+            self.winfo_event(&aor, e, now_ms, fx);
+        }
     }
 
     /// Removes a subscription without telling the watcher (it cannot be
     /// reached, or told us it is gone).
     fn drop_sub(&mut self, id: &str, fx: &mut Effects) {
-        self.take_sub(id, fx);
+        if let Some(w) = self.take_sub(id, fx)
+            && w.winfo.is_none()
+        {
+            // RFC 3857 §3.4 "deactivated": the watcher may subscribe again.
+            let e = winfo_entry(
+                id,
+                &w,
+                WatcherStatus::Terminated,
+                WatcherEvent::Deactivated,
+                0,
+            );
+            let now = w.updated_ms;
+            self.winfo_event(&w.aor, e, now, fx);
+        }
     }
 
     fn take_sub(&mut self, id: &str, fx: &mut Effects) -> Option<Box<Watch>> {
@@ -870,7 +1209,8 @@ impl PresenceAgent {
         }
         if let Some(p) = self.presentities.get_mut(&w.aor) {
             p.watchers.retain(|x| x != id);
-            if p.watchers.is_empty() && p.pubs.is_empty() {
+            p.winfo_watchers.retain(|x| x != id);
+            if p.watchers.is_empty() && p.pubs.is_empty() && p.winfo_watchers.is_empty() {
                 self.presentities.remove(&w.aor);
             }
         }
@@ -1027,8 +1367,9 @@ impl PresenceAgent {
             // RFC 6665 §4.2.2: terminated;reason=timeout.
             self.end(&id, now_ms, &mut fx);
         }
-        self.presentities
-            .retain(|_, p| !p.pubs.is_empty() || !p.watchers.is_empty());
+        self.presentities.retain(|_, p| {
+            !p.pubs.is_empty() || !p.watchers.is_empty() || !p.winfo_watchers.is_empty()
+        });
         fx
     }
 
@@ -1056,6 +1397,7 @@ impl PresenceAgent {
             return;
         };
         let before = p.doc.take();
+        p.model = None;
         if p.watchers.is_empty() {
             // Nobody to tell: compose when someone asks.
             return;
@@ -1109,16 +1451,33 @@ impl PresenceAgent {
         }
         let mut ns = 0;
         for row in subs {
-            if row.event != PRESENCE || row.expires_at_ms <= now_ms {
+            if (row.event != PRESENCE && row.event != PRESENCE_WINFO) || row.expires_at_ms <= now_ms
+            {
                 continue;
             }
             match persist::watch_from_row(&row, self.cfg.notify_retries) {
-                Some(w) => {
-                    self.presentities
-                        .entry(w.aor.clone())
-                        .or_default()
-                        .watchers
-                        .push(row.id.clone());
+                Some(mut w) => {
+                    let p = self.presentities.entry(w.aor.clone()).or_default();
+                    if row.event == PRESENCE_WINFO {
+                        // Versions go on above any sent before (the CSeq mark
+                        // does), with the full state first.
+                        w.winfo = Some(WinfoState {
+                            version: row.local_cseq,
+                            full: true,
+                            pending: Vec::new(),
+                        });
+                        p.winfo_watchers.push(row.id.clone());
+                    } else {
+                        p.watchers.push(row.id.clone());
+                        // The rules loaded before the subscriptions decide.
+                        w.access = authz::decide(
+                            self.cfg.default_policy,
+                            self.rules.get(&w.aor),
+                            &w.aor,
+                            &w.watcher,
+                            now_ms,
+                        );
+                    }
                     self.subs.insert(row.id.clone(), Box::new(w));
                     ns += 1;
                 }
@@ -1162,7 +1521,7 @@ fn registration(cfg: &PresenceConfig, p: &Presentity) -> Registration {
     }
 }
 
-fn compose_doc_ro(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -> Bytes {
+fn compose_model(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -> Presence {
     let sources: Vec<Source<'_>> = p
         .pubs
         .iter()
@@ -1173,16 +1532,44 @@ fn compose_doc_ro(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) 
             updated_ms: pb.updated_ms,
         })
         .collect();
-    let doc = compose(&presentity_uri(aor), &sources, registration(cfg, p));
-    Bytes::from(doc.to_xml())
+    compose(&presentity_uri(aor), &sources, registration(cfg, p))
 }
 
-/// The composed document, cached until the next change.
+/// The composed document, cached (bytes and model) until the next change.
 fn compose_doc(cfg: &PresenceConfig, aor: &str, p: &mut Presentity, now_ms: u64) -> Bytes {
-    if let Some(d) = &p.doc {
+    if let Some(d) = &p.doc
+        && p.model.is_some()
+    {
         return d.clone();
     }
-    let d = compose_doc_ro(cfg, aor, p, now_ms);
+    let model = compose_model(cfg, aor, p, now_ms);
+    let d = Bytes::from(model.to_xml());
     p.doc = Some(d.clone());
+    p.model = Some(model);
     d
+}
+
+/// One watcher's entry in a watcherinfo document (RFC 3858 §4.3).
+fn winfo_entry(
+    id: &str,
+    w: &Watch,
+    status: WatcherStatus,
+    event: WatcherEvent,
+    now_ms: u64,
+) -> Watcher {
+    Watcher {
+        id: id.to_owned(),
+        status,
+        event,
+        uri: w.watcher.clone(),
+        display_name: None,
+        expiration: Some(
+            u32::try_from(w.sub.expires_at_ms.saturating_sub(now_ms).div_ceil(1000))
+                .unwrap_or(u32::MAX),
+        ),
+        duration_subscribed: Some(
+            u32::try_from(now_ms.saturating_sub(w.created_ms) / 1000).unwrap_or(u32::MAX),
+        ),
+        lang: None,
+    }
 }

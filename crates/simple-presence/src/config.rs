@@ -22,6 +22,8 @@ pub struct PresenceConfig {
     /// How often a NOTIFY that timed out is sent again before the
     /// subscription is ended.
     pub notify_retries: u32,
+    /// Who may watch a presentity that has no rules of her own.
+    pub default_policy: crate::authz::DefaultPolicy,
     /// NOTIFYs awaiting their response per destination address before
     /// further ones wait (flow control for fan-out to many watchers behind
     /// one address).
@@ -48,6 +50,7 @@ impl Default for PresenceConfig {
             registration_feeds_presence: true,
             notify_retries: 1,
             notify_window: 128,
+            default_policy: crate::authz::DefaultPolicy::AllowSameDomain,
             max_publications_per_presentity: 32,
             max_document_bytes: 64 * 1024,
             max_subscriptions: 1_000_000,

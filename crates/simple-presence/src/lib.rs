@@ -11,6 +11,10 @@
 //!   the composed document cache, NOTIFY flow control per watcher. It returns
 //!   [`Effects`] — responses, NOTIFYs and store writes — for its driver to carry
 //!   out, so it is pure: no sockets, no tasks, time passed in as Unix ms.
+//! - `authz`: who sees what — RFC 5025 rules through `simple_policy`, and
+//!   [`DefaultPolicy`] for users without rules. Watcher information (RFC
+//!   3857/3858, package `presence.winfo`) lives in `agent` beside the
+//!   subscriptions it reports on.
 //! - `persist`: conversions between the agent's state and the
 //!   `simple_store` rows ([`simple_store::Publication`],
 //!   [`simple_store::Subscription`]).
@@ -42,11 +46,13 @@
 //! blocks ([`CSEQ_BLOCK`]) ahead of the CSeqs actually used.
 
 mod agent;
+mod authz;
 mod config;
 mod persist;
 
 pub use agent::{
-    CSEQ_BLOCK, Effects, OutNotify, PRESENCE, PresenceAgent, Response, StoreOps, SubscribeAuth,
-    presentity_uri,
+    CSEQ_BLOCK, Effects, OutNotify, PRESENCE, PRESENCE_WINFO, PresenceAgent, Response, StoreOps,
+    SubscribeAuth, presentity_uri,
 };
+pub use authz::DefaultPolicy;
 pub use config::PresenceConfig;

@@ -86,6 +86,9 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
         "active" => SubState::Active,
         _ => return None,
     };
+    if row.event != PRESENCE && row.event != crate::agent::PRESENCE_WINFO {
+        return None;
+    }
     let transport = Transport::from_via_token(&row.transport)?;
     let remote: SocketAddr = row.remote_addr.parse().ok()?;
     let dialog = Dialog {
@@ -120,6 +123,9 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
         in_flight: None,
         dirty: false,
         retries_left: retries,
+        // Decided again from the rules at restore.
+        access: crate::authz::Access::everything(),
+        winfo: None,
         slot: None,
         waiting: false,
         cseq_reserved: row.local_cseq,

@@ -142,6 +142,6 @@ Content-Length: 0\r\n\r\n"
     assert_eq!(status(&fx), 489);
     assert_eq!(
         only_response(&fx).header(HeaderName::AllowEvents),
-        Some("presence")
+        Some("presence, presence.winfo")
     );
 }

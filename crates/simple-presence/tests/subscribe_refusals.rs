@@ -32,7 +32,10 @@ fn unknown_package_489() {
         ..Sub::default()
     });
     assert_eq!(r.status(), Some(489));
-    assert_eq!(r.header(HeaderName::AllowEvents), Some("presence"));
+    assert_eq!(
+        r.header(HeaderName::AllowEvents),
+        Some("presence, presence.winfo")
+    );
 }
 
 #[test]

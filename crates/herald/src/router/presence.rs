@@ -3,6 +3,7 @@
 //! client transactions, store writes through the writer task), and its
 //! clock and registration feeds.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use simple_presence::{Effects, OutNotify, StoreOps, SubscribeAuth};
@@ -25,6 +26,78 @@ pub(crate) struct StoreJob {
 
 /// The once-a-second wake-up of the presence agent.
 pub(crate) struct PresenceTick;
+
+/// What the router knows of the stored presence rules.
+#[derive(Debug, Default)]
+pub(crate) struct RulesSeen {
+    /// The store's revision counter for pres-rules when last loaded.
+    revision: Option<u64>,
+    /// Owner → etag of the rules document applied.
+    etags: HashMap<String, String>,
+    /// A reload is under way.
+    pub(super) loading: bool,
+}
+
+impl RulesSeen {
+    /// Applies every stored rules document to a fresh agent (before its
+    /// subscriptions are restored, so they are judged by them) and
+    /// remembers what was applied.
+    pub(crate) fn preload(
+        loaded: Option<RulesLoaded>,
+        agent: &mut simple_presence::PresenceAgent,
+    ) -> RulesSeen {
+        let mut seen = RulesSeen::default();
+        let Some(r) = loaded else {
+            return seen;
+        };
+        seen.revision = Some(r.revision);
+        for doc in r.docs {
+            match simple_policy::parse(&doc.content) {
+                Ok(rules) => {
+                    agent.set_rules(&doc.owner, Some(rules), now());
+                    seen.etags.insert(doc.owner, doc.etag);
+                }
+                Err(e) => {
+                    tracing::warn!(owner = %doc.owner, error = %e, "stored presence rules do not parse; default policy applies");
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// Every pres-rules document, read after the revision moved.
+pub(crate) struct RulesLoaded {
+    revision: u64,
+    docs: Vec<simple_store::Document>,
+}
+
+/// Reads the rules when their revision differs from `seen` (None: always).
+pub(crate) async fn load_rules<S: simple_store::Documents>(
+    store: &S,
+    seen: Option<u64>,
+) -> Option<RulesLoaded> {
+    let revision = match store.documents_revision(crate::rules::AUID).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "presence rules revision not read");
+            return None;
+        }
+    };
+    if seen == Some(revision) {
+        return None;
+    }
+    match store.documents_of_auid(crate::rules::AUID).await {
+        Ok(docs) => Some(RulesLoaded { revision, docs }),
+        Err(e) => {
+            tracing::warn!(error = %e, "presence rules not read");
+            None
+        }
+    }
+}
+
+/// The rules revision has not moved (or could not be read).
+pub(crate) struct RulesUnchanged;
 
 /// A REGISTER for this AOR was answered 200: its registration state may
 /// have changed.
@@ -307,18 +380,10 @@ where
         let (aor_s, auth, registered) = match aor {
             Some((user, domain)) => {
                 let aor_s = simple_registrar::register::aor_string(user, domain);
-                // Until presence rules arrive (issue 6): watchers of the
-                // presentity's own domain are allowed, others pending.
-                let same_domain = msg
-                    .from()
-                    .ok()
-                    .and_then(|f| simple_registrar::register::canonical_aor(&f.addr.uri))
-                    .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
-                let auth = if same_domain {
-                    SubscribeAuth::Allow
-                } else {
-                    SubscribeAuth::Pending
-                };
+                // The presentity's rules (RFC 5025) decide, else the default
+                // policy. A local watcher's From is authenticated (407);
+                // another domain's is taken as sent.
+                let auth = SubscribeAuth::Rules;
                 let registered = self
                     .registrar
                     .location()
@@ -335,8 +400,68 @@ where
         self.apply(ctx, fx);
     }
 
+    /// Applies reloaded rules: documents whose etag changed are parsed and
+    /// set (a document that does not parse keeps the previous rules and is
+    /// logged; `herald rules set` and XCAP refuse such documents), owners
+    /// whose document is gone fall back to the default policy.
+    pub(super) fn presence_rules_loaded(&mut self, ctx: &mut Ctx<'_>, r: RulesLoaded) {
+        self.rules_seen.loading = false;
+        self.rules_seen.revision = Some(r.revision);
+        let t = now();
+        let mut present = std::collections::HashSet::new();
+        for doc in r.docs {
+            present.insert(doc.owner.clone());
+            if self.rules_seen.etags.get(&doc.owner) == Some(&doc.etag) {
+                continue;
+            }
+            match simple_policy::parse(&doc.content) {
+                Ok(rules) => {
+                    tracing::info!(owner = %doc.owner, "presence rules applied");
+                    self.rules_seen
+                        .etags
+                        .insert(doc.owner.clone(), doc.etag.clone());
+                    let fx = self.presence.set_rules(&doc.owner, Some(rules), t);
+                    self.apply(ctx, fx);
+                }
+                Err(e) => {
+                    tracing::warn!(owner = %doc.owner, error = %e, "stored presence rules do not parse; previous rules kept");
+                }
+            }
+        }
+        let gone: Vec<String> = self
+            .rules_seen
+            .etags
+            .keys()
+            .filter(|o| !present.contains(*o))
+            .cloned()
+            .collect();
+        for owner in gone {
+            self.rules_seen.etags.remove(&owner);
+            let fx = self.presence.set_rules(&owner, None, t);
+            self.apply(ctx, fx);
+        }
+    }
+
     /// Periodic expiry and the registration feed.
     pub(super) fn presence_tick(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.rules_seen.loading {
+            // Rules edited behind our back (`herald rules set`): one row read
+            // a second notices.
+            self.rules_seen.loading = true;
+            let store = self.registrar.store().clone();
+            let handle = self.handle.clone();
+            let seen = self.rules_seen.revision;
+            tokio::spawn(async move {
+                match load_rules(&store, seen).await {
+                    Some(r) => {
+                        let _ = handle.wake(r).await;
+                    }
+                    None => {
+                        let _ = handle.wake(RulesUnchanged).await;
+                    }
+                }
+            });
+        }
         let t = now();
         let fx = {
             let loc = self.registrar.location();

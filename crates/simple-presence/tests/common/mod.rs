@@ -201,3 +201,30 @@ pub fn ack_notifies(
     }
     out
 }
+
+/// A pres-rules document: one rule per (id, watcher URI or "" for anyone,
+/// sub-handling, transformations XML in the pr: namespace).
+pub fn rules_xml(rules: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<cr:ruleset xmlns=\"urn:ietf:params:xml:ns:pres-rules\" xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\">\n",
+    );
+    for (id, who, handling, transforms) in rules {
+        let cond = if who.is_empty() {
+            String::new()
+        } else {
+            format!("<cr:identity><cr:one id=\"{who}\"/></cr:identity>")
+        };
+        s.push_str(&format!(
+            "<cr:rule id=\"{id}\"><cr:conditions>{cond}</cr:conditions><cr:actions><sub-handling>{handling}</sub-handling></cr:actions><cr:transformations>{transforms}</cr:transformations></cr:rule>\n"
+        ));
+    }
+    s.push_str("</cr:ruleset>\n");
+    s
+}
+
+pub fn rules(rules: &[(&str, &str, &str, &str)]) -> simple_policy::RuleSet {
+    simple_policy::parse(rules_xml(rules).as_bytes()).expect("test rules parse")
+}
+
+/// Everything a watcher may see of tuples and notes.
+pub const SEE_ALL: &str = "<provide-services><all-services/></provide-services><provide-persons><all-persons/></provide-persons><provide-devices><all-devices/></provide-devices><provide-note>true</provide-note><provide-all-attributes/>";
