@@ -848,6 +848,14 @@ impl PresenceAgent {
                 self.rules.remove(aor);
             }
         }
+        self.reevaluate(aor, now_ms, &mut fx);
+        fx
+    }
+
+    /// Judges every presence subscription to `aor` again by her current
+    /// rules (see [`set_rules`](Self::set_rules)).
+    fn reevaluate(&mut self, aor: &str, now_ms: u64, fx: &mut Effects) {
+        let mut fx_local = Effects::default();
         let ids = self
             .presentities
             .get(aor)
@@ -861,7 +869,7 @@ impl PresenceAgent {
             let was_pending = w.sub.state == SubState::Pending;
             match new.handling {
                 SubHandling::Block => {
-                    let Some(mut w) = self.take_sub(&id, &mut fx) else {
+                    let Some(mut w) = self.take_sub(&id, &mut fx_local) else {
                         continue;
                     };
                     // RFC 6665 §4.2.2 / RFC 5025: rejected by policy.
@@ -874,8 +882,8 @@ impl PresenceAgent {
                         WatcherEvent::Rejected,
                         now_ms,
                     );
-                    self.send_final(id, w, now_ms, &mut fx);
-                    self.winfo_event(aor, e, now_ms, &mut fx);
+                    self.send_final(id, w, now_ms, &mut fx_local);
+                    self.winfo_event(aor, e, now_ms, &mut fx_local);
                 }
                 SubHandling::Confirm => {
                     let Some(w) = self.subs.get_mut(&id) else {
@@ -892,8 +900,8 @@ impl PresenceAgent {
                             now_ms,
                         );
                         fx.store.sub_puts.push(persist::sub_row(&id, w));
-                        self.queue_notify(&id, now_ms, &mut fx);
-                        self.winfo_event(aor, e, now_ms, &mut fx);
+                        self.queue_notify(&id, now_ms, &mut fx_local);
+                        self.winfo_event(aor, e, now_ms, &mut fx_local);
                     }
                 }
                 SubHandling::Allow | SubHandling::PoliteBlock => {
@@ -912,15 +920,22 @@ impl PresenceAgent {
                             now_ms,
                         );
                         fx.store.sub_puts.push(persist::sub_row(&id, w));
-                        self.queue_notify(&id, now_ms, &mut fx);
-                        self.winfo_event(aor, e, now_ms, &mut fx);
+                        self.queue_notify(&id, now_ms, &mut fx_local);
+                        self.winfo_event(aor, e, now_ms, &mut fx_local);
                     } else if changed {
-                        self.queue_notify(&id, now_ms, &mut fx);
+                        self.queue_notify(&id, now_ms, &mut fx_local);
                     }
                 }
             }
         }
-        fx
+        let Effects {
+            mut responses,
+            mut notifies,
+            mut store,
+        } = fx_local;
+        fx.responses.append(&mut responses);
+        fx.notifies.append(&mut notifies);
+        fx.store.append(&mut store);
     }
 
     /// Does the presentity have rules of her own?
@@ -1117,16 +1132,13 @@ impl PresenceAgent {
         );
         // No document for a pending or rejected watcher, and none in a
         // winfo subscription's last NOTIFY.
-        let body = if w.sub.content_type.is_empty()
-            || !w.authorized()
-            || rejected
-            || w.winfo.is_some()
-        {
-            None
-        } else {
-            let aor = w.aor.clone();
-            Some(self.presence_body(&aor, &w.access, now_ms))
-        };
+        let body =
+            if w.sub.content_type.is_empty() || !w.authorized() || rejected || w.winfo.is_some() {
+                None
+            } else {
+                let aor = w.aor.clone();
+                Some(self.presence_body(&aor, &w.access, now_ms))
+            };
         let contact = self.contact_for(w.peer.transport);
         let ct = w.sub.content_type.clone();
         match w.sub.notify(
@@ -1356,6 +1368,17 @@ impl PresenceAgent {
         }
         for aor in changed {
             self.changed(&aor, now_ms, &mut fx);
+        }
+        // Rules with validity windows (RFC 4745 §7.3) may start or stop
+        // matching as time passes: their subscriptions are judged again.
+        let timed: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|(_, r)| r.rules.iter().any(|x| !x.conditions.validity.is_empty()))
+            .map(|(a, _)| a.clone())
+            .collect();
+        for aor in timed {
+            self.reevaluate(&aor, now_ms, &mut fx);
         }
         let expired: Vec<String> = self
             .subs

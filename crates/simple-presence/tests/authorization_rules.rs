@@ -213,3 +213,41 @@ fn the_presentity_herself_sees_everything() {
     assert_eq!(status(&fx), 200);
     assert!(body_str(&built(&fx.notifies[0])).contains("secret note"));
 }
+
+#[test]
+fn a_closing_validity_window_ends_a_live_subscription() {
+    // Allowed from 07:00 to 09:00 on 2027-01-15 (T0 is 08:00).
+    let xml = "<cr:ruleset xmlns=\"urn:ietf:params:xml:ns:pres-rules\" xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\"><cr:rule id=\"w\"><cr:conditions><cr:validity><cr:from>2027-01-15T07:00:00Z</cr:from><cr:until>2027-01-15T09:00:00Z</cr:until></cr:validity></cr:conditions><cr:actions><sub-handling>allow</sub-handling></cr:actions><cr:transformations/></cr:rule></cr:ruleset>";
+    let mut a = agent();
+    let mut k = 100;
+    a.set_rules(
+        ALICE,
+        Some(simple_policy::parse(xml.as_bytes()).unwrap()),
+        T0,
+    );
+    let req = subscribe(&Sub {
+        expires: Some(7200),
+        ..Sub::default()
+    });
+    let fx = a.handle_subscribe(
+        T0,
+        key(1),
+        &req,
+        watcher_peer(),
+        ALICE,
+        SubscribeAuth::Rules,
+        true,
+    );
+    assert_eq!(status(&fx), 200);
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    let fx = a.tick(T0 + 3_599_000, |_| true);
+    assert!(fx.notifies.is_empty(), "still inside the window");
+    let fx = a.tick(T0 + 3_600_000, |_| true);
+    assert_eq!(fx.notifies.len(), 1);
+    let n = built(&fx.notifies[0]);
+    assert_eq!(
+        n.header(HeaderName::SubscriptionState),
+        Some("terminated;reason=rejected")
+    );
+    assert_eq!(a.subscription_count(), 0);
+}
