@@ -935,6 +935,22 @@ impl<S: Store> TransactionUser for Router<S> {
         match step {
             Step::Authorized(Ok(())) => self.deliver(ctx, key, msg, peer, aor),
             Step::Authorized(Err(reply)) => self.respond(ctx, key, &msg, &reply),
+            Step::Exists(true)
+                if msg.method() == Some(Method::Subscribe) && !self.presence.serves_event(&msg) =>
+            {
+                // Nobody here serves that event package (RFC 6665 §8.3.2):
+                // no phone to proxy it to, and not one of ours.
+                self.respond(
+                    ctx,
+                    key,
+                    &msg,
+                    &Reply {
+                        status: 489,
+                        reason: "Bad Event".to_owned(),
+                        headers: vec![(HeaderName::AllowEvents, self.presence.allow_events())],
+                    },
+                );
+            }
             Step::Exists(true) => self.respond(
                 ctx,
                 key,

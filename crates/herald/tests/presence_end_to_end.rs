@@ -192,3 +192,28 @@ fn server_mode_answers_itself() {
             .is_none()
     );
 }
+
+#[test]
+fn other_event_packages_go_to_the_phone() {
+    // A dialog-event (BLF) SUBSCRIBE is not presence: proxied to alice's UA
+    // even in server mode; with no UA registered, 489 with Allow-Events.
+    let s = Server::start(&["--auth", "off"]);
+    let bob = Ua::new(s.udp.unwrap());
+    let extra = "Event: dialog\r\nAccept: application/dialog-info+xml\r\nExpires: 600\r\n";
+    bob.send(&bob.request_raw("SUBSCRIBE", "bob", ALICE, "blf-1@127.0.0.1", 1, extra, ""));
+    let r = bob.final_for("blf-1@127.0.0.1");
+    assert_eq!(r.status(), Some(489));
+    assert!(
+        r.header(HeaderName::AllowEvents)
+            .unwrap()
+            .contains("presence")
+    );
+    let alice = registered_alice(&s);
+    bob.send(&bob.request_raw("SUBSCRIBE", "bob", ALICE, "blf-2@127.0.0.1", 1, extra, ""));
+    let req = alice
+        .request("SUBSCRIBE", Duration::from_secs(5))
+        .expect("the dialog SUBSCRIBE reaches alice's phone");
+    assert_eq!(req.header(HeaderName::Event), Some("dialog"));
+    alice.answer(&req, 200, "OK", "Expires: 600\r\n");
+    assert_eq!(bob.final_for("blf-2@127.0.0.1").status(), Some(200));
+}

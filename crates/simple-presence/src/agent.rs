@@ -214,6 +214,9 @@ pub struct PresenceAgent {
     /// NOTIFY flow control per destination (the address the SUBSCRIBE came
     /// from): at most `notify_window` NOTIFYs unanswered, the rest wait.
     dests: HashMap<SocketAddr, Dest>,
+    /// What judging the restored subscriptions asked for, until the
+    /// driver takes it ([`take_restored`](Self::take_restored)).
+    restored: Effects,
     /// Tags of responses outside dialogs: a random prefix per run and a
     /// counter.
     tag_prefix: u32,
@@ -270,6 +273,7 @@ impl PresenceAgent {
             subs: HashMap::new(),
             in_flight: HashMap::new(),
             dests: HashMap::new(),
+            restored: Effects::default(),
             tag_prefix: rand::random(),
             tag_counter: std::cell::Cell::new(0),
         }
@@ -869,7 +873,7 @@ impl PresenceAgent {
             let was_pending = w.sub.state == SubState::Pending;
             match new.handling {
                 SubHandling::Block => {
-                    let Some(mut w) = self.take_sub(&id, &mut fx_local) else {
+                    let Some(mut w) = self.take_sub(&id, now_ms, &mut fx_local) else {
                         continue;
                     };
                     // RFC 6665 §4.2.2 / RFC 5025: rejected by policy.
@@ -938,6 +942,13 @@ impl PresenceAgent {
         fx.store.append(&mut store);
     }
 
+    /// The NOTIFYs and store writes that judging restored subscriptions by
+    /// the current rules produced (see [`restore`](Self::restore)); the
+    /// driver carries them out once it runs.
+    pub fn take_restored(&mut self) -> Effects {
+        std::mem::take(&mut self.restored)
+    }
+
     /// Does the presentity have rules of her own?
     pub fn has_rules(&self, aor: &str) -> bool {
         self.rules.contains_key(aor)
@@ -999,6 +1010,9 @@ impl PresenceAgent {
         };
         let w = self.subs.get_mut(id)?;
         let st = w.winfo.as_mut()?;
+        // RFC 3858 §4.3: the first document is version 0, then one more
+        // per document.
+        let version = st.version;
         st.version = st.version.wrapping_add(1);
         let (state, list) = if st.full {
             st.full = false;
@@ -1008,7 +1022,7 @@ impl PresenceAgent {
             (DocState::Partial, std::mem::take(&mut st.pending))
         };
         let doc = WatcherInfo {
-            version: st.version,
+            version,
             state,
             lists: vec![WatcherList {
                 resource: presentity_uri(&aor),
@@ -1023,6 +1037,8 @@ impl PresenceAgent {
     /// filtered by her rules' transformations, or the polite-block one.
     fn presence_body(&mut self, aor: &str, access: &Access, now_ms: u64) -> Bytes {
         match access.handling {
+            // Never a document for a watcher the rules hold back.
+            SubHandling::Block | SubHandling::Confirm => Bytes::new(),
             SubHandling::PoliteBlock => {
                 Bytes::from(simple_policy::polite_block_document(&presentity_uri(aor)).to_xml())
             }
@@ -1096,7 +1112,7 @@ impl PresenceAgent {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(sub = id, error = %e, "NOTIFY not built; subscription ended");
-                self.drop_sub(id, fx);
+                self.drop_sub(id, now_ms, fx);
                 return;
             }
         };
@@ -1167,7 +1183,7 @@ impl PresenceAgent {
     /// Ends a subscription: terminated NOTIFY (reason timeout), then it is
     /// removed everywhere.
     fn end(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
-        let Some(mut w) = self.take_sub(id, fx) else {
+        let Some(mut w) = self.take_sub(id, now_ms, fx) else {
             return;
         };
         if !matches!(w.sub.state, SubState::Terminated { .. }) {
@@ -1191,8 +1207,8 @@ impl PresenceAgent {
 
     /// Removes a subscription without telling the watcher (it cannot be
     /// reached, or told us it is gone).
-    fn drop_sub(&mut self, id: &str, fx: &mut Effects) {
-        if let Some(w) = self.take_sub(id, fx)
+    fn drop_sub(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
+        if let Some(w) = self.take_sub(id, now_ms, fx)
             && w.winfo.is_none()
         {
             // RFC 3857 §3.4 "deactivated": the watcher may subscribe again.
@@ -1201,32 +1217,26 @@ impl PresenceAgent {
                 &w,
                 WatcherStatus::Terminated,
                 WatcherEvent::Deactivated,
-                0,
+                now_ms,
             );
-            let now = w.updated_ms;
-            self.winfo_event(&w.aor, e, now, fx);
+            self.winfo_event(&w.aor, e, now_ms, fx);
         }
     }
 
-    fn take_sub(&mut self, id: &str, fx: &mut Effects) -> Option<Box<Watch>> {
+    /// Takes a subscription out of every table. Its window slot goes to
+    /// the next waiting subscription; the presentity's entry stays until
+    /// the next tick (a final NOTIFY may still need her document).
+    fn take_sub(&mut self, id: &str, now_ms: u64, fx: &mut Effects) -> Option<Box<Watch>> {
         let w = self.subs.remove(id)?;
         if let Some(k) = w.in_flight {
             self.in_flight.remove(&k);
         }
-        if let Some(addr) = w.slot
-            && let Some(d) = self.dests.get_mut(&addr)
-        {
-            // Waiting ones get the slot at the next outcome or tick.
-            d.in_flight = d.in_flight.saturating_sub(1);
-        }
         if let Some(p) = self.presentities.get_mut(&w.aor) {
             p.watchers.retain(|x| x != id);
             p.winfo_watchers.retain(|x| x != id);
-            if p.watchers.is_empty() && p.pubs.is_empty() && p.winfo_watchers.is_empty() {
-                self.presentities.remove(&w.aor);
-            }
         }
         fx.store.sub_removes.push(id.to_owned());
+        self.release(w.slot, now_ms, fx);
         Some(w)
     }
 
@@ -1315,6 +1325,11 @@ impl PresenceAgent {
             return;
         };
         w.in_flight = None;
+        if let Some(st) = &mut w.winfo {
+            // The lost document's changes are not resent one by one: the
+            // next one carries the full state (RFC 3858 §4.4).
+            st.full = true;
+        }
         let slot = w.slot.take();
         self.release(slot, now_ms, fx);
         let Some(w) = self.subs.get_mut(id) else {
@@ -1330,7 +1345,7 @@ impl PresenceAgent {
             return;
         }
         tracing::debug!(sub = id, status, "NOTIFY failed; subscription removed");
-        self.drop_sub(id, fx);
+        self.drop_sub(id, now_ms, fx);
     }
 
     // ----- time and registration ------------------------------------------------
@@ -1431,10 +1446,12 @@ impl PresenceAgent {
         }
         let watchers = p.watchers.clone();
         for id in watchers {
-            let active = self
-                .subs
-                .get(&id)
-                .is_some_and(|w| w.sub.state == SubState::Active);
+            // A polite-blocked watcher's document never changes; a NOTIFY
+            // at each change would tell her when the presentity is active
+            // (RFC 5025 §3.2.1).
+            let active = self.subs.get(&id).is_some_and(|w| {
+                w.sub.state == SubState::Active && w.access.handling != SubHandling::PoliteBlock
+            });
             if active {
                 self.queue_notify(&id, now_ms, fx);
             }
@@ -1516,6 +1533,21 @@ impl PresenceAgent {
             }
             p.doc = Some(compose_doc(&self.cfg, aor, p, now_ms));
         }
+        // The rules may have changed while we were down: judge every
+        // restored subscription by them now (pending ones the rules allow
+        // become active, blocked ones end).
+        let mut fx = Effects::default();
+        let aors: Vec<String> = self
+            .presentities
+            .iter()
+            .filter(|(_, p)| !p.watchers.is_empty())
+            .map(|(a, _)| a.clone())
+            .collect();
+        for aor in &aors {
+            self.reevaluate(aor, now_ms, &mut fx);
+        }
+        self.restored = fx;
+
         (np, ns)
     }
 }

@@ -101,3 +101,78 @@ fn window_per_destination() {
     assert_eq!(delivered.len(), 21, "every watcher told exactly once");
     let _ = HeaderName::Event;
 }
+
+#[test]
+fn a_slot_freed_by_an_unsubscribe_goes_to_the_next_waiting() {
+    let cfg = PresenceConfig {
+        notify_window: 2,
+        ..PresenceConfig::default()
+    };
+    let mut a = agent_with(cfg);
+    let mut k = 0;
+    let mut tags = Vec::new();
+    for (i, cid) in ["a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"]
+        .iter()
+        .enumerate()
+    {
+        let fx = a.handle_subscribe(
+            T0,
+            key(i as u64 + 1),
+            &subscribe(&Sub {
+                call_id: cid,
+                ..Sub::default()
+            }),
+            watcher_peer(),
+            ALICE,
+            SubscribeAuth::Allow,
+            true,
+        );
+        tags.push(only_response(&fx).to().unwrap().tag().unwrap().to_owned());
+        ack_notifies(&mut a, T0, &fx, &mut k);
+    }
+    let doc = pidf(ALICE, "phone", "open", "x");
+    let fx = a.handle_publish(
+        T0,
+        key(50),
+        &publish(1, None, None, Some(("application/pidf+xml", &doc))),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(fx.notifies.len(), 2, "window of 2");
+    for n in &fx.notifies {
+        k += 1;
+        a.notify_sent(&n.sub, key(7_000_000 + k));
+    }
+    // One of the two in flight unsubscribes: its slot goes to the third.
+    let gone = fx.notifies[0].sub.clone();
+    let i = tags.iter().position(|t| *t == gone).unwrap();
+    let cid = ["a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"][i];
+    let unsub = subscribe(&Sub {
+        call_id: cid,
+        to_tag: Some(&gone),
+        cseq: 2,
+        expires: Some(0),
+        ..Sub::default()
+    });
+    let fx2 = a.handle_subscribe(
+        T0,
+        key(60),
+        &unsub,
+        watcher_peer(),
+        "",
+        SubscribeAuth::Allow,
+        true,
+    );
+    assert_eq!(status(&fx2), 200);
+    let subs: Vec<&str> = fx2.notifies.iter().map(|n| n.sub.as_str()).collect();
+    assert_eq!(
+        subs.len(),
+        2,
+        "the final NOTIFY and the waiting watcher's: {subs:?}"
+    );
+    assert!(
+        subs.iter()
+            .any(|s| *s != gone && !fx.notifies.iter().any(|n| n.sub == *s)),
+        "{subs:?}"
+    );
+}

@@ -129,3 +129,39 @@ fn state_and_cseq_survive_a_restart() {
     );
     assert!(body_str(&n).contains("note 249"), "the restored document");
 }
+
+#[test]
+fn rules_changed_while_down_are_applied_to_restored_subscriptions() {
+    let mut rows = Rows::default();
+    let mut a = agent();
+    let mut k = 0;
+    let fx = a.handle_subscribe(
+        T0,
+        key(1),
+        &subscribe(&Sub::default()),
+        watcher_peer(),
+        ALICE,
+        simple_presence::SubscribeAuth::Rules,
+        true,
+    );
+    assert_eq!(status(&fx), 200, "same domain, no rules: allowed");
+    rows.apply(&fx);
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    // Down; alice's rules now block bob.
+    let mut b = agent();
+    let block = rules(&[("r1", "sip:bob@example.test", "block", "")]);
+    b.set_rules(ALICE, Some(block), T0 + 1000);
+    assert_eq!(
+        b.restore(T0 + 1000, rows.pubs.clone(), rows.subs.clone(), |_| true),
+        (0, 1)
+    );
+    let fx = b.take_restored();
+    assert_eq!(fx.notifies.len(), 1, "the blocked watcher is told at once");
+    let n = built(&fx.notifies[0]);
+    assert_eq!(
+        n.header(HeaderName::SubscriptionState),
+        Some("terminated;reason=rejected")
+    );
+    assert!(n.body().is_empty(), "and gets no presence");
+    assert_eq!(b.subscription_count(), 0);
+}

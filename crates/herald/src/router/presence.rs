@@ -135,8 +135,11 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
     mut rx: mpsc::UnboundedReceiver<StoreJob>,
     handle: ServerHandle,
 ) {
+    let mut carry = StoreOps::default();
     while let Some(first) = rx.recv().await {
-        let mut ops = first.ops;
+        let mut ops = std::mem::take(&mut carry);
+        let mut first_ops = first.ops;
+        ops.append(&mut first_ops);
         let mut responses = first.responses;
         while responses.len() < 2000 {
             match rx.try_recv() {
@@ -162,7 +165,11 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
                 .write_subscriptions(&ops.sub_puts, &ops.sub_removes)
                 .await
         {
-            tracing::error!(error = %e, "subscriptions not written");
+            // Kept for the next batch: the NOTIFY CSeq marks in them must
+            // reach the disk before a restart could reuse a CSeq.
+            tracing::error!(error = %e, "subscriptions not written; retried with the next batch");
+            carry.sub_puts = ops.sub_puts;
+            carry.sub_removes = ops.sub_removes;
         }
         if responses.is_empty() {
             continue;
@@ -174,10 +181,10 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
                 .filter_map(|(k, m)| error_like(&m).map(|e| (k, e)))
                 .collect();
         }
-        // One wake-up of the driver for the whole batch.
-        if handle.wake(Committed(responses)).await.is_err() {
-            return;
-        }
+        // One wake-up of the driver for the whole batch. When the driver
+        // is gone (shutdown) the writes above still went to disk: keep
+        // draining.
+        let _ = handle.wake(Committed(responses)).await;
     }
 }
 
@@ -330,8 +337,11 @@ where
 
     /// Is the server the presence agent for this user?
     pub(super) fn presence_local(&self, msg: &SipMessage, aor: &(String, String)) -> bool {
+        // Other event packages (dialog, message-summary, ...) belong to the
+        // user's phones: proxied like any request.
         self.presence_settings.server_handles(&aor.0, &aor.1)
             && msg.method_str() == Some("SUBSCRIBE")
+            && self.presence.serves_event(msg)
     }
 
     /// A PUBLISH for a local user, its sender authenticated when it is one
@@ -444,6 +454,9 @@ where
 
     /// Periodic expiry and the registration feed.
     pub(super) fn presence_tick(&mut self, ctx: &mut Ctx<'_>) {
+        // Restored subscriptions the current rules changed (first tick).
+        let fx = self.presence.take_restored();
+        self.apply(ctx, fx);
         if !self.rules_seen.loading {
             // Rules edited behind our back (`herald rules set`): one row read
             // a second notices.
