@@ -44,34 +44,7 @@ pub(crate) fn owner(user: &str, domain: &str) -> String {
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: RulesCommand) -> ExitCode {
-    let dir = data_dir.unwrap_or_else(|| PathBuf::from("./herald-data"));
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("herald: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = rt.block_on(async move {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
-        let store = SqliteStore::open_dir(&dir)
-            .await
-            .map_err(|e| format!("store in {}: {e}", dir.display()))?;
-        let r = command(&store, cmd).await;
-        store.close().await;
-        r
-    });
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("herald: {e}");
-            ExitCode::from(1)
-        }
-    }
+    crate::users::with_store(data_dir, |store| Box::pin(command(store, cmd)))
 }
 
 async fn command(store: &SqliteStore, cmd: RulesCommand) -> Result<ExitCode, String> {

@@ -100,6 +100,21 @@ fn record(username: &str, domain: &str, password: &str) -> User {
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: UserCommand) -> ExitCode {
+    with_store(data_dir, |store| Box::pin(command(store, cmd)))
+}
+
+/// Runs an admin command against the data dir's store (created if needed;
+/// a running server may hold it open too): a small runtime, the store
+/// opened and closed around `f`, errors printed as `herald: ...` with exit
+/// status 1.
+pub(crate) fn with_store<F>(data_dir: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: for<'a> FnOnce(
+        &'a SqliteStore,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<ExitCode, String>> + 'a>,
+    >,
+{
     let dir = data_dir.unwrap_or_else(|| PathBuf::from("./herald-data"));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -117,7 +132,7 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: UserCommand) -> ExitCode {
         let store = SqliteStore::open_dir(&dir)
             .await
             .map_err(|e| format!("store in {}: {e}", dir.display()))?;
-        let r = command(&store, cmd).await;
+        let r = f(&store).await;
         store.close().await;
         r
     });

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::Server;
 use sip_msg::{HeaderName, SipMessage};
-use ua::{Ua, add_user, authorization};
+use ua::{Ua, add_user};
 
 const ALICE: &str = "sip:alice@example.test";
 
@@ -26,8 +26,7 @@ entity=\"sip:alice@example.test\"><tuple id=\"desk\"><status><basic>{basic}</bas
     )
 }
 
-/// Sends a request from `user` and answers one 407 with the password
-/// "secret"; returns the final response.
+/// Alice's or bob's request to alice, answering the 407 (password "secret").
 fn authed(
     ua: &Ua,
     user: &str,
@@ -37,18 +36,7 @@ fn authed(
     extra: &str,
     body: &str,
 ) -> SipMessage {
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    if r.status() != Some(407) {
-        return r;
-    }
-    let auth = authorization(&r, user, "secret", method, ALICE, None);
-    let extra = format!("{extra}Proxy-Authorization: {auth}\r\n");
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, &extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    r
+    ua.request_authed(method, user, "secret", ALICE, call_id, cseq, extra, body)
 }
 
 fn publish(ua: &Ua, cseq: &mut u32, if_match: Option<&str>, ctype: &str, body: &str) -> SipMessage {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, TempFile};
 use sip_msg::{HeaderName, SipMessage};
-use ua::{Ua, add_user, authorization};
+use ua::{Ua, add_user};
 
 const ALICE: &str = "sip:alice@example.test";
 const PACKAGE: &str = "python3 with the pjsua2 module (pip install pjsua2-python)";
@@ -48,6 +48,7 @@ fn set_rules(s: &Server, handling: &str) {
     );
 }
 
+/// Alice's or bob's request to alice, answering the 407 (password "secret").
 fn authed(
     ua: &Ua,
     user: &str,
@@ -57,18 +58,7 @@ fn authed(
     extra: &str,
     body: &str,
 ) -> SipMessage {
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    if r.status() != Some(407) {
-        return r;
-    }
-    let auth = authorization(&r, user, "secret", method, ALICE, None);
-    let extra = format!("{extra}Proxy-Authorization: {auth}\r\n");
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, &extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    r
+    ua.request_authed(method, user, "secret", ALICE, call_id, cseq, extra, body)
 }
 
 /// Alice's winfo NOTIFYs (answered) until one names bob with `status`.

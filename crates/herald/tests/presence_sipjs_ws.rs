@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, add_user, run_bounded};
 use sip_msg::{HeaderName, SipMessage};
-use ua::{Ua, authorization};
+use ua::Ua;
 
 const ALICE: &str = "sip:alice@example.test";
 const PACKAGE: &str = "node with tests/clients/sipjs's npm packages \
@@ -39,8 +39,7 @@ entity=\"sip:alice@example.test\"><tuple id=\"desk\"><status><basic>open</basic>
     )
 }
 
-/// Sends a request from `user` and answers one 407 with the password
-/// "secret"; returns the final response.
+/// Alice's or bob's request to alice, answering the 407 (password "secret").
 fn authed(
     ua: &Ua,
     user: &str,
@@ -50,18 +49,7 @@ fn authed(
     extra: &str,
     body: &str,
 ) -> SipMessage {
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    if r.status() != Some(407) {
-        return r;
-    }
-    let auth = authorization(&r, user, "secret", method, ALICE, None);
-    let extra = format!("{extra}Proxy-Authorization: {auth}\r\n");
-    ua.send(&ua.request_raw(method, user, ALICE, call_id, *cseq, &extra, body));
-    let r = ua.final_for(call_id);
-    *cseq += 1;
-    r
+    ua.request_authed(method, user, "secret", ALICE, call_id, cseq, extra, body)
 }
 
 /// alice's PUBLISH (initial, or a modify with `if_match`); the new SIP-ETag.

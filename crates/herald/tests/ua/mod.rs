@@ -180,6 +180,35 @@ Call-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\nMax-Forwards: 70\r\n",
         r
     }
 
+    /// Sends a request from `user` to `to_uri` and answers one 407 with
+    /// `password` (digest over the first challenge); returns the final
+    /// response, `cseq` advanced past what was sent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request_authed(
+        &self,
+        method: &str,
+        user: &str,
+        password: &str,
+        to_uri: &str,
+        call_id: &str,
+        cseq: &mut u32,
+        extra: &str,
+        body: &str,
+    ) -> SipMessage {
+        self.send(&self.request_raw(method, user, to_uri, call_id, *cseq, extra, body));
+        let r = self.final_for(call_id);
+        *cseq += 1;
+        if r.status() != Some(407) {
+            return r;
+        }
+        let auth = authorization(&r, user, password, method, to_uri, None);
+        let extra = format!("{extra}Proxy-Authorization: {auth}\r\n");
+        self.send(&self.request_raw(method, user, to_uri, call_id, *cseq, &extra, body));
+        let r = self.final_for(call_id);
+        *cseq += 1;
+        r
+    }
+
     /// A request (MESSAGE, INVITE, ...) from `from_user` to `to_uri`.
     #[allow(clippy::too_many_arguments)]
     pub fn request_raw(
