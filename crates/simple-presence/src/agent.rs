@@ -973,6 +973,31 @@ impl PresenceAgent {
         }
     }
 
+    /// Every current watcher of `aor`'s presence, for a full watcherinfo
+    /// document.
+    fn winfo_full_list(&self, aor: &str, now_ms: u64) -> Vec<Watcher> {
+        let Some(p) = self.presentities.get(aor) else {
+            return Vec::new();
+        };
+        p.watchers
+            .iter()
+            .filter_map(|wid| {
+                let x = self.subs.get(wid)?;
+                let status = match x.sub.state {
+                    SubState::Active => WatcherStatus::Active,
+                    SubState::Pending => WatcherStatus::Pending,
+                    SubState::Terminated { .. } => WatcherStatus::Terminated,
+                };
+                let event = if status == WatcherStatus::Active && x.access.transform.is_some() {
+                    WatcherEvent::Approved
+                } else {
+                    WatcherEvent::Subscribe
+                };
+                Some(winfo_entry(wid, x, status, event, now_ms))
+            })
+            .collect()
+    }
+
     /// The next watcherinfo document of a winfo subscription: full state
     /// first (and after a refresh), then the changes since the last one;
     /// the version moves by one per document.
@@ -981,30 +1006,7 @@ impl PresenceAgent {
         let aor = w.aor.clone();
         let full = w.winfo.as_ref().is_some_and(|st| st.full);
         let watchers: Vec<Watcher> = if full {
-            self.presentities
-                .get(&aor)
-                .map(|p| {
-                    p.watchers
-                        .iter()
-                        .filter_map(|wid| {
-                            let x = self.subs.get(wid)?;
-                            let status = match x.sub.state {
-                                SubState::Active => WatcherStatus::Active,
-                                SubState::Pending => WatcherStatus::Pending,
-                                SubState::Terminated { .. } => WatcherStatus::Terminated,
-                            };
-                            let event = if status == WatcherStatus::Active
-                                && x.access.transform.is_some()
-                            {
-                                WatcherEvent::Approved
-                            } else {
-                                WatcherEvent::Subscribe
-                            };
-                            Some(winfo_entry(wid, x, status, event, now_ms))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+            self.winfo_full_list(&aor, now_ms)
         } else {
             Vec::new()
         };
@@ -1146,15 +1148,28 @@ impl PresenceAgent {
                 ..
             }
         );
-        // No document for a pending or rejected watcher, and none in a
-        // winfo subscription's last NOTIFY.
-        let body =
-            if w.sub.content_type.is_empty() || !w.authorized() || rejected || w.winfo.is_some() {
-                None
-            } else {
-                let aor = w.aor.clone();
-                Some(self.presence_body(&aor, &w.access, now_ms))
-            };
+        // No document for a pending or rejected watcher. A winfo fetch
+        // (RFC 6665 §4.4.3: no NOTIFY sent before this one) gets the full
+        // state; a winfo subscription's last NOTIFY after others, none.
+        let body = if w.sub.content_type.is_empty() || !w.authorized() || rejected {
+            None
+        } else if let Some(st) = &w.winfo {
+            (st.full && st.version == 0).then(|| {
+                let doc = WatcherInfo {
+                    version: 0,
+                    state: DocState::Full,
+                    lists: vec![WatcherList {
+                        resource: presentity_uri(&w.aor),
+                        package: PRESENCE.to_owned(),
+                        watchers: self.winfo_full_list(&w.aor, now_ms),
+                    }],
+                };
+                Bytes::from(doc.to_xml())
+            })
+        } else {
+            let aor = w.aor.clone();
+            Some(self.presence_body(&aor, &w.access, now_ms))
+        };
         let contact = self.contact_for(w.peer.transport);
         let ct = w.sub.content_type.clone();
         match w.sub.notify(

@@ -172,3 +172,46 @@ fn new_watcher_and_rejection_are_reported() {
         (WatcherStatus::Terminated, WatcherEvent::Rejected)
     );
 }
+
+#[test]
+fn a_winfo_fetch_carries_the_full_state() {
+    let mut a = agent();
+    let mut k = 100;
+    let fx = a.handle_subscribe(
+        T0,
+        key(1),
+        &subscribe(&Sub::default()),
+        watcher_peer(),
+        ALICE,
+        SubscribeAuth::Rules,
+        true,
+    );
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    let fetch = subscribe(&Sub {
+        from: ALICE,
+        call_id: "fetch@127.0.0.1",
+        event: Some("presence.winfo"),
+        accept: Some("application/watcherinfo+xml"),
+        expires: Some(0),
+        ..Sub::default()
+    });
+    let fx = a.handle_subscribe(
+        T0,
+        key(2),
+        &fetch,
+        watcher_peer(),
+        ALICE,
+        SubscribeAuth::Rules,
+        true,
+    );
+    assert_eq!(status(&fx), 200);
+    let n = built(&fx.notifies[0]);
+    assert!(
+        n.header(HeaderName::SubscriptionState)
+            .unwrap()
+            .starts_with("terminated")
+    );
+    let doc = parse_watcherinfo(n.body()).unwrap();
+    assert_eq!((doc.version, doc.state), (0, DocState::Full));
+    assert_eq!(doc.lists[0].watchers[0].uri, BOB);
+}
