@@ -827,12 +827,22 @@ impl PresenceAgent {
     // ----- authorization (RFC 5025) and watcher info (RFC 3857) ----------------
 
     fn decide(&self, aor: &str, watcher: &str, now_ms: u64) -> Access {
+        let rules = self.rules.get(aor);
+        // The sphere is read only for rules that ask about it.
+        let sphere = rules
+            .filter(|r| authz::uses_sphere(r))
+            .and_then(|_| self.presentities.get(aor))
+            .and_then(|p| match &p.model {
+                Some(m) => authz::current_sphere(m),
+                None => authz::current_sphere(&compose_model(&self.cfg, aor, p, now_ms)),
+            });
         authz::decide(
             self.cfg.default_policy,
-            self.rules.get(aor),
+            rules,
             aor,
             watcher,
             now_ms,
+            sphere.as_deref(),
         )
     }
 
@@ -1460,6 +1470,11 @@ impl PresenceAgent {
             return;
         }
         let watchers = p.watchers.clone();
+        if self.rules.get(aor).is_some_and(authz::uses_sphere) {
+            // Her sphere may have changed with the document (RFC 5025
+            // §3.1.2): judge her watchers again first.
+            self.reevaluate(aor, now_ms, fx);
+        }
         for id in watchers {
             // A polite-blocked watcher's document never changes; a NOTIFY
             // at each change would tell her when the presentity is active
@@ -1524,13 +1539,15 @@ impl PresenceAgent {
                         p.winfo_watchers.push(row.id.clone());
                     } else {
                         p.watchers.push(row.id.clone());
-                        // The rules loaded before the subscriptions decide.
+                        // The rules loaded before the subscriptions decide
+                        // (spheres: judged again by `reevaluate` below).
                         w.access = authz::decide(
                             self.cfg.default_policy,
                             self.rules.get(&w.aor),
                             &w.aor,
                             &w.watcher,
                             now_ms,
+                            None,
                         );
                     }
                     self.subs.insert(row.id.clone(), Box::new(w));

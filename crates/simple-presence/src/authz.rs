@@ -81,6 +81,7 @@ pub(crate) fn decide(
     aor: &str,
     watcher: &str,
     now_ms: u64,
+    sphere: Option<&str>,
 ) -> Access {
     let me = user_at_domain(aor);
     let them = user_at_domain(watcher);
@@ -88,7 +89,7 @@ pub(crate) fn decide(
         return Access::everything();
     }
     if let Some(rules) = rules {
-        return match rules.evaluate(watcher, now_ms, None) {
+        return match rules.evaluate(watcher, now_ms, sphere) {
             Some(d) => Access {
                 handling: d.sub_handling,
                 transform: Some(Arc::new(d.transformations)),
@@ -109,4 +110,26 @@ pub(crate) fn decide(
             }
         }
     }
+}
+
+/// The presentity's current sphere (RFC 4480 §3.2 `<rpid:sphere>` of her
+/// person element), which RFC 5025 §3.1.2 sphere conditions compare with:
+/// the first token (`work`, `home`) or text value.
+pub(crate) fn current_sphere(doc: &simple_pidf::Presence) -> Option<String> {
+    doc.persons.iter().find_map(|p| {
+        p.rpid.sphere.iter().find_map(|e| {
+            e.values
+                .iter()
+                .find_map(|v| match v {
+                    simple_pidf::Value::Token(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .or_else(|| e.text.clone().filter(|t| !t.is_empty()))
+        })
+    })
+}
+
+/// Do any of these rules have a sphere condition?
+pub(crate) fn uses_sphere(rules: &RuleSet) -> bool {
+    rules.rules.iter().any(|r| r.conditions.sphere.is_some())
 }

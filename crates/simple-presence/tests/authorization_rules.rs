@@ -251,3 +251,62 @@ fn a_closing_validity_window_ends_a_live_subscription() {
     );
     assert_eq!(a.subscription_count(), 0);
 }
+
+#[test]
+fn sphere_conditions_follow_the_published_sphere() {
+    // Bob may watch while alice is at work (RFC 5025 §3.1.2, RFC 4480 sphere).
+    let xml = "<cr:ruleset xmlns=\"urn:ietf:params:xml:ns:pres-rules\" xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\"><cr:rule id=\"w\"><cr:conditions><cr:identity><cr:one id=\"sip:bob@example.test\"/></cr:identity><cr:sphere value=\"work\"/></cr:conditions><cr:actions><sub-handling>allow</sub-handling></cr:actions><cr:transformations><provide-services><all-services/></provide-services></cr:transformations></cr:rule></cr:ruleset>";
+    let person = |sphere: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"{ALICE}\"><tuple id=\"t\"><status><basic>open</basic></status></tuple><dm:person id=\"p\"><rpid:sphere><rpid:{sphere}/></rpid:sphere></dm:person></presence>"
+        )
+    };
+    let mut a = agent();
+    let mut k = 100;
+    a.set_rules(
+        ALICE,
+        Some(simple_policy::parse(xml.as_bytes()).unwrap()),
+        T0,
+    );
+    let fx = a.handle_publish(
+        T0,
+        key(900),
+        &publish(
+            1,
+            None,
+            None,
+            Some(("application/pidf+xml", &person("work"))),
+        ),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(status(&fx), 200);
+    let etag = only_response(&fx)
+        .header(HeaderName::SipETag)
+        .unwrap()
+        .to_owned();
+    let fx = bob_subscribes(&mut a);
+    assert_eq!(status(&fx), 200, "at work: allowed");
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    // She goes home: the rule no longer matches, bob's subscription ends.
+    let fx = a.handle_publish(
+        T0 + 1000,
+        key(901),
+        &publish(
+            2,
+            Some(&etag),
+            None,
+            Some(("application/pidf+xml", &person("home"))),
+        ),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(status(&fx), 200);
+    let ended = fx
+        .notifies
+        .iter()
+        .map(built)
+        .any(|n| n.header(HeaderName::SubscriptionState) == Some("terminated;reason=rejected"));
+    assert!(ended, "{:?}", fx.notifies.len());
+    assert_eq!(a.subscription_count(), 0);
+}
