@@ -39,7 +39,9 @@ use crate::core::{self, CoreConfig};
 mod presence;
 
 use presence::RegistrationChanged;
-pub(crate) use presence::{PresenceTick, RulesSeen, StoreJob, contacts, load_rules, store_writer};
+pub(crate) use presence::{
+    DocKind, DocsPoll, DocsSeen, PresenceTick, StoreJob, contacts, load_docs, store_writer,
+};
 
 /// Everything the router keeps state in.
 pub(crate) trait Store:
@@ -115,7 +117,7 @@ pub(crate) struct Router<S> {
     store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
     /// The presence rules as last loaded: the store's revision counter and
     /// each owner's document etag.
-    rules_seen: presence::RulesSeen,
+    docs_seen: presence::DocsSeen,
 }
 
 impl<S> Router<S> {
@@ -126,7 +128,7 @@ impl<S> Router<S> {
         presence: simple_presence::PresenceAgent,
         presence_settings: PresenceSettings,
         store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
-        rules_seen: RulesSeen,
+        docs_seen: DocsSeen,
     ) -> Self {
         Router {
             core: Arc::new(core),
@@ -142,7 +144,7 @@ impl<S> Router<S> {
             presence,
             presence_settings: Arc::new(presence_settings),
             store_tx,
-            rules_seen,
+            docs_seen,
         }
     }
 }
@@ -893,13 +895,20 @@ impl<S: Store> TransactionUser for Router<S> {
             self.presence_tick(ctx);
             return;
         }
-        if msg.is::<presence::RulesUnchanged>() {
-            self.rules_seen.loading = false;
+        if msg.is::<DocsPoll>() {
+            self.presence_docs_poll();
             return;
         }
-        let msg = match msg.downcast::<presence::RulesLoaded>() {
-            Ok(r) => {
-                self.presence_rules_loaded(ctx, *r);
+        let msg = match msg.downcast::<presence::DocsUnchanged>() {
+            Ok(u) => {
+                self.presence_docs_unchanged(u.0);
+                return;
+            }
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<presence::DocsLoaded>() {
+            Ok(l) => {
+                self.presence_docs_loaded(ctx, *l);
                 return;
             }
             Err(other) => other,

@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, StoreKind};
 use crate::core::CoreConfig;
-use crate::router::{PresenceTick, Router, RulesSeen, Store, contacts, load_rules, store_writer};
+use crate::router::{
+    DocKind, DocsSeen, PresenceTick, Router, Store, contacts, load_docs, store_writer,
+};
 
 fn net_config(s: &Settings) -> NetConfig {
     NetConfig {
@@ -133,7 +135,11 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         contacts(&addrs),
     );
     // Rules first: restored subscriptions are judged by them.
-    let rules_seen = RulesSeen::preload(load_rules(&store, None).await, &mut agent);
+    let mut loaded_docs = Vec::new();
+    for kind in DocKind::ALL {
+        loaded_docs.extend(load_docs(&store, kind, None).await);
+    }
+    let docs_seen = DocsSeen::preload(loaded_docs, &mut agent);
     let loaded = match (
         store.load_live_publications(now).await,
         store.load_live_subscriptions(now).await,
@@ -178,7 +184,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         agent,
         settings.presence.clone(),
         store_tx,
-        rules_seen,
+        docs_seen,
     );
     let result = server.run(router, shutdown).await;
     // The router (and its sender) is gone: the writer drains and ends.

@@ -146,6 +146,8 @@ struct Presentity {
     doc: Option<Bytes>,
     /// The same document as a model, for per-watcher filtering.
     model: Option<Presence>,
+    /// Hard state (RFC 4827 pidf-manipulation), set over XCAP.
+    hard: Option<Presence>,
 }
 
 /// One watcher's subscription.
@@ -959,6 +961,16 @@ impl PresenceAgent {
         std::mem::take(&mut self.restored)
     }
 
+    /// The presentity's hard state (her pidf-manipulation document, RFC
+    /// 4827) changed or was removed: composed in at once, watchers told.
+    pub fn set_hard_state(&mut self, aor: &str, doc: Option<Presence>, now_ms: u64) -> Effects {
+        let mut fx = Effects::default();
+        let p = self.presentities.entry(aor.to_owned()).or_default();
+        p.hard = doc;
+        self.changed(aor, now_ms, &mut fx);
+        fx
+    }
+
     /// Does the presentity have rules of her own?
     pub fn has_rules(&self, aor: &str) -> bool {
         self.rules.contains_key(aor)
@@ -1431,7 +1443,10 @@ impl PresenceAgent {
             self.end(&id, now_ms, &mut fx);
         }
         self.presentities.retain(|_, p| {
-            !p.pubs.is_empty() || !p.watchers.is_empty() || !p.winfo_watchers.is_empty()
+            !p.pubs.is_empty()
+                || !p.watchers.is_empty()
+                || !p.winfo_watchers.is_empty()
+                || p.hard.is_some()
         });
         fx
     }
@@ -1609,7 +1624,7 @@ fn registration(cfg: &PresenceConfig, p: &Presentity) -> Registration {
 }
 
 fn compose_model(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -> Presence {
-    let sources: Vec<Source<'_>> = p
+    let mut sources: Vec<Source<'_>> = p
         .pubs
         .iter()
         .filter(|pb| pb.expires_at_ms > now_ms)
@@ -1619,6 +1634,15 @@ fn compose_model(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -
             updated_ms: pb.updated_ms,
         })
         .collect();
+    // RFC 4827: the user's pidf-manipulation document is hard state; it
+    // loses every tie to what her devices publish (simple_pidf::compose).
+    if let Some(h) = &p.hard {
+        sources.push(Source {
+            id: simple_pidf::compose::HARD_STATE_ID,
+            doc: h,
+            updated_ms: 0,
+        });
+    }
     compose(&presentity_uri(aor), &sources, registration(cfg, p))
 }
 

@@ -131,3 +131,26 @@ fn initial_refresh_modify_remove_and_expiry() {
     let body = body_str(&sent[0]);
     assert!(!body.contains("phone"), "the expired tuple is gone: {body}");
 }
+
+#[test]
+fn hard_state_is_composed_and_loses_to_soft_state() {
+    let mut a = agent();
+    let mut k = 0;
+    subscribe_bob(&mut a, T0, &mut k);
+    // Hard state (RFC 4827) alone: watchers see it at once.
+    let hard = simple_pidf::parse(pidf(ALICE, "hard", "open", "on holiday").as_bytes()).unwrap();
+    let fx = a.set_hard_state(ALICE, Some(hard), T0 + 1);
+    let sent = ack_notifies(&mut a, T0 + 1, &fx, &mut k);
+    assert_eq!(sent.len(), 1);
+    assert!(body_str(&sent[0]).contains("on holiday"));
+    // A device publishes: both tuples, the published note wins for the person.
+    let doc = pidf(ALICE, "phone", "open", "back at my desk");
+    let fx = a.handle_publish(T0 + 2, key(10), &publish(1, None, None, Some(("application/pidf+xml", &doc))), ALICE, ALICE);
+    let sent = ack_notifies(&mut a, T0 + 2, &fx, &mut k);
+    let body = body_str(&sent[0]);
+    assert!(body.contains("tuple id=\"hard\"") && body.contains("tuple id=\"phone\""), "{body}");
+    // Removed: gone from the document.
+    let fx = a.set_hard_state(ALICE, None, T0 + 3);
+    let sent = ack_notifies(&mut a, T0 + 3, &fx, &mut k);
+    assert!(!body_str(&sent[0]).contains("on holiday"));
+}

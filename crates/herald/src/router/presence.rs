@@ -27,38 +27,65 @@ pub(crate) struct StoreJob {
 /// The once-a-second wake-up of the presence agent.
 pub(crate) struct PresenceTick;
 
-/// What the router knows of the stored presence rules.
-#[derive(Debug, Default)]
-pub(crate) struct RulesSeen {
-    /// The store's revision counter for pres-rules when last loaded.
-    revision: Option<u64>,
-    /// Owner → etag of the rules document applied.
-    etags: HashMap<String, String>,
-    /// A reload is under way.
-    pub(super) loading: bool,
+/// The per-user XML documents that feed presence: rules (RFC 5025) and
+/// hard state (RFC 4827 pidf-manipulation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    Rules,
+    HardState,
 }
 
-impl RulesSeen {
-    /// Applies every stored rules document to a fresh agent (before its
+impl DocKind {
+    pub(crate) const ALL: [DocKind; 2] = [DocKind::Rules, DocKind::HardState];
+
+    pub(crate) fn auid(self) -> &'static str {
+        match self {
+            DocKind::Rules => crate::rules::AUID,
+            DocKind::HardState => "pidf-manipulation",
+        }
+    }
+}
+
+/// What the router knows of one kind of stored document.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// The store's revision counter for the auid when last loaded.
+    revision: Option<u64>,
+    /// Owner → etag of the document applied.
+    etags: HashMap<String, String>,
+    /// A reload is under way.
+    loading: bool,
+}
+
+/// Both kinds.
+#[derive(Debug, Default)]
+pub(crate) struct DocsSeen {
+    rules: Seen,
+    hard: Seen,
+}
+
+impl DocsSeen {
+    fn of(&mut self, kind: DocKind) -> &mut Seen {
+        match kind {
+            DocKind::Rules => &mut self.rules,
+            DocKind::HardState => &mut self.hard,
+        }
+    }
+
+    /// Applies every stored document to a fresh agent (before its
     /// subscriptions are restored, so they are judged by them) and
     /// remembers what was applied.
     pub(crate) fn preload(
-        loaded: Option<RulesLoaded>,
+        loaded: Vec<DocsLoaded>,
         agent: &mut simple_presence::PresenceAgent,
-    ) -> RulesSeen {
-        let mut seen = RulesSeen::default();
-        let Some(r) = loaded else {
-            return seen;
-        };
-        seen.revision = Some(r.revision);
-        for doc in r.docs {
-            match simple_policy::parse(&doc.content) {
-                Ok(rules) => {
-                    agent.set_rules(&doc.owner, Some(rules), now());
-                    seen.etags.insert(doc.owner, doc.etag);
-                }
-                Err(e) => {
-                    tracing::warn!(owner = %doc.owner, error = %e, "stored presence rules do not parse; default policy applies");
+    ) -> DocsSeen {
+        let mut seen = DocsSeen::default();
+        for l in loaded {
+            let s = seen.of(l.kind);
+            s.revision = Some(l.revision);
+            for doc in l.docs {
+                if apply_document(agent, l.kind, &doc, now()).is_some() {
+                    s.etags.insert(doc.owner, doc.etag);
                 }
             }
         }
@@ -66,38 +93,77 @@ impl RulesSeen {
     }
 }
 
-/// Every pres-rules document, read after the revision moved.
-pub(crate) struct RulesLoaded {
+/// Parses one stored document and hands it to the agent; `None` (logged)
+/// when it does not parse — XCAP and `herald rules set` refuse such
+/// documents, so only a hand-edited database gets here.
+fn apply_document(
+    agent: &mut simple_presence::PresenceAgent,
+    kind: DocKind,
+    doc: &simple_store::Document,
+    t: u64,
+) -> Option<Effects> {
+    let parsed = match kind {
+        DocKind::Rules => simple_policy::parse(&doc.content)
+            .map(|r| agent.set_rules(&doc.owner, Some(r), t))
+            .map_err(|e| e.to_string()),
+        DocKind::HardState => simple_pidf::parse(&doc.content)
+            .map(|d| agent.set_hard_state(&doc.owner, Some(d), t))
+            .map_err(|e| e.to_string()),
+    };
+    match parsed {
+        Ok(fx) => {
+            tracing::info!(owner = %doc.owner, auid = kind.auid(), "document applied");
+            Some(fx)
+        }
+        Err(e) => {
+            tracing::warn!(owner = %doc.owner, auid = kind.auid(), error = %e, "stored document does not parse; previous state kept");
+            None
+        }
+    }
+}
+
+/// Every document of one kind, read after its revision moved.
+pub(crate) struct DocsLoaded {
+    kind: DocKind,
     revision: u64,
     docs: Vec<simple_store::Document>,
 }
 
-/// Reads the rules when their revision differs from `seen` (None: always).
-pub(crate) async fn load_rules<S: simple_store::Documents>(
+/// Reads the documents of `kind` when their revision differs from `seen`
+/// (None: always).
+pub(crate) async fn load_docs<S: simple_store::Documents>(
     store: &S,
+    kind: DocKind,
     seen: Option<u64>,
-) -> Option<RulesLoaded> {
-    let revision = match store.documents_revision(crate::rules::AUID).await {
+) -> Option<DocsLoaded> {
+    let revision = match store.documents_revision(kind.auid()).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "presence rules revision not read");
+            tracing::warn!(error = %e, auid = kind.auid(), "document revision not read");
             return None;
         }
     };
     if seen == Some(revision) {
         return None;
     }
-    match store.documents_of_auid(crate::rules::AUID).await {
-        Ok(docs) => Some(RulesLoaded { revision, docs }),
+    match store.documents_of_auid(kind.auid()).await {
+        Ok(docs) => Some(DocsLoaded {
+            kind,
+            revision,
+            docs,
+        }),
         Err(e) => {
-            tracing::warn!(error = %e, "presence rules not read");
+            tracing::warn!(error = %e, auid = kind.auid(), "documents not read");
             None
         }
     }
 }
 
-/// The rules revision has not moved (or could not be read).
-pub(crate) struct RulesUnchanged;
+/// The revision of `.0` has not moved (or could not be read).
+pub(crate) struct DocsUnchanged(pub(crate) DocKind);
+
+/// Poll now rather than at the next tick (an XCAP write just happened).
+pub(crate) struct DocsPoll;
 
 /// A REGISTER for this AOR was answered 200: its registration state may
 /// have changed.
@@ -410,45 +476,76 @@ where
         self.apply(ctx, fx);
     }
 
-    /// Applies reloaded rules: documents whose etag changed are parsed and
-    /// set (a document that does not parse keeps the previous rules and is
-    /// logged; `herald rules set` and XCAP refuse such documents), owners
-    /// whose document is gone fall back to the default policy.
-    pub(super) fn presence_rules_loaded(&mut self, ctx: &mut Ctx<'_>, r: RulesLoaded) {
-        self.rules_seen.loading = false;
-        self.rules_seen.revision = Some(r.revision);
+    /// Applies reloaded documents: those whose etag changed are parsed and
+    /// applied; owners whose document is gone fall back (no rules: the
+    /// default policy; no hard state: soft state only).
+    pub(super) fn presence_docs_loaded(&mut self, ctx: &mut Ctx<'_>, l: DocsLoaded) {
+        let kind = l.kind;
+        {
+            let seen = self.docs_seen.of(kind);
+            seen.loading = false;
+            seen.revision = Some(l.revision);
+        }
         let t = now();
         let mut present = std::collections::HashSet::new();
-        for doc in r.docs {
+        for doc in l.docs {
             present.insert(doc.owner.clone());
-            if self.rules_seen.etags.get(&doc.owner) == Some(&doc.etag) {
+            if self.docs_seen.of(kind).etags.get(&doc.owner) == Some(&doc.etag) {
                 continue;
             }
-            match simple_policy::parse(&doc.content) {
-                Ok(rules) => {
-                    tracing::info!(owner = %doc.owner, "presence rules applied");
-                    self.rules_seen
-                        .etags
-                        .insert(doc.owner.clone(), doc.etag.clone());
-                    let fx = self.presence.set_rules(&doc.owner, Some(rules), t);
-                    self.apply(ctx, fx);
-                }
-                Err(e) => {
-                    tracing::warn!(owner = %doc.owner, error = %e, "stored presence rules do not parse; previous rules kept");
-                }
+            if let Some(fx) = apply_document(&mut self.presence, kind, &doc, t) {
+                self.docs_seen
+                    .of(kind)
+                    .etags
+                    .insert(doc.owner.clone(), doc.etag.clone());
+                self.apply(ctx, fx);
             }
         }
         let gone: Vec<String> = self
-            .rules_seen
+            .docs_seen
+            .of(kind)
             .etags
             .keys()
             .filter(|o| !present.contains(*o))
             .cloned()
             .collect();
         for owner in gone {
-            self.rules_seen.etags.remove(&owner);
-            let fx = self.presence.set_rules(&owner, None, t);
+            self.docs_seen.of(kind).etags.remove(&owner);
+            let fx = match kind {
+                DocKind::Rules => self.presence.set_rules(&owner, None, t),
+                DocKind::HardState => self.presence.set_hard_state(&owner, None, t),
+            };
             self.apply(ctx, fx);
+        }
+    }
+
+    pub(super) fn presence_docs_unchanged(&mut self, kind: DocKind) {
+        self.docs_seen.of(kind).loading = false;
+    }
+
+    /// Starts a poll of the stored documents (one row read per kind) unless
+    /// one is under way: edits made behind our back (`herald rules set`)
+    /// or just now over XCAP.
+    pub(super) fn presence_docs_poll(&mut self) {
+        for kind in DocKind::ALL {
+            let seen = self.docs_seen.of(kind);
+            if seen.loading {
+                continue;
+            }
+            seen.loading = true;
+            let revision = seen.revision;
+            let store = self.registrar.store().clone();
+            let handle = self.handle.clone();
+            tokio::spawn(async move {
+                match load_docs(&store, kind, revision).await {
+                    Some(l) => {
+                        let _ = handle.wake(l).await;
+                    }
+                    None => {
+                        let _ = handle.wake(DocsUnchanged(kind)).await;
+                    }
+                }
+            });
         }
     }
 
@@ -457,24 +554,7 @@ where
         // Restored subscriptions the current rules changed (first tick).
         let fx = self.presence.take_restored();
         self.apply(ctx, fx);
-        if !self.rules_seen.loading {
-            // Rules edited behind our back (`herald rules set`): one row read
-            // a second notices.
-            self.rules_seen.loading = true;
-            let store = self.registrar.store().clone();
-            let handle = self.handle.clone();
-            let seen = self.rules_seen.revision;
-            tokio::spawn(async move {
-                match load_rules(&store, seen).await {
-                    Some(r) => {
-                        let _ = handle.wake(r).await;
-                    }
-                    None => {
-                        let _ = handle.wake(RulesUnchanged).await;
-                    }
-                }
-            });
-        }
+        self.presence_docs_poll();
         let t = now();
         let fx = {
             let loc = self.registrar.location();
