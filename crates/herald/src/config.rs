@@ -206,7 +206,9 @@ pub(crate) const DEFAULT_LISTEN: &[&str] = &[
     "ws:127.0.0.1:8080",
 ];
 
-/// Parses `udp:127.0.0.1:5070`, `tcp:[::1]:5060`, `tls:`, `ws:`, `wss:`.
+/// Parses `udp:127.0.0.1:5070`, `tcp:[::1]:5060`, `tls:`, `ws:`, `wss:`, and
+/// `http:` / `https:` (the same as `ws:` / `wss:`: one HTTP listener serves
+/// XCAP and SIP over WebSocket).
 pub(crate) fn parse_listen(spec: &str) -> Result<(Transport, SocketAddr), String> {
     let (scheme, addr) = spec
         .split_once(':')
@@ -215,11 +217,13 @@ pub(crate) fn parse_listen(spec: &str) -> Result<(Transport, SocketAddr), String
         "udp" => Transport::Udp,
         "tcp" => Transport::Tcp,
         "tls" => Transport::Tls,
-        "ws" => Transport::Ws,
-        "wss" => Transport::Wss,
+        // An HTTP listener is a WebSocket one: it serves XCAP under
+        // /xcap-root and upgrades SIP-over-WebSocket on any other path.
+        "ws" | "http" => Transport::Ws,
+        "wss" | "https" => Transport::Wss,
         other => {
             return Err(format!(
-                "listener '{spec}': unknown transport '{other}' (udp, tcp, tls, ws, wss)"
+                "listener '{spec}': unknown transport '{other}' (udp, tcp, tls, ws, wss, http, https)"
             ));
         }
     };

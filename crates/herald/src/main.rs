@@ -8,6 +8,7 @@ mod router;
 mod rules;
 mod serve;
 mod users;
+mod xcap;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -82,13 +82,6 @@ pub(crate) fn run(settings: Settings) -> ExitCode {
 }
 
 async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
-    let server = match SipServer::bind(net_config(&settings)).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("herald: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let auth = Authenticator::new(settings.auth.clone(), rand::random());
     let registrar = match Registrar::start(store.clone(), settings.registrar.clone(), auth).await {
         Ok(r) => r,
@@ -97,6 +90,22 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // XCAP (RFC 4825) on the HTTP (ws:/wss:) listeners, under /xcap-root.
+    let xcap = std::sync::Arc::new(crate::xcap::XcapState::new(
+        registrar.clone(),
+        settings.domains.clone(),
+        settings.auth.enabled,
+    ));
+    let mut net = net_config(&settings);
+    net.http_routes = Some(crate::xcap::routes(xcap.clone()));
+    let server = match SipServer::bind(net).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("herald: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    xcap.set_handle(server.handle());
     let addrs = server.local_addrs();
     for (t, a) in &addrs {
         println!(

@@ -416,9 +416,57 @@ pub(crate) fn escape_attr(out: &mut String, s: &str) {
     }
 }
 
+/// Serializes `el` as a whole document: the XML declaration, then `el` as
+/// the root element, with the fixed prefixes used anywhere below it
+/// declared on it.
+pub fn to_xml(el: &Element) -> String {
+    let mut body = String::new();
+    write_element(&mut body, el, None);
+    let mut used: Vec<&str> = Vec::new();
+    collect_fixed(el, &mut used);
+    let mut decls = String::new();
+    for ns in used {
+        let p = fixed_prefix(ns).unwrap_or_default();
+        let _ = write!(decls, " xmlns:{p}=\"");
+        escape_attr(&mut decls, ns);
+        decls.push('"');
+    }
+    // The root start tag is `<`, its qname, then ' ', '/' or '>'.
+    let split = body
+        .get(1..)
+        .and_then(|rest| rest.find([' ', '/', '>']))
+        .map_or(body.len(), |i| i + 1);
+    let (head, tail) = body.split_at(split);
+    let mut out = String::with_capacity(body.len() + decls.len() + 40);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(head);
+    out.push_str(&decls);
+    out.push_str(tail);
+    out
+}
+
+/// The namespaces with a fixed prefix used by `el` or below, once each.
+fn collect_fixed<'a>(el: &'a Element, used: &mut Vec<&'a str>) {
+    let names = el
+        .namespace
+        .iter()
+        .chain(el.attributes.iter().filter_map(|a| a.namespace.as_ref()));
+    for ns in names {
+        if fixed_prefix(ns).is_some() && !used.contains(&ns.as_str()) {
+            used.push(ns);
+        }
+    }
+    for child in &el.children {
+        if let Node::Element(c) = child {
+            collect_fixed(c, used);
+        }
+    }
+}
+
 /// Writes a preserved element. `default_ns` is the default namespace in
-/// scope; the fixed prefixes are declared on the root.
-pub(crate) fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
+/// scope; the fixed prefixes must be declared by the caller on the root
+/// (as [`to_xml`] does).
+pub fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
     let mut decls = String::new();
     let (qname, child_default) = match el.namespace.as_deref() {
         Some(ns) if fixed_prefix(ns).is_some() => {

@@ -145,10 +145,19 @@ fn hard_state_is_composed_and_loses_to_soft_state() {
     assert!(body_str(&sent[0]).contains("on holiday"));
     // A device publishes: both tuples, the published note wins for the person.
     let doc = pidf(ALICE, "phone", "open", "back at my desk");
-    let fx = a.handle_publish(T0 + 2, key(10), &publish(1, None, None, Some(("application/pidf+xml", &doc))), ALICE, ALICE);
+    let fx = a.handle_publish(
+        T0 + 2,
+        key(10),
+        &publish(1, None, None, Some(("application/pidf+xml", &doc))),
+        ALICE,
+        ALICE,
+    );
     let sent = ack_notifies(&mut a, T0 + 2, &fx, &mut k);
     let body = body_str(&sent[0]);
-    assert!(body.contains("tuple id=\"hard\"") && body.contains("tuple id=\"phone\""), "{body}");
+    assert!(
+        body.contains("tuple id=\"hard\"") && body.contains("tuple id=\"phone\""),
+        "{body}"
+    );
     // Removed: gone from the document.
     let fx = a.set_hard_state(ALICE, None, T0 + 3);
     let sent = ack_notifies(&mut a, T0 + 3, &fx, &mut k);

@@ -48,6 +48,18 @@ impl AuthConfig {
     }
 }
 
+/// What the digest response covers (RFC 7616 §3.4.3): method, the request
+/// URI as sent, and the body (for auth-int).
+#[derive(Debug, Clone, Copy)]
+pub struct DigestRequest<'a> {
+    /// SIP or HTTP method.
+    pub method: &'a str,
+    /// Request-URI (SIP) or request-target (HTTP).
+    pub uri: &'a str,
+    /// The body.
+    pub body: &'a [u8],
+}
+
 /// The result of checking a request.
 #[derive(Debug)]
 pub enum AuthOutcome {
@@ -176,11 +188,50 @@ impl Authenticator {
         user: Option<&User>,
         now_secs: u64,
     ) -> AuthOutcome {
+        let creds = Self::find(msg, realm, proxy);
+        let request = DigestRequest {
+            method: msg.method_str().unwrap_or(""),
+            uri: msg.request_uri_str().unwrap_or(""),
+            body: msg.body(),
+        };
+        self.check_credentials(creds, &request, realm, proxy, user, now_secs)
+    }
+
+    /// The Digest credentials of an HTTP `Authorization` value for `realm`
+    /// (XCAP, RFC 4825 §9: the same digest as SIP, RFC 7616), or `None`.
+    pub fn http_credentials<'a>(authorization: &'a str, realm: &str) -> Option<Credentials<'a>> {
+        Credentials::parse(authorization)
+            .ok()
+            .filter(|c| c.is_digest() && c.realm().is_some_and(|r| r.eq_ignore_ascii_case(realm)))
+    }
+
+    /// [`check`](Self::check) for an HTTP request (401 / WWW-Authenticate
+    /// form): `creds` from [`http_credentials`](Self::http_credentials).
+    pub fn check_http(
+        &self,
+        creds: Option<Credentials<'_>>,
+        request: &DigestRequest<'_>,
+        realm: &str,
+        user: Option<&User>,
+        now_secs: u64,
+    ) -> AuthOutcome {
+        self.check_credentials(creds, request, realm, false, user, now_secs)
+    }
+
+    fn check_credentials(
+        &self,
+        creds: Option<Credentials<'_>>,
+        request: &DigestRequest<'_>,
+        realm: &str,
+        proxy: bool,
+        user: Option<&User>,
+        now_secs: u64,
+    ) -> AuthOutcome {
         let fail = |stale: bool, why: &str| {
             tracing::debug!(realm, why, "digest authentication failed");
             AuthOutcome::Challenge(self.challenge(realm, proxy, stale, now_secs))
         };
-        let Some(creds) = Self::find(msg, realm, proxy) else {
+        let Some(creds) = creds else {
             return fail(false, "no credentials");
         };
         let Some(nonce) = creds.nonce() else {
@@ -212,22 +263,21 @@ impl Authenticator {
         else {
             return fail(false, "no HA1 for the algorithm");
         };
-        let uri = msg.request_uri_str().unwrap_or("");
-        let method = msg.method_str().unwrap_or("");
-        let verified = match sip_auth::verify(&creds, method, uri, msg.body(), &ha1.ha1) {
-            Ok(v) => v,
-            Err(AuthError::BadResponse) => return fail(false, "wrong response"),
-            // RFC 7616 §3.4.6: malformed credentials (a digest uri other than
-            // the Request-URI, a missing parameter) are a 400; a new
-            // challenge would only make the client repeat them.
-            Err(e) if e.is_bad_request() => {
-                return AuthOutcome::Challenge(Reply::new(400, format!("Bad Request: {e}")));
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "credentials refused");
-                return fail(false, "bad credentials");
-            }
-        };
+        let verified =
+            match sip_auth::verify(&creds, request.method, request.uri, request.body, &ha1.ha1) {
+                Ok(v) => v,
+                Err(AuthError::BadResponse) => return fail(false, "wrong response"),
+                // RFC 7616 §3.4.6: malformed credentials (a digest uri other than
+                // the Request-URI, a missing parameter) are a 400; a new
+                // challenge would only make the client repeat them.
+                Err(e) if e.is_bad_request() => {
+                    return AuthOutcome::Challenge(Reply::new(400, format!("Bad Request: {e}")));
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "credentials refused");
+                    return fail(false, "bad credentials");
+                }
+            };
         // RFC 7616 §3.3: a correct answer to an expired nonce gets stale=true
         // so the client retries at once with the new one.
         if matches!(status, NonceStatus::Stale) {

@@ -21,7 +21,7 @@ pub mod proxy;
 pub mod register;
 pub mod service;
 
-pub use auth::{AuthConfig, AuthOutcome, Authenticator, Claimed};
+pub use auth::{AuthConfig, AuthOutcome, Authenticator, Claimed, DigestRequest};
 pub use location::{LiveBinding, Location};
 pub use proxy::{BranchFinal, ResponseContext, Target};
 pub use register::{RegistrarConfig, Registration, Reply};

@@ -1,0 +1,650 @@
+//! XCAP (RFC 4825) over the HTTP listeners, under `/xcap-root`: the HTTP
+//! side of `simple_xcap` — digest authentication against the SIP users, a
+//! user reads and writes only her own documents, global documents are
+//! read-only, documents live in the store (`Documents`, compare-and-set),
+//! and a write to pres-rules or pidf-manipulation reaches presence at once.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use simple_registrar::{AuthOutcome, Authenticator, DigestRequest, Registrar};
+use simple_store::{Document, Precondition};
+use simple_xcap::error::XcapError;
+use simple_xcap::uri::{Tree, XcapUri};
+use simple_xcap::usage::{Usage, UsageError};
+use sip_msg::HeaderName;
+use sip_net::ServerHandle;
+
+use crate::router::{DocsPoll, Store};
+
+/// The root of every XCAP URI we serve (RFC 4825 §6.1).
+pub(crate) const ROOT: &str = "/xcap-root";
+
+/// Largest body (and document) accepted, bytes (413 beyond).
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+/// What the handlers share.
+pub(crate) struct XcapState<S> {
+    registrar: Arc<Registrar<S>>,
+    domains: Vec<String>,
+    /// Set once the SIP server is bound: wakes the router after writes.
+    handle: OnceLock<ServerHandle>,
+    auth_enabled: bool,
+}
+
+impl<S> XcapState<S> {
+    pub(crate) fn new(registrar: Arc<Registrar<S>>, domains: Vec<String>, auth: bool) -> Self {
+        XcapState {
+            registrar,
+            domains,
+            handle: OnceLock::new(),
+            auth_enabled: auth,
+        }
+    }
+
+    pub(crate) fn set_handle(&self, h: ServerHandle) {
+        let _ = self.handle.set(h);
+    }
+}
+
+/// The axum routes for the HTTP listeners.
+pub(crate) fn routes<S: Store>(state: Arc<XcapState<S>>) -> Router {
+    Router::new()
+        .route(&format!("{ROOT}/{{*path}}"), any(handle::<S>))
+        .with_state(state)
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{text}\n"),
+    )
+        .into_response()
+}
+
+fn xcap_error(e: &XcapError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
+    match e.body() {
+        Some(body) => (
+            status,
+            [(header::CONTENT_TYPE, simple_xcap::error::ERROR_MEDIA_TYPE)],
+            body,
+        )
+            .into_response(),
+        None => plain(status, &e.to_string()),
+    }
+}
+
+fn usage_error(e: UsageError) -> XcapError {
+    match e {
+        UsageError::Schema(r) => XcapError::SchemaValidation(r),
+        UsageError::Uniqueness { field, alt_values } => {
+            XcapError::UniquenessFailure { field, alt_values }
+        }
+        UsageError::Constraint(r) => XcapError::ConstraintFailure(r),
+        other => XcapError::ConstraintFailure(other.to_string()),
+    }
+}
+
+/// `sip:user@domain` with the domain lowercased, and the domain.
+fn owner_of(xui: &str) -> Option<(String, String, String)> {
+    let rest = xui.strip_prefix("sip:").unwrap_or(xui);
+    let (user, domain) = rest.rsplit_once('@')?;
+    if user.is_empty() || domain.is_empty() {
+        return None;
+    }
+    let domain = domain.to_ascii_lowercase();
+    Some((format!("sip:{user}@{domain}"), user.to_owned(), domain))
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
+}
+
+/// Digest (RFC 7616, as for SIP) against the SIP users of `realm`; the
+/// authenticated user's AOR, or the 401 / 400 to send.
+async fn authenticate<S: Store>(
+    st: &XcapState<S>,
+    headers: &HeaderMap,
+    method: &Method,
+    target: &str,
+    body: &[u8],
+    realm: &str,
+) -> Result<String, Response> {
+    let auth = st.registrar.authenticator();
+    let now_secs = now_ms() / 1000;
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let creds = Authenticator::http_credentials(value, realm);
+    let claimed =
+        creds
+            .as_ref()
+            .and_then(|c| c.username())
+            .map(|name| match name.split_once('@') {
+                Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
+                None => (name.into_owned(), realm.to_ascii_lowercase()),
+            });
+    let user = match &claimed {
+        Some((u, d)) => st.registrar.store().get_user(u, d).await.map_err(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+        })?,
+        None => None,
+    };
+    let request = DigestRequest {
+        method: method.as_str(),
+        uri: target,
+        body,
+    };
+    match auth.check_http(creds, &request, realm, user.as_ref(), now_secs) {
+        AuthOutcome::Authenticated { username, .. } => {
+            let domain = claimed.map_or_else(|| realm.to_owned(), |(_, d)| d);
+            Ok(format!("sip:{username}@{domain}"))
+        }
+        AuthOutcome::Challenge(reply) => {
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNAUTHORIZED);
+            let mut resp = plain(status, &reply.reason);
+            for (name, v) in &reply.headers {
+                if *name == HeaderName::WwwAuthenticate
+                    && let Ok(hv) = HeaderValue::from_str(v)
+                {
+                    resp.headers_mut().append(header::WWW_AUTHENTICATE, hv);
+                }
+            }
+            Err(resp)
+        }
+    }
+}
+
+/// The precondition a request's If-Match / If-None-Match ask for, and
+/// whether it holds for the stored etag (RFC 7232 as RFC 4825 §7.11 uses
+/// it). `*` matches any existing document.
+fn if_match(headers: &HeaderMap) -> Option<Vec<String>> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(',')
+                .map(|t| {
+                    t.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .to_owned()
+                })
+                .collect()
+        })
+}
+
+fn if_none_match(headers: &HeaderMap) -> Option<Vec<String>> {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(',')
+                .map(|t| {
+                    t.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .to_owned()
+                })
+                .collect()
+        })
+}
+
+fn matches(list: &[String], etag: Option<&str>) -> bool {
+    match etag {
+        None => false,
+        Some(e) => list.iter().any(|t| t == "*" || t == e),
+    }
+}
+
+fn with_etag(mut resp: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+async fn handle<S: Store>(
+    State(st): State<Arc<XcapState<S>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().strip_prefix(ROOT).unwrap_or("");
+    let x = match simple_xcap::uri::parse(path, uri.query()) {
+        Ok(x) => x,
+        Err(e) => return plain(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let Some(usage) = simple_xcap::usage::usage(&x.auid) else {
+        return plain(StatusCode::NOT_FOUND, "no such application usage");
+    };
+    let (owner, realm) = match &x.tree {
+        Tree::Users(xui) => {
+            if usage.global_only {
+                return plain(
+                    StatusCode::NOT_FOUND,
+                    "this usage has only global documents",
+                );
+            }
+            let Some((owner, _, domain)) = owner_of(xui) else {
+                return plain(StatusCode::NOT_FOUND, "the XUI is not a SIP AOR");
+            };
+            if !st.domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
+                return plain(StatusCode::NOT_FOUND, "domain not served here");
+            }
+            (owner, domain)
+        }
+        Tree::Global => (
+            "global".to_owned(),
+            st.domains.first().cloned().unwrap_or_default(),
+        ),
+    };
+    if body.len() > MAX_BODY {
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("bodies are limited to {MAX_BODY} bytes"),
+        );
+    }
+    if st.auth_enabled {
+        let target = uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let who = match authenticate(&st, &headers, &method, &target, &body, &realm).await {
+            Ok(w) => w,
+            Err(resp) => return resp,
+        };
+        if matches!(x.tree, Tree::Users(_)) && who != owner {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "a user reads and writes only her own documents",
+            );
+        }
+    }
+    if matches!(x.tree, Tree::Global) && method != Method::GET {
+        return plain(StatusCode::FORBIDDEN, "global documents are read-only");
+    }
+    if usage.read_only && method != Method::GET {
+        return plain(StatusCode::FORBIDDEN, "this application usage is read-only");
+    }
+    match method {
+        Method::GET => get(&st, &x, usage, &owner, &headers).await,
+        Method::PUT => put(&st, &x, usage, &owner, &headers, &body).await,
+        Method::DELETE => delete(&st, &x, usage, &owner, &headers).await,
+        _ => {
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "GET, PUT and DELETE only");
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, PUT, DELETE"));
+            r
+        }
+    }
+}
+
+async fn load<S: Store>(
+    st: &XcapState<S>,
+    usage: &Usage,
+    owner: &str,
+    name: &str,
+) -> Result<Option<Document>, Response> {
+    if usage.auid == "xcap-caps" {
+        let content = simple_xcap::usage::xcap_caps_document().into_bytes();
+        return Ok(Some(Document {
+            auid: usage.auid.to_owned(),
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            etag: simple_xcap::error::etag_of(&content),
+            content_type: usage.mime.to_owned(),
+            content,
+            updated_ms: 0,
+        }));
+    }
+    st.registrar
+        .store()
+        .get_document(usage.auid, owner, name)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "document read failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+        })
+}
+
+async fn get<S: Store>(
+    st: &XcapState<S>,
+    x: &XcapUri,
+    usage: &Usage,
+    owner: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let doc = match load(st, usage, owner, &x.document).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "no such document"),
+        Err(r) => return r,
+    };
+    if let Some(list) = if_none_match(headers)
+        && matches(&list, Some(&doc.etag))
+    {
+        return with_etag(StatusCode::NOT_MODIFIED.into_response(), &doc.etag);
+    }
+    if let Some(list) = if_match(headers)
+        && !matches(&list, Some(&doc.etag))
+    {
+        return plain(StatusCode::PRECONDITION_FAILED, "the document changed");
+    }
+    let Some(node) = &x.node else {
+        let resp = (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, doc.content_type.clone())],
+            doc.content,
+        )
+            .into_response();
+        return with_etag(resp, &doc.etag);
+    };
+    let tree = match simple_pidf::xml::parse_tree(&doc.content) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "stored document does not parse");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "stored document is corrupt",
+            );
+        }
+    };
+    let (sel, target) =
+        match simple_xcap::selector::parse_selector(node, &x.namespaces, usage.default_ns) {
+            Ok(s) => s,
+            Err(e) => return xcap_error(&e),
+        };
+    match simple_xcap::edit::get(&tree, &sel, &target) {
+        Ok(selected) => {
+            let ct = selected.media_type();
+            let resp = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, ct)],
+                selected.into_body(),
+            )
+                .into_response();
+            with_etag(resp, &doc.etag)
+        }
+        Err(e) => xcap_error(&e),
+    }
+}
+
+/// Checks a whole new document: UTF-8, well-formed, and valid for the
+/// usage (RFC 4825 §8.2.1 order).
+fn check_document(usage: &Usage, content: &[u8]) -> Result<(), XcapError> {
+    if std::str::from_utf8(content).is_err() {
+        return Err(XcapError::NotUtf8);
+    }
+    simple_pidf::xml::parse_tree(content).map_err(|e| XcapError::NotWellFormed(e.to_string()))?;
+    simple_xcap::usage::validate(usage, content).map_err(usage_error)
+}
+
+async fn put<S: Store>(
+    st: &XcapState<S>,
+    x: &XcapUri,
+    usage: &Usage,
+    owner: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let conditional = if_match(headers).is_some() || if_none_match(headers).is_some();
+    // Without a client precondition a lost race is ours to retry (read,
+    // edit, compare-and-set again); with one, it is the client's 412.
+    for _ in 0..8 {
+        match put_once(st, x, usage, owner, headers, body).await {
+            PutOutcome::Done(r) => return r,
+            PutOutcome::Raced if conditional => {
+                return plain(
+                    StatusCode::PRECONDITION_FAILED,
+                    "the document changed meanwhile",
+                );
+            }
+            PutOutcome::Raced => continue,
+        }
+    }
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too many concurrent writers; retry",
+    )
+}
+
+enum PutOutcome {
+    Done(Response),
+    /// The compare-and-set lost to another writer.
+    Raced,
+}
+
+async fn put_once<S: Store>(
+    st: &XcapState<S>,
+    x: &XcapUri,
+    usage: &Usage,
+    owner: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> PutOutcome {
+    use PutOutcome::Done;
+    let current = match load(st, usage, owner, &x.document).await {
+        Ok(d) => d,
+        Err(r) => return Done(r),
+    };
+    let cur_etag = current.as_ref().map(|d| d.etag.as_str());
+    if let Some(list) = if_match(headers)
+        && !matches(&list, cur_etag)
+    {
+        return Done(plain(
+            StatusCode::PRECONDITION_FAILED,
+            "the document changed",
+        ));
+    }
+    if let Some(list) = if_none_match(headers)
+        && (list.iter().any(|t| t == "*") && current.is_some() || matches(&list, cur_etag))
+    {
+        return Done(plain(
+            StatusCode::PRECONDITION_FAILED,
+            "the document exists",
+        ));
+    }
+    let (content, created) = match &x.node {
+        None => {
+            if let Err(e) = check_document(usage, body) {
+                return Done(xcap_error(&e));
+            }
+            (body.to_vec(), current.is_none())
+        }
+        Some(node) => {
+            let Some(doc) = &current else {
+                return Done(plain(StatusCode::NOT_FOUND, "no such document"));
+            };
+            let Ok(mut tree) = simple_pidf::xml::parse_tree(&doc.content) else {
+                return Done(plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "stored document is corrupt",
+                ));
+            };
+            let (sel, target) = match simple_xcap::selector::parse_selector(
+                node,
+                &x.namespaces,
+                usage.default_ns,
+            ) {
+                Ok(s) => s,
+                Err(e) => return Done(xcap_error(&e)),
+            };
+            let created = match &target {
+                simple_xcap::selector::Target::Element => {
+                    simple_xcap::edit::put_element(&mut tree, &sel, body)
+                }
+                simple_xcap::selector::Target::Attribute(name) => {
+                    simple_xcap::edit::put_attribute(&mut tree, &sel, name, body)
+                }
+                simple_xcap::selector::Target::Namespaces => {
+                    let mut r = plain(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "namespace bindings are read-only",
+                    );
+                    r.headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("GET"));
+                    return Done(r);
+                }
+            };
+            let created = match created {
+                Ok(c) => c,
+                Err(e) => return Done(xcap_error(&e)),
+            };
+            let content = simple_pidf::xml::to_xml(&tree).into_bytes();
+            if let Err(e) = simple_xcap::usage::validate(usage, &content) {
+                return Done(xcap_error(&usage_error(e)));
+            }
+            (content, created)
+        }
+    };
+    if content.len() > MAX_BODY {
+        return Done(plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("documents are limited to {MAX_BODY} bytes"),
+        ));
+    }
+    let etag = simple_xcap::error::etag_of(&content);
+    let doc = Document {
+        auid: usage.auid.to_owned(),
+        owner: owner.to_owned(),
+        name: x.document.clone(),
+        etag: etag.clone(),
+        content_type: usage.mime.to_owned(),
+        content,
+        updated_ms: now_ms(),
+    };
+    // Atomic against the version read above (RFC 4825 §8.2.3): of two
+    // writers that read the same version, one wins.
+    let pre = match cur_etag {
+        Some(e) => Precondition::IfMatch(e.to_owned()),
+        None => Precondition::IfNoneMatch,
+    };
+    match st.registrar.store().put_document(&doc, pre).await {
+        Ok(true) => {}
+        Ok(false) => return PutOutcome::Raced,
+        Err(e) => {
+            tracing::error!(error = %e, "document write failed");
+            return Done(plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store unavailable",
+            ));
+        }
+    }
+    written(st, usage).await;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Done(with_etag(status.into_response(), &etag))
+}
+
+async fn delete<S: Store>(
+    st: &XcapState<S>,
+    x: &XcapUri,
+    usage: &Usage,
+    owner: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(doc) = (match load(st, usage, owner, &x.document).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    }) else {
+        return plain(StatusCode::NOT_FOUND, "no such document");
+    };
+    if let Some(list) = if_match(headers)
+        && !matches(&list, Some(&doc.etag))
+    {
+        return plain(StatusCode::PRECONDITION_FAILED, "the document changed");
+    }
+    let store = st.registrar.store();
+    let Some(node) = &x.node else {
+        return match store
+            .remove_document(
+                usage.auid,
+                owner,
+                &x.document,
+                Precondition::IfMatch(doc.etag),
+            )
+            .await
+        {
+            Ok(true) => {
+                written(st, usage).await;
+                StatusCode::OK.into_response()
+            }
+            Ok(false) => plain(
+                StatusCode::PRECONDITION_FAILED,
+                "the document changed meanwhile",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "document delete failed");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+            }
+        };
+    };
+    let mut tree = match simple_pidf::xml::parse_tree(&doc.content) {
+        Ok(t) => t,
+        Err(_) => {
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "stored document is corrupt",
+            );
+        }
+    };
+    let (sel, target) =
+        match simple_xcap::selector::parse_selector(node, &x.namespaces, usage.default_ns) {
+            Ok(s) => s,
+            Err(e) => return xcap_error(&e),
+        };
+    if let Err(e) = simple_xcap::edit::delete(&mut tree, &sel, &target) {
+        return xcap_error(&e);
+    }
+    let content = simple_pidf::xml::to_xml(&tree).into_bytes();
+    if let Err(e) = simple_xcap::usage::validate(usage, &content) {
+        return xcap_error(&usage_error(e));
+    }
+    let etag = simple_xcap::error::etag_of(&content);
+    let new = Document {
+        etag: etag.clone(),
+        content,
+        updated_ms: now_ms(),
+        ..doc.clone()
+    };
+    match store
+        .put_document(&new, Precondition::IfMatch(doc.etag))
+        .await
+    {
+        Ok(true) => {
+            written(st, usage).await;
+            with_etag(StatusCode::OK.into_response(), &etag)
+        }
+        Ok(false) => plain(
+            StatusCode::PRECONDITION_FAILED,
+            "the document changed meanwhile",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "document write failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+        }
+    }
+}
+
+/// After a write: presence documents take effect at once (the router
+/// polls the store now instead of at its next tick).
+async fn written<S>(st: &XcapState<S>, usage: &Usage) {
+    if matches!(usage.auid, "pres-rules" | "pidf-manipulation")
+        && let Some(h) = st.handle.get()
+    {
+        let _ = h.wake(DocsPoll).await;
+    }
+}
