@@ -4,6 +4,7 @@
 //! read-only, documents live in the store (`Documents`, compare-and-set),
 //! and a write to pres-rules or pidf-manipulation reaches presence at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
@@ -12,6 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use simple_pidf::xml::Element;
 use simple_registrar::{AuthOutcome, Authenticator, DigestRequest, Registrar};
 use simple_store::{Document, Precondition};
 use simple_xcap::error::XcapError;
@@ -35,7 +37,13 @@ pub(crate) struct XcapState<S> {
     /// Set once the SIP server is bound: wakes the router after writes.
     handle: OnceLock<ServerHandle>,
     auth_enabled: bool,
+    /// Parsed documents by (auid, owner, name), with the etag they were
+    /// parsed at: a node GET does not parse the whole document again.
+    trees: std::sync::Mutex<HashMap<(String, String, String), (String, Arc<Element>)>>,
 }
+
+/// Parsed documents kept at most (the cache is emptied when full).
+const TREE_CACHE: usize = 4096;
 
 impl<S> XcapState<S> {
     pub(crate) fn new(registrar: Arc<Registrar<S>>, domains: Vec<String>, auth: bool) -> Self {
@@ -44,11 +52,32 @@ impl<S> XcapState<S> {
             domains,
             handle: OnceLock::new(),
             auth_enabled: auth,
+            trees: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
     pub(crate) fn set_handle(&self, h: ServerHandle) {
         let _ = self.handle.set(h);
+    }
+
+    /// The parsed tree of a stored document (from the cache when its etag
+    /// matches).
+    fn tree(&self, doc: &Document) -> Option<Arc<Element>> {
+        let key = (doc.auid.clone(), doc.owner.clone(), doc.name.clone());
+        if let Ok(c) = self.trees.lock()
+            && let Some((etag, t)) = c.get(&key)
+            && *etag == doc.etag
+        {
+            return Some(t.clone());
+        }
+        let t = Arc::new(simple_pidf::xml::parse_tree(&doc.content).ok()?);
+        if let Ok(mut c) = self.trees.lock() {
+            if c.len() >= TREE_CACHE {
+                c.clear();
+            }
+            c.insert(key, (doc.etag.clone(), t.clone()));
+        }
+        Some(t)
     }
 }
 
@@ -349,15 +378,12 @@ async fn get<S: Store>(
             .into_response();
         return with_etag(resp, &doc.etag);
     };
-    let tree = match simple_pidf::xml::parse_tree(&doc.content) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "stored document does not parse");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "stored document is corrupt",
-            );
-        }
+    let Some(tree) = st.tree(&doc) else {
+        tracing::warn!("stored document does not parse");
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "stored document is corrupt",
+        );
     };
     let (sel, target) =
         match simple_xcap::selector::parse_selector(node, &x.namespaces, usage.default_ns) {
@@ -465,12 +491,13 @@ async fn put_once<S: Store>(
             let Some(doc) = &current else {
                 return Done(plain(StatusCode::NOT_FOUND, "no such document"));
             };
-            let Ok(mut tree) = simple_pidf::xml::parse_tree(&doc.content) else {
+            let Some(cached) = st.tree(doc) else {
                 return Done(plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "stored document is corrupt",
                 ));
             };
+            let mut tree = Element::clone(&cached);
             let (sel, target) = match simple_xcap::selector::parse_selector(
                 node,
                 &x.namespaces,
