@@ -39,8 +39,11 @@ pub(crate) struct XcapState<S> {
     auth_enabled: bool,
     /// Parsed documents by (auid, owner, name), with the etag they were
     /// parsed at: a node GET does not parse the whole document again.
-    trees: std::sync::Mutex<HashMap<(String, String, String), (String, Arc<Element>)>>,
+    trees: std::sync::Mutex<TreeCache>,
 }
+
+/// (auid, owner, name) → (etag, parsed document).
+type TreeCache = HashMap<(String, String, String), (String, Arc<Element>)>;
 
 /// Parsed documents kept at most (the cache is emptied when full).
 const TREE_CACHE: usize = 4096;
