@@ -543,6 +543,11 @@ async fn put_once<S: Store>(
             &format!("documents are limited to {MAX_BODY} bytes"),
         ));
     }
+    if usage.auid == "rls-services"
+        && let Err(e) = rls_uris_unique(st, owner, &x.document, &content).await
+    {
+        return Done(e);
+    }
     let etag = simple_xcap::error::etag_of(&content);
     let doc = Document {
         auid: usage.auid.to_owned(),
@@ -667,6 +672,46 @@ async fn delete<S: Store>(
             plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
         }
     }
+}
+
+/// RFC 4826 §4.4.5: a service URI is unique across the whole server, not
+/// only within one document: a PUT that would reuse another document's is
+/// refused with uniqueness-failure and free alternatives.
+async fn rls_uris_unique<S: Store>(
+    st: &XcapState<S>,
+    owner: &str,
+    name: &str,
+    content: &[u8],
+) -> Result<(), Response> {
+    let mine =
+        simple_xcap::usage::rls_service_uris(content).map_err(|e| xcap_error(&usage_error(e)))?;
+    let others = st
+        .registrar
+        .store()
+        .documents_of_auid("rls-services")
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "rls-services read failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+        })?;
+    let mut taken = std::collections::HashSet::new();
+    for d in others
+        .iter()
+        .filter(|d| !(d.owner == owner && d.name == name))
+    {
+        if let Ok(uris) = simple_xcap::usage::rls_service_uris(&d.content) {
+            taken.extend(uris);
+        }
+    }
+    if let Some(dup) = mine.iter().find(|u| taken.contains(*u)) {
+        let is_taken = |v: &str| taken.contains(v) || mine.iter().any(|m| m == v);
+        let alt_values = simple_xcap::usage::alternatives(dup, &is_taken);
+        return Err(xcap_error(&XcapError::UniquenessFailure {
+            field: "rls-services/service/@uri".to_owned(),
+            alt_values,
+        }));
+    }
+    Ok(())
 }
 
 /// After a write: presence documents take effect at once (the router

@@ -181,3 +181,61 @@ fn concurrent_writers_with_one_if_match() {
         }
     }
 }
+
+#[test]
+fn rls_service_uris_are_unique_across_users() {
+    let s = server();
+    let a = s.ws.unwrap();
+    let rls = |uri: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rls-services xmlns=\"urn:ietf:params:xml:ns:rls-services\" xmlns:rl=\"urn:ietf:params:xml:ns:resource-lists\"><service uri=\"{uri}\"><list name=\"l\"><rl:entry uri=\"sip:carol@example.test\"/></list><packages><package>presence</package></packages></service></rls-services>"
+        )
+    };
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        "/xcap-root/rls-services/users/sip:alice@example.test/index",
+        &[],
+        rls("sip:team@example.test").as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Bob may not take alice's service URI (RFC 4826 §4.4.5).
+    let r = authed(
+        a,
+        "bob",
+        "secret",
+        "PUT",
+        "/xcap-root/rls-services/users/sip:bob@example.test/index",
+        &[],
+        rls("sip:team@example.test").as_bytes(),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains("uniqueness-failure") && r.text().contains("alt-value"),
+        "{}",
+        r.text()
+    );
+    let r = authed(
+        a,
+        "bob",
+        "secret",
+        "PUT",
+        "/xcap-root/rls-services/users/sip:bob@example.test/index",
+        &[],
+        rls("sip:bobs-team@example.test").as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Alice replacing her own document keeps her URI.
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        "/xcap-root/rls-services/users/sip:alice@example.test/index",
+        &[],
+        rls("sip:team@example.test").as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
