@@ -409,13 +409,19 @@ async fn get<S: Store>(
 }
 
 /// Checks a whole new document: UTF-8, well-formed, and valid for the
-/// usage (RFC 4825 §8.2.1 order).
-fn check_document(usage: &Usage, content: &[u8]) -> Result<(), XcapError> {
+/// usage (RFC 4825 §8.2.1 order); `owner` is the XUI ("global" for the
+/// global tree).
+fn check_document(usage: &Usage, content: &[u8], owner: &str) -> Result<(), XcapError> {
     if std::str::from_utf8(content).is_err() {
         return Err(XcapError::NotUtf8);
     }
-    simple_pidf::xml::parse_tree(content).map_err(|e| XcapError::NotWellFormed(e.to_string()))?;
-    simple_xcap::usage::validate(usage, content).map_err(usage_error)
+    let tree = simple_pidf::xml::parse_tree(content)
+        .map_err(|e| XcapError::NotWellFormed(e.to_string()))?;
+    simple_xcap::usage::validate_parsed(usage, &tree, content, xui(owner)).map_err(usage_error)
+}
+
+fn xui(owner: &str) -> Option<&str> {
+    (owner != "global").then_some(owner)
 }
 
 async fn put<S: Store>(
@@ -485,7 +491,7 @@ async fn put_once<S: Store>(
     }
     let (content, created) = match &x.node {
         None => {
-            if let Err(e) = check_document(usage, body) {
+            if let Err(e) = check_document(usage, body, owner) {
                 return Done(xcap_error(&e));
             }
             (body.to_vec(), current.is_none())
@@ -531,7 +537,8 @@ async fn put_once<S: Store>(
                 Err(e) => return Done(xcap_error(&e)),
             };
             let content = simple_pidf::xml::to_xml(&tree).into_bytes();
-            if let Err(e) = simple_xcap::usage::validate(usage, &content) {
+            if let Err(e) = simple_xcap::usage::validate_parsed(usage, &tree, &content, xui(owner))
+            {
                 return Done(xcap_error(&usage_error(e)));
             }
             (content, created)
@@ -645,7 +652,7 @@ async fn delete<S: Store>(
         return xcap_error(&e);
     }
     let content = simple_pidf::xml::to_xml(&tree).into_bytes();
-    if let Err(e) = simple_xcap::usage::validate(usage, &content) {
+    if let Err(e) = simple_xcap::usage::validate_parsed(usage, &tree, &content, xui(owner)) {
         return xcap_error(&usage_error(e));
     }
     let etag = simple_xcap::error::etag_of(&content);

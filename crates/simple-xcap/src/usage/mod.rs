@@ -150,6 +150,24 @@ pub fn validate_for_user(usage: &Usage, doc: &[u8], xui: &str) -> Result<(), Usa
     validate_in(usage, doc, Some(xui))
 }
 
+/// [`validate_for_user`] (or [`validate`] with `xui` None) for a document
+/// the caller has already parsed: `tree` must be `doc` parsed, and the
+/// usages that check the tree skip parsing it again (an XCAP element PUT
+/// edits the tree, then validates).
+pub fn validate_parsed(
+    usage: &Usage,
+    tree: &Element,
+    doc: &[u8],
+    xui: Option<&str>,
+) -> Result<(), UsageError> {
+    match usage.auid {
+        "resource-lists" => resource_lists::validate(tree),
+        "rls-services" => rls_services::validate(tree, xui),
+        "xcap-caps" => xcap_caps::validate(tree),
+        _ => validate_in(usage, doc, xui),
+    }
+}
+
 fn validate_in(usage: &Usage, doc: &[u8], xui: Option<&str>) -> Result<(), UsageError> {
     match usage.auid {
         "pres-rules" => pres_rules::validate(doc),
