@@ -39,14 +39,16 @@ pub(crate) struct XcapState<S> {
     auth_enabled: bool,
     /// Parsed documents by (auid, owner, name), with the etag they were
     /// parsed at: a node GET does not parse the whole document again.
-    trees: std::sync::Mutex<TreeCache>,
+    trees: std::sync::Mutex<(TreeCache, usize)>,
 }
 
 /// (auid, owner, name) → (etag, parsed document).
 type TreeCache = HashMap<(String, String, String), (String, Arc<Element>)>;
 
-/// Parsed documents kept at most (the cache is emptied when full).
-const TREE_CACHE: usize = 4096;
+/// Bytes of document text whose parsed trees are kept at most (the cache is
+/// emptied when a new tree would pass it; a parsed tree is several times its
+/// text, so this bounds the cache at a few hundred MB worst case).
+const TREE_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 impl<S> XcapState<S> {
     pub(crate) fn new(registrar: Arc<Registrar<S>>, domains: Vec<String>, auth: bool) -> Self {
@@ -55,7 +57,7 @@ impl<S> XcapState<S> {
             domains,
             handle: OnceLock::new(),
             auth_enabled: auth,
-            trees: std::sync::Mutex::new(HashMap::new()),
+            trees: std::sync::Mutex::new((HashMap::new(), 0)),
         }
     }
 
@@ -68,17 +70,21 @@ impl<S> XcapState<S> {
     fn tree(&self, doc: &Document) -> Option<Arc<Element>> {
         let key = (doc.auid.clone(), doc.owner.clone(), doc.name.clone());
         if let Ok(c) = self.trees.lock()
-            && let Some((etag, t)) = c.get(&key)
+            && let Some((etag, t)) = c.0.get(&key)
             && *etag == doc.etag
         {
             return Some(t.clone());
         }
         let t = Arc::new(simple_pidf::xml::parse_tree(&doc.content).ok()?);
-        if let Ok(mut c) = self.trees.lock() {
-            if c.len() >= TREE_CACHE {
-                c.clear();
+        if doc.content.len() <= TREE_CACHE_BYTES / 8
+            && let Ok(mut c) = self.trees.lock()
+        {
+            if c.1 + doc.content.len() > TREE_CACHE_BYTES {
+                c.0.clear();
+                c.1 = 0;
             }
-            c.insert(key, (doc.etag.clone(), t.clone()));
+            c.1 += doc.content.len();
+            c.0.insert(key, (doc.etag.clone(), t.clone()));
         }
         Some(t)
     }
@@ -88,6 +94,8 @@ impl<S> XcapState<S> {
 pub(crate) fn routes<S: Store>(state: Arc<XcapState<S>>) -> Router {
     Router::new()
         .route(&format!("{ROOT}/{{*path}}"), any(handle::<S>))
+        // Refused before being buffered whole (413), not after.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
@@ -102,6 +110,13 @@ fn plain(status: StatusCode, text: &str) -> Response {
 
 fn xcap_error(e: &XcapError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 4825 §7.10: namespace bindings are only read.
+        let mut r = plain(status, &e.to_string());
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return r;
+    }
     match e.body() {
         Some(body) => (
             status,
@@ -329,6 +344,10 @@ async fn load<S: Store>(
     name: &str,
 ) -> Result<Option<Document>, Response> {
     if usage.auid == "xcap-caps" {
+        // RFC 4825 §12.3: the one global document is `index`.
+        if name != "index" {
+            return Ok(None);
+        }
         let content = simple_xcap::usage::xcap_caps_document().into_bytes();
         return Ok(Some(Document {
             auid: usage.auid.to_owned(),
@@ -406,6 +425,24 @@ async fn get<S: Store>(
         }
         Err(e) => xcap_error(&e),
     }
+}
+
+/// RFC 4825 §8.2.1: the body of a PUT must carry the media type of what
+/// it replaces — the usage's for a document, xcap-el+xml for an element,
+/// xcap-att+xml for an attribute — else 415.
+fn content_type_ok(headers: &HeaderMap, want: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(want))
+}
+
+fn unsupported(want: &str) -> Response {
+    plain(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &format!("the body must be {want}"),
+    )
 }
 
 /// Checks a whole new document: UTF-8, well-formed, and valid for the
@@ -491,6 +528,9 @@ async fn put_once<S: Store>(
     }
     let (content, created) = match &x.node {
         None => {
+            if !content_type_ok(headers, usage.mime) {
+                return Done(unsupported(usage.mime));
+            }
             if let Err(e) = check_document(usage, body, owner) {
                 return Done(xcap_error(&e));
             }
@@ -517,9 +557,15 @@ async fn put_once<S: Store>(
             };
             let created = match &target {
                 simple_xcap::selector::Target::Element => {
+                    if !content_type_ok(headers, simple_xcap::error::ELEMENT_MEDIA_TYPE) {
+                        return Done(unsupported(simple_xcap::error::ELEMENT_MEDIA_TYPE));
+                    }
                     simple_xcap::edit::put_element(&mut tree, &sel, body)
                 }
                 simple_xcap::selector::Target::Attribute(name) => {
+                    if !content_type_ok(headers, simple_xcap::error::ATTRIBUTE_MEDIA_TYPE) {
+                        return Done(unsupported(simple_xcap::error::ATTRIBUTE_MEDIA_TYPE));
+                    }
                     simple_xcap::edit::put_attribute(&mut tree, &sel, name, body)
                 }
                 simple_xcap::selector::Target::Namespaces => {
@@ -608,6 +654,14 @@ async fn delete<S: Store>(
         && !matches(&list, Some(&doc.etag))
     {
         return plain(StatusCode::PRECONDITION_FAILED, "the document changed");
+    }
+    if let Some(list) = if_none_match(headers)
+        && matches(&list, Some(&doc.etag))
+    {
+        return plain(
+            StatusCode::PRECONDITION_FAILED,
+            "the document matches If-None-Match",
+        );
     }
     let store = st.registrar.store();
     let Some(node) = &x.node else {

@@ -103,30 +103,76 @@ fn documents_elements_attributes_and_errors() {
     assert_eq!(r.text(), "\"friends\"");
 
     // Conditional requests: a stale If-Match is 412 and changes nothing.
-    let r = alice("PUT", DOC, &[("If-Match", &etag1)], LISTS.as_bytes());
+    let r = alice(
+        "PUT",
+        DOC,
+        &[
+            ("If-Match", &etag1),
+            ("Content-Type", "application/resource-lists+xml"),
+        ],
+        LISTS.as_bytes(),
+    );
     assert_eq!(r.status, 412);
-    let r = alice("PUT", DOC, &[("If-None-Match", "*")], LISTS.as_bytes());
+    let r = alice(
+        "PUT",
+        DOC,
+        &[
+            ("If-None-Match", "*"),
+            ("Content-Type", "application/resource-lists+xml"),
+        ],
+        LISTS.as_bytes(),
+    );
     assert_eq!(r.status, 412);
     assert!(alice("GET", &entry, &[], b"").status == 200, "unchanged");
+    // RFC 4825 §8.2.1: the wrong media type is 415.
+    let r = alice(
+        "PUT",
+        DOC,
+        &[("Content-Type", "text/plain")],
+        LISTS.as_bytes(),
+    );
+    assert_eq!(r.status, 415);
+    let r = alice(
+        "PUT",
+        &entry,
+        &[("Content-Type", "application/resource-lists+xml")],
+        b"<entry uri=\"sip:carol@example.test\"/>",
+    );
+    assert_eq!(r.status, 415, "an element PUT is application/xcap-el+xml");
 
     // §11 errors: not well-formed, schema, uniqueness.
     let r = alice(
         "PUT",
         DOC,
-        &[],
+        &[("Content-Type", "application/resource-lists+xml")],
         b"<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>",
     );
     assert_eq!(r.status, 409);
     assert_eq!(r.header("Content-Type"), Some("application/xcap-error+xml"));
     assert!(r.text().contains("not-well-formed"), "{}", r.text());
-    let r = alice("PUT", DOC, &[], b"<nonsense xmlns=\"urn:example\"/>");
+    let r = alice(
+        "PUT",
+        DOC,
+        &[("Content-Type", "application/resource-lists+xml")],
+        b"<nonsense xmlns=\"urn:example\"/>",
+    );
     assert_eq!(r.status, 409);
     assert!(r.text().contains("schema-validation-error"), "{}", r.text());
     let dup = LISTS.replace("</list>", "<entry uri=\"sip:bob@example.test\"/></list>");
-    let r = alice("PUT", DOC, &[], dup.as_bytes());
+    let r = alice(
+        "PUT",
+        DOC,
+        &[("Content-Type", "application/resource-lists+xml")],
+        dup.as_bytes(),
+    );
     assert_eq!(r.status, 409);
     assert!(r.text().contains("uniqueness-failure"), "{}", r.text());
-    let r = alice("PUT", DOC, &[], &[0xff, 0xfe, 0x00]);
+    let r = alice(
+        "PUT",
+        DOC,
+        &[("Content-Type", "application/resource-lists+xml")],
+        &[0xff, 0xfe, 0x00],
+    );
     assert_eq!(r.status, 409);
     assert!(r.text().contains("not-utf-8"), "{}", r.text());
     // The document still holds carol: no failed PUT changed anything.
@@ -149,7 +195,15 @@ fn documents_elements_attributes_and_errors() {
 fn concurrent_writers_with_one_if_match() {
     let s = server();
     let a = s.ws.unwrap();
-    let r = authed(a, "alice", "secret", "PUT", DOC, &[], LISTS.as_bytes());
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        DOC,
+        &[("Content-Type", "application/resource-lists+xml")],
+        LISTS.as_bytes(),
+    );
     assert_eq!(r.status, 201);
     let etag = r.header("ETag").unwrap().to_owned();
     for round in 0..5 {
@@ -164,7 +218,10 @@ fn concurrent_writers_with_one_if_match() {
                         "secret",
                         "PUT",
                         DOC,
-                        &[("If-Match", &etag)],
+                        &[
+                            ("If-Match", &etag),
+                            ("Content-Type", "application/resource-lists+xml"),
+                        ],
                         body.as_bytes(),
                     )
                     .status
@@ -197,7 +254,7 @@ fn rls_service_uris_are_unique_across_users() {
         "secret",
         "PUT",
         "/xcap-root/rls-services/users/sip:alice@example.test/index",
-        &[],
+        &[("Content-Type", "application/rls-services+xml")],
         rls("sip:team@example.test").as_bytes(),
     );
     assert_eq!(r.status, 201, "{}", r.text());
@@ -208,7 +265,7 @@ fn rls_service_uris_are_unique_across_users() {
         "secret",
         "PUT",
         "/xcap-root/rls-services/users/sip:bob@example.test/index",
-        &[],
+        &[("Content-Type", "application/rls-services+xml")],
         rls("sip:team@example.test").as_bytes(),
     );
     assert_eq!(r.status, 409, "{}", r.text());
@@ -223,7 +280,7 @@ fn rls_service_uris_are_unique_across_users() {
         "secret",
         "PUT",
         "/xcap-root/rls-services/users/sip:bob@example.test/index",
-        &[],
+        &[("Content-Type", "application/rls-services+xml")],
         rls("sip:bobs-team@example.test").as_bytes(),
     );
     assert_eq!(r.status, 201, "{}", r.text());
@@ -234,7 +291,7 @@ fn rls_service_uris_are_unique_across_users() {
         "secret",
         "PUT",
         "/xcap-root/rls-services/users/sip:alice@example.test/index",
-        &[],
+        &[("Content-Type", "application/rls-services+xml")],
         rls("sip:team@example.test").as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", r.text());

@@ -96,7 +96,7 @@ fn pres_rules_put_activates_a_pending_watcher() {
         "secret",
         "PUT",
         "/xcap-root/pres-rules/users/sip:alice@example.test/index",
-        &[],
+        &[("Content-Type", "application/auth-policy+xml")],
         rules.replace("allow", "maybe").as_bytes(),
     );
     assert_eq!(r.status, 409);

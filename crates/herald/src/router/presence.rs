@@ -147,10 +147,16 @@ pub(crate) async fn load_docs<S: simple_store::Documents>(
         return None;
     }
     match store.documents_of_auid(kind.auid()).await {
+        // One rules document and one hard-state document per user: the one
+        // named `index` (RFC 5025 §9.6 / RFC 4827 §9 name it so); others a
+        // client may store are not presence state.
         Ok(docs) => Some(DocsLoaded {
             kind,
             revision,
-            docs,
+            docs: docs
+                .into_iter()
+                .filter(|d| d.name == crate::rules::DOCUMENT)
+                .collect(),
         }),
         Err(e) => {
             tracing::warn!(error = %e, auid = kind.auid(), "documents not read");
