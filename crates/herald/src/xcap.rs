@@ -427,6 +427,21 @@ async fn get<S: Store>(
     }
 }
 
+/// `<no-parent>` with the closest existing ancestor as an absolute HTTP URI
+/// (RFC 4825 §11.1): the document itself when `rel` is empty.
+fn no_parent(headers: &HeaderMap, x: &XcapUri, rel: &str) -> XcapError {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let mut ancestor = format!("http://{host}{ROOT}{}", x.document_path());
+    if !rel.is_empty() {
+        ancestor.push_str("/~~/");
+        ancestor.push_str(rel);
+    }
+    XcapError::NoParent { ancestor }
+}
+
 /// RFC 4825 §8.2.1: the body of a PUT must carry the media type of what
 /// it replaces — the usage's for a document, xcap-el+xml for an element,
 /// xcap-att+xml for an attribute — else 415.
@@ -538,7 +553,8 @@ async fn put_once<S: Store>(
         }
         Some(node) => {
             let Some(doc) = &current else {
-                return Done(plain(StatusCode::NOT_FOUND, "no such document"));
+                // RFC 4825 §8.2.1: the document is the missing parent.
+                return Done(xcap_error(&no_parent(headers, x, "")));
             };
             let Some(cached) = st.tree(doc) else {
                 return Done(plain(
@@ -580,6 +596,9 @@ async fn put_once<S: Store>(
             };
             let created = match created {
                 Ok(c) => c,
+                Err(XcapError::NoParent { ancestor }) => {
+                    return Done(xcap_error(&no_parent(headers, x, &ancestor)));
+                }
                 Err(e) => return Done(xcap_error(&e)),
             };
             let content = simple_pidf::xml::to_xml(&tree).into_bytes();

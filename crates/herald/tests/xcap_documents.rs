@@ -296,3 +296,56 @@ fn rls_service_uris_are_unique_across_users() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn no_parent_names_the_closest_ancestor() {
+    let s = server();
+    let a = s.ws.unwrap();
+    let ct = [("Content-Type", "application/xcap-el+xml")];
+    // No document yet: the document is the missing parent (409).
+    let node = format!("{DOC}/~~/resource-lists/list%5b@name=%22x%22%5d");
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        &node,
+        &ct,
+        b"<list name=\"x\"/>",
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains("<no-parent") && r.text().contains("http://"),
+        "{}",
+        r.text()
+    );
+    // With the document: a grandchild under a missing list names the root.
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        DOC,
+        &[("Content-Type", "application/resource-lists+xml")],
+        LISTS.as_bytes(),
+    );
+    assert_eq!(r.status, 201);
+    let deep = format!(
+        "{DOC}/~~/resource-lists/list%5b@name=%22nope%22%5d/entry%5b@uri=%22sip:x@example.test%22%5d"
+    );
+    let r = authed(
+        a,
+        "alice",
+        "secret",
+        "PUT",
+        &deep,
+        &ct,
+        b"<entry uri=\"sip:x@example.test\"/>",
+    );
+    assert_eq!(r.status, 409);
+    let text = r.text();
+    assert!(
+        text.contains("<ancestor>") && text.contains("/~~/resource-lists"),
+        "{text}"
+    );
+}
