@@ -318,16 +318,38 @@ async fn handle<S: Store>(
             );
         }
     }
-    if matches!(x.tree, Tree::Global) && method != Method::GET {
+    let reading = method == Method::GET || method == Method::HEAD;
+    if matches!(x.tree, Tree::Global) && !reading {
         return plain(StatusCode::FORBIDDEN, "global documents are read-only");
     }
-    if usage.read_only && method != Method::GET {
+    if usage.read_only && !reading {
         return plain(StatusCode::FORBIDDEN, "this application usage is read-only");
     }
     match method {
-        Method::GET => get(&st, &x, usage, &owner, &headers).await,
+        // HEAD is GET without the body (hyper drops it, keeping the
+        // headers), RFC 9110 §9.3.2.
+        Method::GET | Method::HEAD => get(&st, &x, usage, &owner, &headers).await,
         Method::PUT => put(&st, &x, usage, &owner, &headers, &body).await,
-        Method::DELETE => delete(&st, &x, usage, &owner, &headers).await,
+        Method::DELETE => {
+            // Without a client precondition a lost race is retried here.
+            let conditional = if_match(&headers).is_some() || if_none_match(&headers).is_some();
+            for _ in 0..8 {
+                match delete(&st, &x, usage, &owner, &headers).await {
+                    PutOutcome::Done(r) => return r,
+                    PutOutcome::Raced if conditional => {
+                        return plain(
+                            StatusCode::PRECONDITION_FAILED,
+                            "the document changed meanwhile",
+                        );
+                    }
+                    PutOutcome::Raced => continue,
+                }
+            }
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many concurrent writers; retry",
+            )
+        }
         _ => {
             let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "GET, PUT and DELETE only");
             r.headers_mut()
@@ -505,7 +527,9 @@ async fn put<S: Store>(
     )
 }
 
+/// One try of a write (PUT or DELETE).
 enum PutOutcome {
+    /// Answered.
     Done(Response),
     /// The compare-and-set lost to another writer.
     Raced,
@@ -662,71 +686,72 @@ async fn delete<S: Store>(
     usage: &Usage,
     owner: &str,
     headers: &HeaderMap,
-) -> Response {
-    let Some(doc) = (match load(st, usage, owner, &x.document).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    }) else {
-        return plain(StatusCode::NOT_FOUND, "no such document");
+) -> PutOutcome {
+    use PutOutcome::Done;
+    let doc = match load(st, usage, owner, &x.document).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Done(plain(StatusCode::NOT_FOUND, "no such document")),
+        Err(r) => return Done(r),
     };
     if let Some(list) = if_match(headers)
         && !matches(&list, Some(&doc.etag))
     {
-        return plain(StatusCode::PRECONDITION_FAILED, "the document changed");
+        return Done(plain(
+            StatusCode::PRECONDITION_FAILED,
+            "the document changed",
+        ));
     }
     if let Some(list) = if_none_match(headers)
         && matches(&list, Some(&doc.etag))
     {
-        return plain(
+        return Done(plain(
             StatusCode::PRECONDITION_FAILED,
             "the document matches If-None-Match",
-        );
+        ));
     }
     let store = st.registrar.store();
     let Some(node) = &x.node else {
-        return match store
+        let removed = store
             .remove_document(
                 usage.auid,
                 owner,
                 &x.document,
                 Precondition::IfMatch(doc.etag),
             )
-            .await
-        {
+            .await;
+        return match removed {
             Ok(true) => {
                 written(st, usage).await;
-                StatusCode::OK.into_response()
+                Done(StatusCode::OK.into_response())
             }
-            Ok(false) => plain(
-                StatusCode::PRECONDITION_FAILED,
-                "the document changed meanwhile",
-            ),
+            Ok(false) => PutOutcome::Raced,
             Err(e) => {
                 tracing::error!(error = %e, "document delete failed");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+                Done(plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "store unavailable",
+                ))
             }
         };
     };
-    let mut tree = match simple_pidf::xml::parse_tree(&doc.content) {
-        Ok(t) => t,
-        Err(_) => {
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "stored document is corrupt",
-            );
-        }
+    let Some(cached) = st.tree(&doc) else {
+        return Done(plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "stored document is corrupt",
+        ));
     };
+    let mut tree = Element::clone(&cached);
     let (sel, target) =
         match simple_xcap::selector::parse_selector(node, &x.namespaces, usage.default_ns) {
             Ok(s) => s,
-            Err(e) => return xcap_error(&e),
+            Err(e) => return Done(xcap_error(&e)),
         };
     if let Err(e) = simple_xcap::edit::delete(&mut tree, &sel, &target) {
-        return xcap_error(&e);
+        return Done(xcap_error(&e));
     }
     let content = simple_pidf::xml::to_xml(&tree).into_bytes();
     if let Err(e) = simple_xcap::usage::validate_parsed(usage, &tree, &content, xui(owner)) {
-        return xcap_error(&usage_error(e));
+        return Done(xcap_error(&usage_error(e)));
     }
     let etag = simple_xcap::error::etag_of(&content);
     let new = Document {
@@ -741,15 +766,15 @@ async fn delete<S: Store>(
     {
         Ok(true) => {
             written(st, usage).await;
-            with_etag(StatusCode::OK.into_response(), &etag)
+            Done(with_etag(StatusCode::OK.into_response(), &etag))
         }
-        Ok(false) => plain(
-            StatusCode::PRECONDITION_FAILED,
-            "the document changed meanwhile",
-        ),
+        Ok(false) => PutOutcome::Raced,
         Err(e) => {
             tracing::error!(error = %e, "document write failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+            Done(plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store unavailable",
+            ))
         }
     }
 }

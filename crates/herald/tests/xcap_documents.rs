@@ -55,6 +55,10 @@ fn documents_elements_attributes_and_errors() {
     assert_eq!(r.header("ETag"), Some(etag1.as_str()));
     let r = alice("GET", DOC, &[("If-None-Match", &etag1)], b"");
     assert_eq!(r.status, 304);
+    let r = alice("HEAD", DOC, &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty(), "HEAD has no body");
+    assert_eq!(r.header("ETag"), Some(etag1.as_str()));
 
     // Bob may not read alice's documents; nobody writes global ones.
     let r = authed(a, "bob", "secret", "GET", DOC, &[], b"");
