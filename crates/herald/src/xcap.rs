@@ -211,39 +211,31 @@ async fn authenticate<S: Store>(
     }
 }
 
-/// The precondition a request's If-Match / If-None-Match ask for, and
-/// whether it holds for the stored etag (RFC 7232 as RFC 4825 §7.11 uses
-/// it). `*` matches any existing document.
+/// The entity tags of a conditional header (RFC 7232 as RFC 4825 §7.11
+/// uses it), every line of it, quotes off; `*` stays `*` and matches any
+/// existing document. `None` when the request has no such header.
+fn etag_list(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
+    let mut lines = headers.get_all(name).iter().peekable();
+    lines.peek()?;
+    Some(
+        lines
+            .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
+            .map(|t| {
+                t.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .collect(),
+    )
+}
+
 fn if_match(headers: &HeaderMap) -> Option<Vec<String>> {
-    headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(',')
-                .map(|t| {
-                    t.trim()
-                        .trim_start_matches("W/")
-                        .trim_matches('"')
-                        .to_owned()
-                })
-                .collect()
-        })
+    etag_list(headers, header::IF_MATCH)
 }
 
 fn if_none_match(headers: &HeaderMap) -> Option<Vec<String>> {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(',')
-                .map(|t| {
-                    t.trim()
-                        .trim_start_matches("W/")
-                        .trim_matches('"')
-                        .to_owned()
-                })
-                .collect()
-        })
+    etag_list(headers, header::IF_NONE_MATCH)
 }
 
 fn matches(list: &[String], etag: Option<&str>) -> bool {
