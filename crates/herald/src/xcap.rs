@@ -40,6 +40,8 @@ pub(crate) struct XcapState<S> {
     /// Parsed documents by (auid, owner, name), with the etag they were
     /// parsed at: a node GET does not parse the whole document again.
     trees: std::sync::Mutex<(TreeCache, usize)>,
+    /// Serializes rls-services writes (see `put_once`).
+    rls_lock: tokio::sync::Mutex<()>,
 }
 
 /// (auid, owner, name) → (etag, parsed document).
@@ -58,6 +60,7 @@ impl<S> XcapState<S> {
             handle: OnceLock::new(),
             auth_enabled: auth,
             trees: std::sync::Mutex::new((HashMap::new(), 0)),
+            rls_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -631,11 +634,18 @@ async fn put_once<S: Store>(
             &format!("documents are limited to {MAX_BODY} bytes"),
         ));
     }
-    if usage.auid == "rls-services"
-        && let Err(e) = rls_uris_unique(st, owner, &x.document, &content).await
-    {
-        return Done(e);
-    }
+    // rls-services: the server-wide uniqueness check and the write happen
+    // under one lock, so two users cannot both take a URI (in this
+    // process; a second server process on the same store is not covered).
+    let _rls_guard = if usage.auid == "rls-services" {
+        let guard = st.rls_lock.lock().await;
+        if let Err(e) = rls_uris_unique(st, owner, &x.document, &content).await {
+            return Done(e);
+        }
+        Some(guard)
+    } else {
+        None
+    };
     let etag = simple_xcap::error::etag_of(&content);
     let doc = Document {
         auid: usage.auid.to_owned(),
@@ -797,11 +807,12 @@ async fn rls_uris_unique<S: Store>(
         .filter(|d| !(d.owner == owner && d.name == name))
     {
         if let Ok(uris) = simple_xcap::usage::rls_service_uris(&d.content) {
-            taken.extend(uris);
+            taken.extend(uris.iter().map(|u| uri_key(u)));
         }
     }
-    if let Some(dup) = mine.iter().find(|u| taken.contains(*u)) {
-        let is_taken = |v: &str| taken.contains(v) || mine.iter().any(|m| m == v);
+    if let Some(dup) = mine.iter().find(|u| taken.contains(&uri_key(u))) {
+        let is_taken =
+            |v: &str| taken.contains(&uri_key(v)) || mine.iter().any(|m| uri_key(m) == uri_key(v));
         let alt_values = simple_xcap::usage::alternatives(dup, &is_taken);
         return Err(xcap_error(&XcapError::UniquenessFailure {
             field: "rls-services/service/@uri".to_owned(),
@@ -809,6 +820,15 @@ async fn rls_uris_unique<S: Store>(
         }));
     }
     Ok(())
+}
+
+/// A service URI as compared for uniqueness: the host part (after `@`)
+/// case-insensitively, as SIP compares hosts (RFC 3261 §19.1.4).
+fn uri_key(uri: &str) -> String {
+    match uri.rsplit_once('@') {
+        Some((user, host)) => format!("{user}@{}", host.to_ascii_lowercase()),
+        None => uri.to_ascii_lowercase(),
+    }
 }
 
 /// After a write: presence documents take effect at once (the router

@@ -262,7 +262,18 @@ fn rls_service_uris_are_unique_across_users() {
         rls("sip:team@example.test").as_bytes(),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    // Bob may not take alice's service URI (RFC 4826 §4.4.5).
+    // Bob may not take alice's service URI (RFC 4826 §4.4.5), hosts compared
+    // case-insensitively.
+    let r = authed(
+        a,
+        "bob",
+        "secret",
+        "PUT",
+        "/xcap-root/rls-services/users/sip:bob@example.test/index",
+        &[("Content-Type", "application/rls-services+xml")],
+        rls("sip:team@EXAMPLE.test").as_bytes(),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
     let r = authed(
         a,
         "bob",
