@@ -387,7 +387,7 @@ pub(crate) fn fixed_prefix(ns: &str) -> Option<&'static str> {
 }
 
 /// Escapes character data.
-pub(crate) fn escape_text(out: &mut String, s: &str) {
+pub fn escape_text(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -401,7 +401,7 @@ pub(crate) fn escape_text(out: &mut String, s: &str) {
 
 /// Escapes an attribute value (double-quoted); whitespace characters are
 /// written as references so that they survive attribute-value normalization.
-pub(crate) fn escape_attr(out: &mut String, s: &str) {
+pub fn escape_attr(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -467,10 +467,23 @@ fn collect_fixed<'a>(el: &'a Element, used: &mut Vec<&'a str>) {
 /// scope; the fixed prefixes must be declared by the caller on the root
 /// (as [`to_xml`] does).
 pub fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
+    write_element_with(out, el, default_ns, &fixed_prefix);
+}
+
+/// [`write_element`] with the caller's prefix table: a namespace `prefix`
+/// maps to a prefix is written with it (the caller declares it on its
+/// root); any other namespace becomes a default-namespace declaration on
+/// the element (attributes: generated `n0`, `n1`... prefixes).
+pub fn write_element_with(
+    out: &mut String,
+    el: &Element,
+    default_ns: Option<&str>,
+    prefix: &dyn Fn(&str) -> Option<&'static str>,
+) {
     let mut decls = String::new();
     let (qname, child_default) = match el.namespace.as_deref() {
-        Some(ns) if fixed_prefix(ns).is_some() => {
-            let p = fixed_prefix(ns).unwrap_or_default();
+        Some(ns) if prefix(ns).is_some() => {
+            let p = prefix(ns).unwrap_or_default();
             (format!("{p}:{}", el.name), default_ns)
         }
         ns if ns == default_ns => (el.name.clone(), default_ns),
@@ -490,7 +503,7 @@ pub fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
         match a.namespace.as_deref() {
             None => {}
             Some(NS_XML) => out.push_str("xml:"),
-            Some(ns) => match fixed_prefix(ns) {
+            Some(ns) => match prefix(ns) {
                 Some(p) => {
                     out.push_str(p);
                     out.push(':');
@@ -523,7 +536,7 @@ pub fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
     out.push('>');
     for child in &el.children {
         match child {
-            Node::Element(c) => write_element(out, c, child_default),
+            Node::Element(c) => write_element_with(out, c, child_default, prefix),
             Node::Text(t) => escape_text(out, t),
         }
     }

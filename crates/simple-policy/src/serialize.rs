@@ -7,7 +7,8 @@
 
 use std::fmt::Write as _;
 
-use simple_pidf::{Element, Node};
+use simple_pidf::Element;
+use simple_pidf::xml::{escape_attr, escape_text};
 
 use crate::model::{
     DeviceMember, Except, PersonMember, ProvideSet, ProvideUserInput, Rule, RuleSet, ServiceMember,
@@ -15,93 +16,10 @@ use crate::model::{
 };
 use crate::{NS_CP, NS_PR};
 
-const NS_XML: &str = "http://www.w3.org/XML/1998/namespace";
-
-fn escape_text(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn escape_attr(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Writes a preserved element; `default_ns` is the default namespace in
-/// scope (`None`: no namespace).
+/// A preserved element; pres-rules elements keep the `pr` prefix declared
+/// on the root, anything else declares its own namespace.
 fn write_element(out: &mut String, el: &Element, default_ns: Option<&str>) {
-    let ns = el.namespace.as_deref();
-    let (qname, child_default, decl) = if ns == Some(NS_PR) {
-        (format!("pr:{}", el.name), default_ns, None)
-    } else if ns == default_ns {
-        (el.name.clone(), default_ns, None)
-    } else {
-        (el.name.clone(), ns, Some(ns.unwrap_or("")))
-    };
-    out.push('<');
-    out.push_str(&qname);
-    if let Some(d) = decl {
-        out.push_str(" xmlns=\"");
-        escape_attr(out, d);
-        out.push('"');
-    }
-    let mut generated: Vec<&str> = Vec::new();
-    for a in &el.attributes {
-        out.push(' ');
-        match a.namespace.as_deref() {
-            None => {}
-            Some(NS_XML) => out.push_str("xml:"),
-            Some(NS_PR) => out.push_str("pr:"),
-            Some(ans) => {
-                let i = match generated.iter().position(|g| *g == ans) {
-                    Some(i) => i,
-                    None => {
-                        generated.push(ans);
-                        let i = generated.len() - 1;
-                        let _ = write!(out, "xmlns:a{i}=\"");
-                        escape_attr(out, ans);
-                        out.push_str("\" ");
-                        i
-                    }
-                };
-                let _ = write!(out, "a{i}:");
-            }
-        }
-        out.push_str(&a.name);
-        out.push_str("=\"");
-        escape_attr(out, &a.value);
-        out.push('"');
-    }
-    if el.children.is_empty() {
-        out.push_str("/>");
-        return;
-    }
-    out.push('>');
-    for child in &el.children {
-        match child {
-            Node::Element(c) => write_element(out, c, child_default),
-            Node::Text(t) => escape_text(out, t),
-        }
-    }
-    out.push_str("</");
-    out.push_str(&qname);
-    out.push('>');
+    simple_pidf::xml::write_element_with(out, el, default_ns, &|ns| (ns == NS_PR).then_some("pr"));
 }
 
 fn extensions(out: &mut String, exts: &[Element]) {
