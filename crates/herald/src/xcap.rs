@@ -142,15 +142,11 @@ fn usage_error(e: UsageError) -> XcapError {
     }
 }
 
-/// `sip:user@domain` with the domain lowercased, and the domain.
-fn owner_of(xui: &str) -> Option<(String, String, String)> {
-    let rest = xui.strip_prefix("sip:").unwrap_or(xui);
-    let (user, domain) = rest.rsplit_once('@')?;
-    if user.is_empty() || domain.is_empty() {
-        return None;
-    }
-    let domain = domain.to_ascii_lowercase();
-    Some((format!("sip:{user}@{domain}"), user.to_owned(), domain))
+/// The owner key of an XUI's documents (the same one `herald rules`
+/// writes) and its domain.
+fn owner_of(xui: &str) -> Option<(String, String)> {
+    let (user, domain) = crate::users::split(xui).ok()?;
+    Some((crate::rules::owner(&user, &domain), domain.to_ascii_lowercase()))
 }
 
 fn now_ms() -> u64 {
@@ -278,7 +274,7 @@ async fn handle<S: Store>(
                     "this usage has only global documents",
                 );
             }
-            let Some((owner, _, domain)) = owner_of(xui) else {
+            let Some((owner, domain)) = owner_of(xui) else {
                 return plain(StatusCode::NOT_FOUND, "the XUI is not a SIP AOR");
             };
             if !st.domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
