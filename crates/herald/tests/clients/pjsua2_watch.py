@@ -15,20 +15,7 @@ import os
 import sys
 import time
 
-try:
-    import pjsua2 as pj
-except ImportError as e:
-    sys.stderr.write("pjsua2 python module missing (pip install pjsua2-python): %s\n" % e)
-    sys.exit(2)
-
-
-class Log(pj.LogWriter):
-    def __init__(self):
-        pj.LogWriter.__init__(self)
-        self.lines = []
-
-    def write(self, entry):
-        self.lines.append(entry.msg.rstrip("\n"))
+from pjsua2_common import account_config, pj, start_endpoint
 
 
 class Acc(pj.Account):
@@ -59,45 +46,8 @@ def main(argv):
         return 2
     server, transport, domain, user, password, presentity, note, timeout = argv[1:9]
     timeout = float(timeout)
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    ep = pj.Endpoint()
-    try:
-        ep.libCreate()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-    cfg = pj.EpConfig()
-    cfg.uaConfig.threadCnt = 0
-    cfg.uaConfig.mainThreadOnly = True
-    log = Log()
-    cfg.logConfig.writer = log
-    cfg.logConfig.level = 5
-    cfg.logConfig.consoleLevel = 5
-    cfg.logConfig.msgLogging = 1
-    ep.libInit(cfg)
-    ep.audDevManager().setNullDev()
-    tcfg = pj.TransportConfig()
-    tcfg.port = 0
-    tcfg.boundAddress = "127.0.0.1"
-    tcfg.publicAddress = "127.0.0.1"
-    ttype = pj.PJSIP_TRANSPORT_UDP if transport == "udp" else pj.PJSIP_TRANSPORT_TCP
-    tid = ep.transportCreate(ttype, tcfg)
-    ep.libStart()
-
-    acfg = pj.AccountConfig()
-    acfg.idUri = "sip:%s@%s" % (user, domain)
-    acfg.regConfig.registrarUri = "sip:%s" % domain
-    acfg.regConfig.retryIntervalSec = 0
-    acfg.sipConfig.transportId = tid
-    acfg.sipConfig.proxies.append("sip:%s;transport=%s;lr" % (server, transport))
-    acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
-    acfg.natConfig.sipOutboundUse = 0
-    acfg.natConfig.contactRewriteUse = 0
-    acfg.natConfig.viaRewriteUse = 0
+    ep, log, tid = start_endpoint(transport)
+    acfg = account_config(user, domain, password, server, transport, tid)
     acc = Acc()
     acc.create(acfg)
     deadline = time.monotonic() + timeout
