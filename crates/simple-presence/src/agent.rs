@@ -871,7 +871,6 @@ impl PresenceAgent {
     /// Judges every presence subscription to `aor` again by her current
     /// rules (see [`set_rules`](Self::set_rules)).
     fn reevaluate(&mut self, aor: &str, now_ms: u64, fx: &mut Effects) {
-        let mut fx_local = Effects::default();
         let ids = self
             .presentities
             .get(aor)
@@ -885,7 +884,7 @@ impl PresenceAgent {
             let was_pending = w.sub.state == SubState::Pending;
             match new.handling {
                 SubHandling::Block => {
-                    let Some(mut w) = self.take_sub(&id, now_ms, &mut fx_local) else {
+                    let Some(mut w) = self.take_sub(&id, now_ms, fx) else {
                         continue;
                     };
                     // RFC 6665 §4.2.2 / RFC 5025: rejected by policy.
@@ -898,60 +897,67 @@ impl PresenceAgent {
                         WatcherEvent::Rejected,
                         now_ms,
                     );
-                    self.send_final(id, w, now_ms, &mut fx_local);
-                    self.winfo_event(aor, e, now_ms, &mut fx_local);
+                    self.send_final(id, w, now_ms, fx);
+                    self.winfo_event(aor, e, now_ms, fx);
+                }
+                SubHandling::Confirm if !was_pending => {
+                    let (state, status, event) = (
+                        SubState::Pending,
+                        WatcherStatus::Pending,
+                        WatcherEvent::Subscribe,
+                    );
+                    self.move_to(aor, &id, new, state, status, event, now_ms, fx);
                 }
                 SubHandling::Confirm => {
-                    let Some(w) = self.subs.get_mut(&id) else {
-                        continue;
-                    };
-                    w.access = new;
-                    if !was_pending {
-                        w.sub.state = SubState::Pending;
-                        let e = winfo_entry(
-                            &id,
-                            w,
-                            WatcherStatus::Pending,
-                            WatcherEvent::Subscribe,
-                            now_ms,
-                        );
-                        fx.store.sub_puts.push(persist::sub_row(&id, w));
-                        self.queue_notify(&id, now_ms, &mut fx_local);
-                        self.winfo_event(aor, e, now_ms, &mut fx_local);
+                    if let Some(w) = self.subs.get_mut(&id) {
+                        w.access = new;
                     }
+                }
+                SubHandling::Allow | SubHandling::PoliteBlock if was_pending => {
+                    let (state, status, event) = (
+                        SubState::Active,
+                        WatcherStatus::Active,
+                        WatcherEvent::Approved,
+                    );
+                    self.move_to(aor, &id, new, state, status, event, now_ms, fx);
                 }
                 SubHandling::Allow | SubHandling::PoliteBlock => {
                     let Some(w) = self.subs.get_mut(&id) else {
                         continue;
                     };
-                    let changed = w.access != new;
-                    w.access = new;
-                    if was_pending {
-                        w.sub.activate();
-                        let e = winfo_entry(
-                            &id,
-                            w,
-                            WatcherStatus::Active,
-                            WatcherEvent::Approved,
-                            now_ms,
-                        );
-                        fx.store.sub_puts.push(persist::sub_row(&id, w));
-                        self.queue_notify(&id, now_ms, &mut fx_local);
-                        self.winfo_event(aor, e, now_ms, &mut fx_local);
-                    } else if changed {
-                        self.queue_notify(&id, now_ms, &mut fx_local);
+                    if w.access != new {
+                        w.access = new;
+                        self.queue_notify(&id, now_ms, fx);
                     }
                 }
             }
         }
-        let Effects {
-            mut responses,
-            mut notifies,
-            mut store,
-        } = fx_local;
-        fx.responses.append(&mut responses);
-        fx.notifies.append(&mut notifies);
-        fx.store.append(&mut store);
+    }
+
+    /// A subscription's rules changed its state (pending ↔ active): stored,
+    /// the watcher told with a NOTIFY, the presentity's winfo watchers with
+    /// `status` / `event`.
+    #[allow(clippy::too_many_arguments)]
+    fn move_to(
+        &mut self,
+        aor: &str,
+        id: &str,
+        access: Access,
+        state: SubState,
+        status: WatcherStatus,
+        event: WatcherEvent,
+        now_ms: u64,
+        fx: &mut Effects,
+    ) {
+        let Some(w) = self.subs.get_mut(id) else {
+            return;
+        };
+        w.access = access;
+        w.sub.state = state;
+        let e = winfo_entry(id, w, status, event, now_ms);
+        fx.store.sub_puts.push(persist::sub_row(id, w));
+        self.queue_notify(id, now_ms, fx);
+        self.winfo_event(aor, e, now_ms, fx);
     }
 
     /// The NOTIFYs and store writes that judging restored subscriptions by
