@@ -146,7 +146,10 @@ fn usage_error(e: UsageError) -> XcapError {
 /// writes) and its domain.
 fn owner_of(xui: &str) -> Option<(String, String)> {
     let (user, domain) = crate::users::split(xui).ok()?;
-    Some((crate::rules::owner(&user, &domain), domain.to_ascii_lowercase()))
+    Some((
+        crate::rules::owner(&user, &domain),
+        domain.to_ascii_lowercase(),
+    ))
 }
 
 fn now_ms() -> u64 {
