@@ -34,6 +34,17 @@
 //! default_expires = 3600
 //! max_contacts = 16
 //!
+//! [im]                                # page-mode MESSAGE (RFC 3428)
+//! max_message_bytes = 65536           # larger MESSAGE bodies: 413
+//! offline_max_age_secs = 604800       # stored messages expire after 7 days
+//! offline_quota_messages = 200        # per recipient
+//! offline_quota_bytes = 4194304
+//! retry_base_secs = 30                # first retry after a failed delivery; doubles
+//! retry_max_secs = 3600
+//! sweep_interval_secs = 5             # retries, expiry, idle room members
+//! room_subdomain = "chat"             # rooms are sip:NAME@chat.DOMAIN
+//! room_idle_secs = 86400              # a silent member leaves
+//!
 //! store = "sqlite"                    # or "memory" (nothing kept on disk)
 //! ```
 
@@ -58,7 +69,96 @@ pub(crate) struct FileConfig {
     auth: Option<AuthFileConfig>,
     registrar: Option<RegistrarFileConfig>,
     presence: Option<PresenceFileConfig>,
+    im: Option<ImFileConfig>,
     store: Option<String>,
+}
+
+/// `[im]`: page-mode messaging (RFC 3428): size limit, the offline store,
+/// rooms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImFileConfig {
+    max_message_bytes: Option<usize>,
+    offline_max_age_secs: Option<u64>,
+    offline_quota_messages: Option<u64>,
+    offline_quota_bytes: Option<u64>,
+    retry_base_secs: Option<u64>,
+    retry_max_secs: Option<u64>,
+    sweep_interval_secs: Option<u64>,
+    room_subdomain: Option<String>,
+    room_idle_secs: Option<u64>,
+}
+
+/// Page-mode messaging settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ImSettings {
+    /// A MESSAGE body larger than this is refused with 413.
+    pub(crate) max_message_bytes: usize,
+    pub(crate) silo: simple_im::silo::SiloConfig,
+    pub(crate) rooms: simple_im::room::RoomConfig,
+    /// How often retries, expiry and idle members are swept.
+    pub(crate) sweep_interval: Duration,
+}
+
+impl Default for ImSettings {
+    fn default() -> Self {
+        ImSettings {
+            max_message_bytes: 65536,
+            silo: simple_im::silo::SiloConfig::default(),
+            rooms: simple_im::room::RoomConfig::default(),
+            sweep_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ImFileConfig {
+    fn resolve(self) -> Result<ImSettings, String> {
+        let d = ImSettings::default();
+        let secs =
+            |v: Option<u64>, default_ms: u64| v.map_or(default_ms, |s| s.saturating_mul(1000));
+        let silo = simple_im::silo::SiloConfig {
+            max_age_ms: secs(self.offline_max_age_secs, d.silo.max_age_ms),
+            quota: simple_store::Quota {
+                max_messages: self
+                    .offline_quota_messages
+                    .unwrap_or(d.silo.quota.max_messages),
+                max_bytes: self.offline_quota_bytes.unwrap_or(d.silo.quota.max_bytes),
+            },
+            retry_base_ms: secs(self.retry_base_secs, d.silo.retry_base_ms),
+            retry_max_ms: secs(self.retry_max_secs, d.silo.retry_max_ms),
+            batch: d.silo.batch,
+        };
+        if silo.retry_base_ms == 0 || silo.retry_max_ms < silo.retry_base_ms {
+            return Err(
+                "im: retry_base_secs must be positive and at most retry_max_secs".to_owned(),
+            );
+        }
+        let subdomain = self.room_subdomain.unwrap_or(d.rooms.subdomain);
+        if subdomain.is_empty()
+            || !subdomain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(format!(
+                "im.room_subdomain '{subdomain}': expected a host name label"
+            ));
+        }
+        let sweep = self
+            .sweep_interval_secs
+            .unwrap_or(d.sweep_interval.as_secs());
+        if sweep == 0 {
+            return Err("im.sweep_interval_secs must be positive".to_owned());
+        }
+        Ok(ImSettings {
+            max_message_bytes: self.max_message_bytes.unwrap_or(d.max_message_bytes),
+            silo,
+            rooms: simple_im::room::RoomConfig {
+                subdomain,
+                idle_ms: secs(self.room_idle_secs, d.rooms.idle_ms),
+            },
+            sweep_interval: Duration::from_secs(sweep),
+        })
+    }
 }
 
 /// `[presence]`: the presence agent (RFC 3856 / RFC 3903).
@@ -196,6 +296,7 @@ pub(crate) struct Settings {
     pub(crate) auth: simple_registrar::AuthConfig,
     pub(crate) registrar: simple_registrar::RegistrarConfig,
     pub(crate) presence: PresenceSettings,
+    pub(crate) im: ImSettings,
     pub(crate) store: StoreKind,
 }
 
@@ -392,6 +493,7 @@ impl Settings {
             end_to_end_domains: pc.end_to_end_domains.unwrap_or_default(),
             end_to_end_users: pc.end_to_end_users.unwrap_or_default(),
         };
+        let im = fc.im.unwrap_or_default().resolve()?;
         let store = match flags.store.or(fc.store).as_deref() {
             None | Some("sqlite") => StoreKind::Sqlite,
             Some("memory") => StoreKind::Memory,
@@ -415,6 +517,7 @@ impl Settings {
             auth,
             registrar,
             presence,
+            im,
             store,
         })
     }

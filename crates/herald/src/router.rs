@@ -33,10 +33,13 @@ use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
 use sip_net::{Ctx, ServerHandle, TransactionUser};
 use sip_proto::{Peer, TransactionKey, Transport, cancel_request};
 
-use crate::config::PresenceSettings;
+use crate::config::{ImSettings, PresenceSettings};
 use crate::core::{self, CoreConfig};
 
+mod im;
 mod presence;
+
+pub(crate) use im::ImWake;
 
 use presence::RegistrationChanged;
 pub(crate) use presence::{
@@ -50,6 +53,8 @@ pub(crate) trait Store:
     + simple_store::Publications
     + simple_store::Subscriptions
     + simple_store::Documents
+    + simple_store::Messages
+    + simple_store::Rooms
     + Clone
 {
 }
@@ -60,6 +65,8 @@ impl<S> Store for S where
         + simple_store::Publications
         + simple_store::Subscriptions
         + simple_store::Documents
+        + simple_store::Messages
+        + simple_store::Rooms
         + Clone
 {
 }
@@ -89,6 +96,9 @@ struct Branch {
     provisional: bool,
     /// CANCEL waits for a provisional response (§9.1).
     cancel_pending: bool,
+    /// Moved from UDP to TCP for its size (§18.1.1): a transport failure
+    /// means the contact takes only UDP, answered 513.
+    large: bool,
 }
 
 /// A proxied server transaction (§16: the response context).
@@ -98,6 +108,9 @@ struct Proxied {
     branches: Vec<Branch>,
     finals: ResponseContext,
     final_sent: bool,
+    /// A MESSAGE for this local AOR: stored when every branch finds the
+    /// recipient unavailable (RFC 3428 store-and-forward).
+    store_for: Option<String>,
 }
 
 /// The TU.
@@ -118,6 +131,8 @@ pub(crate) struct Router<S> {
     /// The presence rules as last loaded: the store's revision counter and
     /// each owner's document etag.
     docs_seen: presence::DocsSeen,
+    /// Page-mode messaging: the silo, reports, rooms.
+    im: im::Im,
 }
 
 impl<S> Router<S> {
@@ -129,6 +144,7 @@ impl<S> Router<S> {
         presence_settings: PresenceSettings,
         store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
         docs_seen: DocsSeen,
+        im_settings: ImSettings,
     ) -> Self {
         Router {
             core: Arc::new(core),
@@ -145,6 +161,7 @@ impl<S> Router<S> {
             presence_settings: Arc::new(presence_settings),
             store_tx,
             docs_seen,
+            im: im::Im::new(im_settings),
         }
     }
 }
@@ -261,6 +278,23 @@ impl<S: Store> Router<S> {
         // §16.4: remove the Route values that name us (one, two with
         // double record-routing, or none: clients differ).
         self.strip_our_routes(&mut msg);
+        if self.came_from_us(&msg) {
+            // One of the server's own requests (a stored message delivered,
+            // a report, a room copy, a NOTIFY) came back: never again.
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(482, "Loop Detected: the server's own request came back"),
+            );
+            return;
+        }
+        if msg.method() == Some(Method::Message)
+            && let Some(r) = self.im_too_large(&msg)
+        {
+            self.respond(ctx, key, &msg, &r);
+            return;
+        }
         let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
         if in_dialog && msg.method() == Some(Method::Subscribe) && self.presence.owns_dialog(&msg) {
             // A refresh or unsubscribe of one of our subscriptions.
@@ -294,6 +328,13 @@ impl<S: Store> Router<S> {
                 return;
             };
             self.fork(ctx, key, msg, peer, vec![target]);
+            return;
+        }
+        // A page-mode room (sip:NAME@chat.DOMAIN): the sender is
+        // authenticated like for any local user, then the room relays.
+        if !in_dialog && let Some(room) = self.room_of(&uri) {
+            let aor = (String::new(), room);
+            self.local_user(ctx, key, msg, peer, aor);
             return;
         }
         // Ours: a served domain, or one of our own addresses (IP and port:
@@ -425,6 +466,24 @@ impl<S: Store> Router<S> {
         peer: Peer,
         aor: (String, String),
     ) {
+        if aor.0.is_empty() {
+            // A room (see `route`): page-mode only.
+            if msg.method() == Some(Method::Message) {
+                self.im_room(ctx, key, msg, aor.1);
+            } else {
+                self.respond(
+                    ctx,
+                    key,
+                    &msg,
+                    &Reply {
+                        status: 405,
+                        reason: "Method Not Allowed: rooms take MESSAGE".to_owned(),
+                        headers: vec![(HeaderName::Allow, "MESSAGE".to_owned())],
+                    },
+                );
+            }
+            return;
+        }
         if msg.method() == Some(Method::Publish) {
             self.presence_publish(ctx, key, &msg, &aor);
             return;
@@ -461,7 +520,24 @@ impl<S: Store> Router<S> {
             });
             return;
         }
+        let message = msg.method() == Some(Method::Message);
         self.fork(ctx, key, msg, peer, targets);
+        if message && let Some(p) = self.proxied.get_mut(&key) {
+            p.store_for = Some(aor_s);
+        }
+    }
+
+    /// Was this request sent by this server itself: one of our Vias with
+    /// the branch of a request we originated (loop hash 0)?
+    fn came_from_us(&self, msg: &SipMessage) -> bool {
+        msg.vias().flatten().any(|v| {
+            v.branch().and_then(branch_loop_hash) == Some(0)
+                && self
+                    .core
+                    .local_addrs
+                    .iter()
+                    .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
+        })
     }
 
     /// Sends one copy per target (§16.6) and keeps the response context.
@@ -518,15 +594,19 @@ impl<S: Store> Router<S> {
             }
             let via = self.our_via(out_t, out_local, hash);
             let copy = forward_copy(&msg, &target, &rr, &via);
-            match ctx.send_request(copy, target.peer) {
+            // §18.1.1: over 1300 bytes, not over UDP.
+            let (copy, out_peer) = im::large_over_tcp(copy, target.peer);
+            let large = out_peer.transport != target.peer.transport;
+            match ctx.send_request(copy, out_peer) {
                 Ok(ck) => {
                     self.branch_of.insert(ck, key);
                     branches.push(Branch {
                         key: ck,
-                        peer: target.peer,
+                        peer: out_peer,
                         done: false,
                         provisional: false,
                         cancel_pending: false,
+                        large,
                     });
                 }
                 Err(e) => {
@@ -553,6 +633,7 @@ impl<S: Store> Router<S> {
                 branches,
                 finals,
                 final_sent: false,
+                store_for: None,
             },
         );
     }
@@ -582,6 +663,14 @@ impl<S: Store> Router<S> {
             return;
         }
         p.final_sent = true;
+        if let Some(recipient) = p.store_for.take()
+            && p.finals.all_unavailable()
+        {
+            // RFC 3428: nobody took it now; keep it for later (202).
+            let request = p.request.clone();
+            self.im_store(ctx, skey, request, recipient);
+            return;
+        }
         let finals = std::mem::take(&mut p.finals);
         let request = p.request.clone();
         match finals.best() {
@@ -809,6 +898,9 @@ impl<S: Store> TransactionUser for Router<S> {
         if self.presence_notify_result(ctx, ckey, msg.status().unwrap_or(500)) {
             return;
         }
+        if self.im_result(ckey, msg.status().unwrap_or(500)) {
+            return;
+        }
         let Some(&skey) = self.branch_of.get(&ckey) else {
             return;
         };
@@ -860,17 +952,25 @@ impl<S: Store> TransactionUser for Router<S> {
     }
 
     fn on_timeout(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
-        if self.presence_notify_result(ctx, key, 408) {
+        if self.presence_notify_result(ctx, key, 408) || self.im_result(key, 408) {
             return;
         }
         self.branch_final(ctx, key, BranchFinal::Local(408));
     }
 
     fn on_transport_error(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
-        if self.presence_notify_result(ctx, key, 503) {
+        if self.presence_notify_result(ctx, key, 503) || self.im_result(key, 503) {
             return;
         }
-        self.branch_final(ctx, key, BranchFinal::Local(503));
+        // A request moved to TCP for its size whose contact takes no TCP:
+        // 513 (RFC 3261 §18.1.1, §21.5.14).
+        let large = self
+            .branch_of
+            .get(&key)
+            .and_then(|s| self.proxied.get(s))
+            .and_then(|p| p.branches.iter().find(|b| b.key == key))
+            .is_some_and(|b| b.large);
+        self.branch_final(ctx, key, BranchFinal::Local(if large { 513 } else { 503 }));
     }
 
     fn on_terminated(&mut self, _ctx: &mut Ctx<'_>, key: TransactionKey) {
@@ -880,6 +980,9 @@ impl<S: Store> TransactionUser for Router<S> {
             }
         }
         self.branch_of.remove(&key);
+        if self.im_result(key, 408) {
+            tracing::debug!("server MESSAGE ended without a final response");
+        }
     }
 
     fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: SipMessage, _peer: Peer) {
@@ -927,6 +1030,15 @@ impl<S: Store> TransactionUser for Router<S> {
         let msg = match msg.downcast::<RegistrationChanged>() {
             Ok(r) => {
                 self.presence_registration(ctx, &r.0);
+                // RFC 3428 store-and-forward: she is back, deliver.
+                self.im_deliver_stored(ctx, &r.0);
+                return;
+            }
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<ImWake>() {
+            Ok(w) => {
+                self.im_wake(ctx, *w);
                 return;
             }
             Err(other) => other,
@@ -959,6 +1071,11 @@ impl<S: Store> TransactionUser for Router<S> {
                         headers: vec![(HeaderName::AllowEvents, self.presence.allow_events())],
                     },
                 );
+            }
+            Step::Exists(true) if msg.method() == Some(Method::Message) => {
+                // RFC 3428 store-and-forward: no binding now.
+                let recipient = simple_registrar::register::aor_string(&aor.0, &aor.1);
+                self.im_store(ctx, key, msg, recipient);
             }
             Step::Exists(true) => self.respond(
                 ctx,

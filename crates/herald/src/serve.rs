@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Settings, StoreKind};
 use crate::core::CoreConfig;
 use crate::router::{
-    DocKind, DocsSeen, PresenceTick, Router, Store, contacts, load_docs, store_writer,
+    DocKind, DocsSeen, ImWake, PresenceTick, Router, Store, contacts, load_docs, store_writer,
 };
 
 fn net_config(s: &Settings) -> NetConfig {
@@ -186,6 +186,24 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             }
         }
     });
+    // Page-mode messaging: retries, expiry and idle room members are swept
+    // on their own clock.
+    let sweep_handle = server.handle();
+    let sweep_stop = shutdown.clone();
+    let sweep_every = settings.im.sweep_interval;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(sweep_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = sweep_stop.cancelled() => return,
+            }
+            if sweep_handle.wake(ImWake::Tick).await.is_err() {
+                return;
+            }
+        }
+    });
     let router = Router::new(
         cfg,
         registrar,
@@ -194,6 +212,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         settings.presence.clone(),
         store_tx,
         docs_seen,
+        settings.im.clone(),
     );
     let result = server.run(router, shutdown).await;
     // The router (and its sender) is gone: the writer drains and ends.

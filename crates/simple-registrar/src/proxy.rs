@@ -225,6 +225,18 @@ impl ResponseContext {
         self.finals.push(f);
     }
 
+    /// Did every branch end as "not reachable now" — 408, 480, or our own
+    /// 408/503 (timeout, dead flow, transport error)? A page-mode MESSAGE
+    /// is then stored for later (RFC 3428 store-and-forward). False with no
+    /// branch.
+    pub fn all_unavailable(&self) -> bool {
+        !self.finals.is_empty()
+            && self.finals.iter().all(|f| match f {
+                BranchFinal::Local(s) => matches!(s, 408 | 480 | 503),
+                BranchFinal::Response(_) => matches!(f.status(), 408 | 480),
+            })
+    }
+
     /// Has any branch answered 6xx (§16.7 step 5: stop the others)?
     pub fn has_6xx(&self) -> bool {
         self.finals.iter().any(|f| f.status() >= 600)

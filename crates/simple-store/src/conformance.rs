@@ -18,9 +18,12 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::Poll;
 
-use crate::model::{Binding, Document, Ha1, Publication, Subscription, User};
+use crate::model::{
+    Binding, Document, Ha1, Publication, RoomMember, StoredMessage, Subscription, User,
+};
 use crate::traits::{
-    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+    Documents, Messages, Precondition, PublicationKey, Publications, Quota, Registrations, Rooms,
+    StoreOutcome, Subscriptions, Users,
 };
 
 /// Instantiates every conformance test as a `#[tokio::test]` against stores made by
@@ -73,6 +76,15 @@ macro_rules! conformance_tests {
             documents_keys_exact,
             documents_refuse_invalid,
             documents_revision_and_auid_listing,
+            messages_round_trip_in_storing_order,
+            messages_quota_counts_messages_and_bytes,
+            messages_concurrent_stores_respect_quota,
+            messages_remove_and_reschedule,
+            messages_due_and_expired,
+            messages_ids_never_reused,
+            messages_refuse_invalid,
+            rooms_members_join_touch_leave,
+            rooms_idle_members_removed,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -1512,5 +1524,247 @@ pub async fn documents_revision_and_auid_listing<S: Documents>(s: &S) -> Result<
         "a removal moves it"
     );
     assert_eq!(s.documents_of_auid("pres-rules").await?.len(), 1);
+    Ok(())
+}
+
+const BIG: Quota = Quota {
+    max_messages: 1000,
+    max_bytes: 1 << 30,
+};
+
+fn message(recipient: &str, body: &[u8], received_ms: u64) -> StoredMessage {
+    StoredMessage {
+        id: 0,
+        recipient: recipient.to_owned(),
+        sender: "\"Alice\" <sip:alice@example.test>;tag=a1".to_owned(),
+        sender_aor: ALICE.to_owned(),
+        content_type: "text/plain;charset=UTF-8".to_owned(),
+        body: body.to_vec(),
+        received_ms,
+        expires_at_ms: received_ms + 1000,
+        attempts: 0,
+        next_attempt_ms: received_ms,
+    }
+}
+
+fn stored(o: StoreOutcome) -> u64 {
+    match o {
+        StoreOutcome::Stored(id) => id,
+        other => panic!("not stored: {other:?}"),
+    }
+}
+
+/// Every field comes back as stored, bytes exact, oldest first, per recipient.
+pub async fn messages_round_trip_in_storing_order<S: Messages>(s: &S) -> Result<()> {
+    let mut first = message(BOB, "héllo ✓".as_bytes(), 10);
+    first.body.extend_from_slice(&[0, 0xff, b'\r', b'\n']);
+    first.id = 777; // ignored
+    let a = stored(s.store_message(&first, BIG).await?);
+    let b = stored(s.store_message(&message(BOB, b"two", 5), BIG).await?);
+    let c = stored(s.store_message(&message(ALICE, b"other", 1), BIG).await?);
+    assert!(a < b && b < c, "ids increase: {a} {b} {c}");
+    let got = s.messages_for(BOB, 10).await?;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0], StoredMessage { id: a, ..first });
+    assert_eq!(got[1].body, b"two");
+    assert_eq!(s.messages_for(BOB, 1).await?.len(), 1);
+    assert_eq!(s.messages_for("sip:BOB@example.test", 10).await?, vec![]);
+    assert_eq!(
+        s.message_usage(BOB).await?,
+        (2, got[0].body.len() as u64 + 3)
+    );
+    assert_eq!(s.message_usage("sip:nobody@example.test").await?, (0, 0));
+    Ok(())
+}
+
+/// A message that would exceed either limit is refused and nothing is written.
+pub async fn messages_quota_counts_messages_and_bytes<S: Messages>(s: &S) -> Result<()> {
+    let q = Quota {
+        max_messages: 2,
+        max_bytes: 10,
+    };
+    stored(s.store_message(&message(BOB, b"12345", 1), q).await?);
+    assert_eq!(
+        s.store_message(&message(BOB, b"123456", 2), q).await?,
+        StoreOutcome::OverQuota {
+            messages: 1,
+            bytes: 5
+        }
+    );
+    stored(s.store_message(&message(BOB, b"12345", 3), q).await?);
+    assert_eq!(
+        s.store_message(&message(BOB, b"", 4), q).await?,
+        StoreOutcome::OverQuota {
+            messages: 2,
+            bytes: 10
+        }
+    );
+    // Another recipient has its own quota.
+    stored(
+        s.store_message(&message(ALICE, b"1234567890", 5), q)
+            .await?,
+    );
+    assert_eq!(s.message_usage(BOB).await?, (2, 10));
+    Ok(())
+}
+
+/// Two stores racing for the last place in a quota: exactly one wins.
+pub async fn messages_concurrent_stores_respect_quota<S: Messages>(s: &S) -> Result<()> {
+    let q = Quota {
+        max_messages: 3,
+        max_bytes: 1 << 20,
+    };
+    for round in 0..10u64 {
+        let to = format!("sip:r{round}@example.test");
+        stored(s.store_message(&message(&to, b"x", 1), q).await?);
+        stored(s.store_message(&message(&to, b"y", 2), q).await?);
+        let (a, b) = join2(
+            s.store_message(&message(&to, b"a", 3), q),
+            s.store_message(&message(&to, b"b", 3), q),
+        )
+        .await;
+        let (a, b) = (a?, b?);
+        let won = |o: StoreOutcome| matches!(o, StoreOutcome::Stored(_));
+        assert!(
+            won(a) ^ won(b),
+            "round {round}: exactly one fits ({a:?}, {b:?})"
+        );
+        assert_eq!(s.message_usage(&to).await?.0, 3);
+    }
+    Ok(())
+}
+
+pub async fn messages_remove_and_reschedule<S: Messages>(s: &S) -> Result<()> {
+    let a = stored(s.store_message(&message(BOB, b"a", 1), BIG).await?);
+    let b = stored(s.store_message(&message(BOB, b"b", 2), BIG).await?);
+    assert!(s.reschedule_message(a, 3, 500).await?);
+    assert!(!s.reschedule_message(b + 100, 1, 1).await?);
+    let got = s.messages_for(BOB, 10).await?;
+    assert_eq!((got[0].attempts, got[0].next_attempt_ms), (3, 500));
+    assert!(s.remove_message(a).await?);
+    assert!(!s.remove_message(a).await?);
+    let got = s.messages_for(BOB, 10).await?;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, b);
+    Ok(())
+}
+
+/// Due: next attempt reached and not expired. Expired: taken (deleted) in id order.
+pub async fn messages_due_and_expired<S: Messages>(s: &S) -> Result<()> {
+    let mut m = message(BOB, b"a", 100);
+    m.next_attempt_ms = 200;
+    m.expires_at_ms = 1000;
+    stored(s.store_message(&m, BIG).await?);
+    let mut m2 = message(ALICE, b"b", 100);
+    m2.next_attempt_ms = 100;
+    m2.expires_at_ms = 300;
+    let a2 = stored(s.store_message(&m2, BIG).await?);
+    let mut m3 = message(ALICE, b"c", 100);
+    m3.expires_at_ms = 300;
+    let a3 = stored(s.store_message(&m3, BIG).await?);
+    assert_eq!(s.due_recipients(99).await?, Vec::<String>::new());
+    assert_eq!(s.due_recipients(150).await?, vec![ALICE.to_owned()]);
+    assert_eq!(
+        s.due_recipients(250).await?,
+        vec![ALICE.to_owned(), BOB.to_owned()]
+    );
+    // At 300 Alice's messages have expired: not due.
+    assert_eq!(s.due_recipients(300).await?, vec![BOB.to_owned()]);
+    assert_eq!(s.take_expired_messages(299).await?, vec![]);
+    let gone = s.take_expired_messages(300).await?;
+    assert_eq!(gone.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a2, a3]);
+    assert_eq!(gone[1].body, b"c");
+    assert_eq!(s.take_expired_messages(300).await?, vec![]);
+    assert_eq!(s.messages_for(ALICE, 10).await?, vec![]);
+    assert_eq!(s.messages_for(BOB, 10).await?.len(), 1);
+    Ok(())
+}
+
+/// A message stored after the newest was delivered still sorts after it.
+pub async fn messages_ids_never_reused<S: Messages>(s: &S) -> Result<()> {
+    let a = stored(s.store_message(&message(BOB, b"a", 1), BIG).await?);
+    assert!(s.remove_message(a).await?);
+    let b = stored(s.store_message(&message(BOB, b"b", 2), BIG).await?);
+    assert!(b > a);
+    Ok(())
+}
+
+pub async fn messages_refuse_invalid<S: Messages>(s: &S) -> Result<()> {
+    for i in 0..5 {
+        let mut bad = message(BOB, b"x", 1);
+        match i {
+            0 => bad.recipient.clear(),
+            1 => bad.sender.clear(),
+            2 => bad.sender_aor.clear(),
+            3 => bad.content_type.clear(),
+            _ => bad.expires_at_ms = i64::MAX as u64 + 1,
+        }
+        assert!(
+            matches!(
+                s.store_message(&bad, BIG).await,
+                Err(StoreError::Invalid { .. })
+            ),
+            "case {i}"
+        );
+    }
+    assert_eq!(s.message_usage(BOB).await?, (0, 0));
+    Ok(())
+}
+
+fn member(room: &str, who: &str, ms: u64) -> RoomMember {
+    RoomMember {
+        room: room.to_owned(),
+        member: who.to_owned(),
+        joined_ms: ms,
+        last_active_ms: ms,
+    }
+}
+
+const LOBBY: &str = "sip:lobby@chat.example.test";
+
+pub async fn rooms_members_join_touch_leave<S: Rooms>(s: &S) -> Result<()> {
+    assert!(s.put_member(&member(LOBBY, BOB, 20)).await?);
+    assert!(s.put_member(&member(LOBBY, ALICE, 10)).await?);
+    assert!(
+        s.put_member(&member("sip:other@chat.example.test", BOB, 5))
+            .await?
+    );
+    // A second put only moves last activity.
+    assert!(!s.put_member(&member(LOBBY, BOB, 99)).await?);
+    let got = s.room_members(LOBBY).await?;
+    assert_eq!(
+        got,
+        vec![
+            member(LOBBY, ALICE, 10),
+            RoomMember {
+                last_active_ms: 99,
+                ..member(LOBBY, BOB, 20)
+            }
+        ]
+    );
+    assert!(s.remove_member(LOBBY, ALICE).await?);
+    assert!(!s.remove_member(LOBBY, ALICE).await?);
+    assert_eq!(s.room_members(LOBBY).await?.len(), 1);
+    assert_eq!(
+        s.room_members("sip:other@chat.example.test").await?.len(),
+        1
+    );
+    Ok(())
+}
+
+pub async fn rooms_idle_members_removed<S: Rooms>(s: &S) -> Result<()> {
+    s.put_member(&member(LOBBY, BOB, 100)).await?;
+    s.put_member(&member(LOBBY, ALICE, 50)).await?;
+    s.put_member(&member("sip:a@chat.example.test", ALICE, 10))
+        .await?;
+    let gone = s.remove_idle_members(100).await?;
+    assert_eq!(
+        gone,
+        vec![
+            member("sip:a@chat.example.test", ALICE, 10),
+            member(LOBBY, ALICE, 50)
+        ]
+    );
+    assert_eq!(s.room_members(LOBBY).await?, vec![member(LOBBY, BOB, 100)]);
     Ok(())
 }

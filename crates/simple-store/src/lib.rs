@@ -47,8 +47,11 @@ pub mod conformance;
 
 pub use error::{Result, StoreError};
 pub use memory::MemoryStore;
-pub use model::{Binding, Document, Ha1, Publication, Subscription, User};
+pub use model::{
+    Binding, Document, Ha1, Publication, RoomMember, StoredMessage, Subscription, User,
+};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE_NAME, READERS, SqliteStore};
 pub use traits::{
-    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+    Documents, Messages, Precondition, PublicationKey, Publications, Quota, Registrations, Rooms,
+    StoreOutcome, Subscriptions, Users,
 };

@@ -5,12 +5,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Result;
 use crate::model::{
-    Binding, Document, Publication, Subscription, User, canonical_domain, check_batch,
-    check_document, check_document_filter, check_document_key, check_precondition,
-    check_publications, check_subscriptions, check_user, precondition_holds,
+    Binding, Document, Publication, RoomMember, StoredMessage, Subscription, User,
+    canonical_domain, check_batch, check_document, check_document_filter, check_document_key,
+    check_member, check_message, check_precondition, check_publications, check_subscriptions,
+    check_user, precondition_holds,
 };
 use crate::traits::{
-    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+    Documents, Messages, Precondition, PublicationKey, Publications, Quota, Registrations, Rooms,
+    StoreOutcome, Subscriptions, Users,
 };
 
 /// The in-memory backend, for tests and fast runs. Clones share one store.
@@ -36,6 +38,12 @@ struct Inner {
     documents: BTreeMap<(String, String, String), Document>,
     /// Writes per auid (see `Documents::documents_revision`).
     document_revisions: BTreeMap<String, u64>,
+    /// Keyed by id (storing order).
+    messages: BTreeMap<u64, StoredMessage>,
+    /// The last id handed out (ids are never reused).
+    last_message_id: u64,
+    /// Keyed by (room, member).
+    members: BTreeMap<(String, String), RoomMember>,
 }
 
 impl MemoryStore {
@@ -336,5 +344,145 @@ impl Documents for MemoryStore {
             .filter(|d| d.auid == auid)
             .cloned()
             .collect())
+    }
+}
+
+impl Messages for MemoryStore {
+    async fn store_message(&self, msg: &StoredMessage, quota: Quota) -> Result<StoreOutcome> {
+        check_message(msg)?;
+        let mut g = self.lock();
+        let (messages, bytes) = usage(&g, &msg.recipient);
+        if messages + 1 > quota.max_messages
+            || bytes.saturating_add(msg.body.len() as u64) > quota.max_bytes
+        {
+            return Ok(StoreOutcome::OverQuota { messages, bytes });
+        }
+        g.last_message_id += 1;
+        let id = g.last_message_id;
+        g.messages.insert(id, StoredMessage { id, ..msg.clone() });
+        Ok(StoreOutcome::Stored(id))
+    }
+
+    async fn messages_for(&self, recipient: &str, limit: usize) -> Result<Vec<StoredMessage>> {
+        let g = self.lock();
+        Ok(g.messages
+            .values()
+            .filter(|m| m.recipient == recipient)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn remove_message(&self, id: u64) -> Result<bool> {
+        Ok(self.lock().messages.remove(&id).is_some())
+    }
+
+    async fn reschedule_message(
+        &self,
+        id: u64,
+        attempts: u32,
+        next_attempt_ms: u64,
+    ) -> Result<bool> {
+        if next_attempt_ms > crate::model::MAX_MS {
+            return Err(crate::StoreError::invalid(
+                "stored message",
+                format!("next_attempt_ms {next_attempt_ms} above i64::MAX"),
+            ));
+        }
+        let mut g = self.lock();
+        Ok(match g.messages.get_mut(&id) {
+            Some(m) => {
+                m.attempts = attempts;
+                m.next_attempt_ms = next_attempt_ms;
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn due_recipients(&self, now_ms: u64) -> Result<Vec<String>> {
+        let g = self.lock();
+        let due: std::collections::BTreeSet<&String> = g
+            .messages
+            .values()
+            .filter(|m| m.next_attempt_ms <= now_ms && m.expires_at_ms > now_ms)
+            .map(|m| &m.recipient)
+            .collect();
+        Ok(due.into_iter().cloned().collect())
+    }
+
+    async fn take_expired_messages(&self, now_ms: u64) -> Result<Vec<StoredMessage>> {
+        let mut g = self.lock();
+        let ids: Vec<u64> = g
+            .messages
+            .values()
+            .filter(|m| m.expires_at_ms <= now_ms)
+            .map(|m| m.id)
+            .collect();
+        Ok(ids.iter().filter_map(|id| g.messages.remove(id)).collect())
+    }
+
+    async fn message_usage(&self, recipient: &str) -> Result<(u64, u64)> {
+        Ok(usage(&self.lock(), recipient))
+    }
+}
+
+fn usage(g: &Inner, recipient: &str) -> (u64, u64) {
+    g.messages
+        .values()
+        .filter(|m| m.recipient == recipient)
+        .fold((0, 0), |(n, b), m| (n + 1, b + m.body.len() as u64))
+}
+
+impl Rooms for MemoryStore {
+    async fn put_member(&self, member: &RoomMember) -> Result<bool> {
+        check_member(member)?;
+        let mut g = self.lock();
+        let key = (member.room.clone(), member.member.clone());
+        Ok(match g.members.get_mut(&key) {
+            Some(m) => {
+                m.last_active_ms = member.last_active_ms;
+                false
+            }
+            None => {
+                g.members.insert(key, member.clone());
+                true
+            }
+        })
+    }
+
+    async fn remove_member(&self, room: &str, member: &str) -> Result<bool> {
+        Ok(self
+            .lock()
+            .members
+            .remove(&(room.to_owned(), member.to_owned()))
+            .is_some())
+    }
+
+    async fn room_members(&self, room: &str) -> Result<Vec<RoomMember>> {
+        let g = self.lock();
+        let mut v: Vec<RoomMember> = g
+            .members
+            .values()
+            .filter(|m| m.room == room)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| {
+            a.joined_ms
+                .cmp(&b.joined_ms)
+                .then_with(|| a.member.cmp(&b.member))
+        });
+        Ok(v)
+    }
+
+    async fn remove_idle_members(&self, idle_before_ms: u64) -> Result<Vec<RoomMember>> {
+        let mut g = self.lock();
+        let keys: Vec<(String, String)> = g
+            .members
+            .iter()
+            .filter(|(_, m)| m.last_active_ms < idle_before_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        Ok(keys.iter().filter_map(|k| g.members.remove(k)).collect())
     }
 }

@@ -395,3 +395,69 @@ mod tests {
         assert_eq!(canonical_domain("Example.TEST"), "example.test");
     }
 }
+
+/// A page-mode MESSAGE (RFC 3428) kept for a recipient who could not take it, until it
+/// is delivered or expires.
+///
+/// The store keeps the body as bytes and never parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Assigned by the store when the message is stored (the value given to
+    /// [`Messages::store_message`](crate::Messages::store_message) is ignored); strictly
+    /// increasing in storing order and never reused, so it is the delivery order.
+    pub id: u64,
+    /// The recipient's canonical AOR, compared as an exact string.
+    pub recipient: String,
+    /// The From header field value as received (display name, URI, parameters).
+    pub sender: String,
+    /// The sender's canonical AOR.
+    pub sender_aor: String,
+    /// The Content-Type header field value as received, parameters included.
+    pub content_type: String,
+    /// The body, bytes as received.
+    pub body: Vec<u8>,
+    /// When the server took the message, unix ms.
+    pub received_ms: u64,
+    /// When it is given up, unix ms: expired when `expires_at_ms <= now_ms`.
+    pub expires_at_ms: u64,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// Not retried before this time, unix ms.
+    pub next_attempt_ms: u64,
+}
+
+/// A member of a page-mode chat room, keyed by (room, member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomMember {
+    /// The room's URI, "sip:lobby@chat.example.test".
+    pub room: String,
+    /// The member's canonical AOR.
+    pub member: String,
+    /// When the member joined, unix ms.
+    pub joined_ms: u64,
+    /// When the member last sent to the room, unix ms.
+    pub last_active_ms: u64,
+}
+
+pub(crate) fn check_message(m: &StoredMessage) -> Result<()> {
+    const WHAT: &str = "stored message";
+    check_non_empty(
+        WHAT,
+        &[
+            ("recipient", &m.recipient),
+            ("sender", &m.sender),
+            ("sender AOR", &m.sender_aor),
+            ("content type", &m.content_type),
+        ],
+    )?;
+    check_ms(WHAT, "received_ms", m.received_ms)?;
+    check_ms(WHAT, "expires_at_ms", m.expires_at_ms)?;
+    check_ms(WHAT, "next_attempt_ms", m.next_attempt_ms)
+}
+
+pub(crate) fn check_member(m: &RoomMember) -> Result<()> {
+    const WHAT: &str = "room member";
+    check_non_empty(WHAT, &[("room", &m.room), ("member", &m.member)])?;
+    check_ms(WHAT, "joined_ms", m.joined_ms)?;
+    check_ms(WHAT, "last_active_ms", m.last_active_ms)
+}

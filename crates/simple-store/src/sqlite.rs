@@ -16,12 +16,14 @@ use sqlx::{Row, SqlSafeStr, Sqlite};
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Binding, Document, Ha1, Publication, Subscription, User, canonical_domain, check_batch,
-    check_document, check_document_filter, check_document_key, check_precondition,
-    check_publications, check_subscriptions, check_user,
+    Binding, Document, Ha1, Publication, RoomMember, StoredMessage, Subscription, User,
+    canonical_domain, check_batch, check_document, check_document_filter, check_document_key,
+    check_member, check_message, check_precondition, check_publications, check_subscriptions,
+    check_user,
 };
 use crate::traits::{
-    Documents, Precondition, PublicationKey, Publications, Registrations, Subscriptions, Users,
+    Documents, Messages, Precondition, PublicationKey, Publications, Quota, Registrations, Rooms,
+    StoreOutcome, Subscriptions, Users,
 };
 
 /// The database file [`SqliteStore::open_dir`] opens inside the data directory.
@@ -64,6 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "document revisions",
         include_str!("../migrations/sqlite/0004_document_revisions.sql"),
+    ),
+    (
+        5,
+        "stored messages and rooms",
+        include_str!("../migrations/sqlite/0005_stored_messages_and_rooms.sql"),
     ),
 ];
 
@@ -127,6 +134,11 @@ fn migrator() -> Migrator {
 /// - `documents`: keyed by (owner, auid, name); `content` a BLOB, bytes as given. A
 ///   conditional write is one statement (`INSERT .. ON CONFLICT DO NOTHING`, `UPDATE ..
 ///   WHERE etag = ?`), so the compare-and-set is atomic across processes too.
+/// - `stored_messages`: keyed by `id` (AUTOINCREMENT: never reused, so it is the storing
+///   order), indexed by (recipient, id), by `expires_at_ms` and by `next_attempt_ms`;
+///   `body` a BLOB, bytes as given. The quota check and the insert of
+///   [`Messages::store_message`] are one `BEGIN IMMEDIATE` transaction.
+/// - `room_members`: keyed by (room, member), indexed by `last_active_ms`.
 /// - Every `*_ms` column of the presence tables holds the `u64` as an `i64`: stores
 ///   refuse times above `i64::MAX` (the year 292 million), so order is kept.
 ///
@@ -600,6 +612,241 @@ impl Subscriptions for SqliteStore {
         tracing::debug!(live = rows.len(), removed, "loaded subscriptions");
         rows.iter().map(subscription_from_row).collect()
     }
+}
+
+/// The `SELECT` list of [`message_from_row`].
+const MESSAGE_SELECT: &str = "SELECT id, recipient, sender, sender_aor, content_type, body, \
+     received_ms, expires_at_ms, attempts, next_attempt_ms FROM stored_messages";
+
+impl Messages for SqliteStore {
+    async fn store_message(&self, msg: &StoredMessage, quota: Quota) -> Result<StoreOutcome> {
+        check_message(msg)?;
+        // The quota check and the insert under one write lock: two concurrent stores for
+        // one recipient cannot both pass the check.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS b \
+             FROM stored_messages WHERE recipient = ?1",
+        )
+        .bind(msg.recipient.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let messages = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+        let bytes = u64::try_from(row.try_get::<i64, _>("b")?).unwrap_or(0);
+        if messages + 1 > quota.max_messages
+            || bytes.saturating_add(msg.body.len() as u64) > quota.max_bytes
+        {
+            tx.rollback().await?;
+            return Ok(StoreOutcome::OverQuota { messages, bytes });
+        }
+        let done = sqlx::query(
+            "INSERT INTO stored_messages (recipient, sender, sender_aor, content_type, body, \
+               received_ms, expires_at_ms, attempts, next_attempt_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .bind(msg.recipient.as_str())
+        .bind(msg.sender.as_str())
+        .bind(msg.sender_aor.as_str())
+        .bind(msg.content_type.as_str())
+        .bind(msg.body.as_slice())
+        .bind(ms_to_sql(msg.received_ms))
+        .bind(ms_to_sql(msg.expires_at_ms))
+        .bind(i64::from(msg.attempts))
+        .bind(ms_to_sql(msg.next_attempt_ms))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(StoreOutcome::Stored(
+            u64::try_from(done.last_insert_rowid()).unwrap_or(0),
+        ))
+    }
+
+    async fn messages_for(&self, recipient: &str, limit: usize) -> Result<Vec<StoredMessage>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_SELECT} WHERE recipient = ?1 ORDER BY id LIMIT ?2"
+        )))
+        .bind(recipient)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn remove_message(&self, id: u64) -> Result<bool> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        let done = sqlx::query("DELETE FROM stored_messages WHERE id = ?1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn reschedule_message(
+        &self,
+        id: u64,
+        attempts: u32,
+        next_attempt_ms: u64,
+    ) -> Result<bool> {
+        if next_attempt_ms > crate::model::MAX_MS {
+            return Err(StoreError::invalid(
+                "stored message",
+                format!("next_attempt_ms {next_attempt_ms} above i64::MAX"),
+            ));
+        }
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        let done = sqlx::query(
+            "UPDATE stored_messages SET attempts = ?2, next_attempt_ms = ?3 WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(i64::from(attempts))
+        .bind(ms_to_sql(next_attempt_ms))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn due_recipients(&self, now_ms: u64) -> Result<Vec<String>> {
+        let now = ms_to_sql(now_ms.min(crate::model::MAX_MS));
+        let rows = sqlx::query(
+            "SELECT DISTINCT recipient FROM stored_messages \
+             WHERE next_attempt_ms <= ?1 AND expires_at_ms > ?1 ORDER BY recipient",
+        )
+        .bind(now)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("recipient")?))
+            .collect()
+    }
+
+    async fn take_expired_messages(&self, now_ms: u64) -> Result<Vec<StoredMessage>> {
+        let now = ms_to_sql(now_ms.min(crate::model::MAX_MS));
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_SELECT} WHERE expires_at_ms <= ?1 ORDER BY id"
+        )))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM stored_messages WHERE expires_at_ms <= ?1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn message_usage(&self, recipient: &str) -> Result<(u64, u64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS b \
+             FROM stored_messages WHERE recipient = ?1",
+        )
+        .bind(recipient)
+        .fetch_one(&self.readers)
+        .await?;
+        Ok((
+            u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+            u64::try_from(row.try_get::<i64, _>("b")?).unwrap_or(0),
+        ))
+    }
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<StoredMessage> {
+    const T: &str = "stored_messages";
+    Ok(StoredMessage {
+        id: u64::try_from(row.try_get::<i64, _>("id")?).unwrap_or(0),
+        recipient: row.try_get("recipient")?,
+        sender: row.try_get("sender")?,
+        sender_aor: row.try_get("sender_aor")?,
+        content_type: row.try_get("content_type")?,
+        body: row.try_get("body")?,
+        received_ms: ms_from_row(row, T, "received_ms")?,
+        expires_at_ms: ms_from_row(row, T, "expires_at_ms")?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        next_attempt_ms: ms_from_row(row, T, "next_attempt_ms")?,
+    })
+}
+
+const MEMBER_SELECT: &str = "SELECT room, member, joined_ms, last_active_ms FROM room_members";
+
+impl Rooms for SqliteStore {
+    async fn put_member(&self, member: &RoomMember) -> Result<bool> {
+        check_member(member)?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let updated = sqlx::query(
+            "UPDATE room_members SET last_active_ms = ?3 WHERE room = ?1 AND member = ?2",
+        )
+        .bind(member.room.as_str())
+        .bind(member.member.as_str())
+        .bind(ms_to_sql(member.last_active_ms))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO room_members (room, member, joined_ms, last_active_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(member.room.as_str())
+            .bind(member.member.as_str())
+            .bind(ms_to_sql(member.joined_ms))
+            .bind(ms_to_sql(member.last_active_ms))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(updated == 0)
+    }
+
+    async fn remove_member(&self, room: &str, member: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM room_members WHERE room = ?1 AND member = ?2")
+            .bind(room)
+            .bind(member)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn room_members(&self, room: &str) -> Result<Vec<RoomMember>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MEMBER_SELECT} WHERE room = ?1 ORDER BY joined_ms, member"
+        )))
+        .bind(room)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    async fn remove_idle_members(&self, idle_before_ms: u64) -> Result<Vec<RoomMember>> {
+        let before = ms_to_sql(idle_before_ms.min(crate::model::MAX_MS));
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MEMBER_SELECT} WHERE last_active_ms < ?1 ORDER BY room, member"
+        )))
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM room_members WHERE last_active_ms < ?1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(member_from_row).collect()
+    }
+}
+
+fn member_from_row(row: &SqliteRow) -> Result<RoomMember> {
+    const T: &str = "room_members";
+    Ok(RoomMember {
+        room: row.try_get("room")?,
+        member: row.try_get("member")?,
+        joined_ms: ms_from_row(row, T, "joined_ms")?,
+        last_active_ms: ms_from_row(row, T, "last_active_ms")?,
+    })
 }
 
 /// The `SELECT` list of [`document_from_row`].

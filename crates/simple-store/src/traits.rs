@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::error::Result;
-use crate::model::{Binding, Document, Publication, Subscription, User};
+use crate::model::{Binding, Document, Publication, RoomMember, StoredMessage, Subscription, User};
 
 /// Provisioned users and their HA1s.
 ///
@@ -231,4 +231,96 @@ pub enum Precondition {
     IfMatch(String),
     /// Only if no document is stored under the key (`If-None-Match: *`).
     IfNoneMatch,
+}
+
+/// How much a recipient may have waiting in the message store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Messages waiting, at most.
+    pub max_messages: u64,
+    /// Bytes of bodies waiting, at most.
+    pub max_bytes: u64,
+}
+
+/// What [`Messages::store_message`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// Stored under this id.
+    Stored(u64),
+    /// Not stored: the recipient already has this many messages and body bytes waiting,
+    /// and one more would exceed the quota.
+    OverQuota {
+        /// Messages waiting.
+        messages: u64,
+        /// Body bytes waiting.
+        bytes: u64,
+    },
+}
+
+/// Page-mode messages waiting for their recipient (RFC 3428 store-and-forward), in
+/// storing order per recipient.
+pub trait Messages: Send + Sync + 'static {
+    /// Stores `msg` (its `id` ignored) unless the recipient's waiting messages plus this
+    /// one would exceed `quota`; the check and the insert are one transaction, so two
+    /// concurrent stores cannot both slip under the quota.
+    fn store_message(
+        &self,
+        msg: &StoredMessage,
+        quota: Quota,
+    ) -> impl Future<Output = Result<StoreOutcome>> + Send;
+
+    /// Up to `limit` of the recipient's waiting messages, oldest (lowest id) first,
+    /// expired ones included until [`take_expired_messages`](Self::take_expired_messages)
+    /// removes them.
+    fn messages_for(
+        &self,
+        recipient: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredMessage>>> + Send;
+
+    /// Deletes the message (delivered); true if it was stored.
+    fn remove_message(&self, id: u64) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records a failed delivery attempt: sets `attempts` and `next_attempt_ms`; true if
+    /// the message is stored.
+    fn reschedule_message(
+        &self,
+        id: u64,
+        attempts: u32,
+        next_attempt_ms: u64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The recipients with a message due (`next_attempt_ms <= now_ms`) and not expired,
+    /// sorted, each once.
+    fn due_recipients(&self, now_ms: u64) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// Deletes every message expired at `now_ms` (`expires_at_ms <= now_ms`) and returns
+    /// them, lowest id first.
+    fn take_expired_messages(
+        &self,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<StoredMessage>>> + Send;
+
+    /// How many messages and body bytes the recipient has waiting.
+    fn message_usage(&self, recipient: &str) -> impl Future<Output = Result<(u64, u64)>> + Send;
+}
+
+/// Page-mode chat room membership.
+pub trait Rooms: Send + Sync + 'static {
+    /// Inserts the member, or updates `last_active_ms` of an existing one (keeping its
+    /// `joined_ms`); true if the member is new.
+    fn put_member(&self, member: &RoomMember) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Removes the member; true if it was one.
+    fn remove_member(&self, room: &str, member: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The room's members, by `joined_ms`, then member.
+    fn room_members(&self, room: &str) -> impl Future<Output = Result<Vec<RoomMember>>> + Send;
+
+    /// Removes and returns every member of every room whose `last_active_ms` is before
+    /// `idle_before_ms`, sorted by room, then member.
+    fn remove_idle_members(
+        &self,
+        idle_before_ms: u64,
+    ) -> impl Future<Output = Result<Vec<RoomMember>>> + Send;
 }

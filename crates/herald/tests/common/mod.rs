@@ -98,6 +98,15 @@ impl Server {
         let _ = std::fs::remove_dir_all(&self.data_dir);
         code
     }
+
+    /// SIGTERM and the exit code, keeping the data dir for a restart
+    /// ([`Server::start_in`]); it is removed when this value drops.
+    pub fn stop_keeping_data(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        wait_timeout(&mut self.child, Duration::from_secs(40))
+    }
 }
 
 impl Drop for Server {

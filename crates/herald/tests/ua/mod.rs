@@ -44,6 +44,15 @@ impl Ua {
         }
     }
 
+    /// The same socket, talking to another server (a restarted one).
+    pub fn toward(&self, server: SocketAddr) -> Ua {
+        Ua {
+            sock: self.sock.try_clone().unwrap(),
+            server,
+            next: std::cell::Cell::new(self.next.get() + 1000),
+        }
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.sock.local_addr().unwrap()
     }

@@ -1,0 +1,654 @@
+//! Page-mode messaging glue (RFC 3428): the store-and-forward silo, delivery
+//! reports (RFC 5438 §9) and page-mode rooms, driven from the router.
+//! `simple_im` decides; this module does the store calls (spawned tasks that
+//! wake the router with their result) and sends the server's own MESSAGEs.
+//!
+//! Every MESSAGE the server originates (a stored message delivered, a
+//! delivery report, a room copy) is a client transaction of ours tracked in
+//! [`Im::sends`]; its outcome comes back here, never through the proxy's
+//! response context, so a server-generated message is never stored or
+//! relayed again (no loops).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use simple_im::imdn::DeliveryStatus;
+use simple_im::room::{self, Command};
+use simple_im::silo::{self, Next, Outbox};
+use simple_registrar::Reply;
+use simple_registrar::proxy::{Target, binding_target};
+use simple_store::{RoomMember, StoreOutcome, StoredMessage};
+use sip_msg::{HeaderName, MessageBuilder, SipMessage};
+use sip_net::Ctx;
+use sip_proto::{Peer, TransactionKey};
+
+use super::{Router, Store, plain};
+use crate::config::ImSettings;
+
+/// Why the server sent a MESSAGE.
+#[derive(Debug)]
+enum Purpose {
+    /// Delivering a stored message to its recipient.
+    Silo(StoredMessage),
+    /// A delivery report or a room copy: best effort, nothing follows.
+    Notice,
+}
+
+/// One logical MESSAGE of ours, forked to every binding of its recipient.
+#[derive(Debug)]
+struct Group {
+    purpose: Purpose,
+    /// Branches still without a final response.
+    pending: usize,
+    /// A 2xx came.
+    done: bool,
+}
+
+/// The router's page-mode state.
+#[derive(Debug)]
+pub(crate) struct Im {
+    pub(crate) settings: Arc<ImSettings>,
+    outbox: Outbox,
+    groups: HashMap<u64, Group>,
+    /// Our client transaction → its group.
+    sends: HashMap<TransactionKey, u64>,
+    next_group: u64,
+}
+
+impl Im {
+    pub(crate) fn new(settings: ImSettings) -> Self {
+        Im {
+            settings: Arc::new(settings),
+            outbox: Outbox::new(),
+            groups: HashMap::new(),
+            sends: HashMap::new(),
+            next_group: 0,
+        }
+    }
+}
+
+/// Wakes: results of the spawned store calls, and the sweep clock.
+pub(crate) enum ImWake {
+    /// `store_message` answered for a MESSAGE we hold the transaction of.
+    Stored {
+        key: TransactionKey,
+        msg: Box<SipMessage>,
+        outcome: Result<StoreOutcome, String>,
+    },
+    /// A delivery run's messages.
+    Loaded {
+        recipient: String,
+        msgs: Result<Vec<StoredMessage>, String>,
+    },
+    /// The delivered message is deleted (or failed to be): go on.
+    Removed { msg: StoredMessage },
+    /// The periodic sweep's findings.
+    Swept {
+        due: Vec<String>,
+        expired: Vec<StoredMessage>,
+    },
+    /// A room message with the room's members after the sender's join.
+    Room {
+        key: TransactionKey,
+        msg: Box<SipMessage>,
+        room: String,
+        sender: String,
+        command: Command,
+        joined: bool,
+        members: Result<Vec<RoomMember>, String>,
+    },
+    /// Time to sweep.
+    Tick,
+}
+
+fn now() -> u64 {
+    u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
+}
+
+fn random_token() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+impl<S: Store> Router<S> {
+    /// The canonical AOR of a request's From, when it parses.
+    fn from_aor(msg: &SipMessage) -> Option<String> {
+        let f = msg.from().ok()?;
+        let (u, d) = simple_registrar::register::canonical_aor(&f.addr.uri)?;
+        Some(simple_registrar::register::aor_string(&u, &d))
+    }
+
+    /// A MESSAGE for a local user who cannot take it now: store it (202) or
+    /// say why not (480, 413).
+    pub(super) fn im_store(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        recipient: String,
+    ) {
+        if let Err(why) = silo::storable(&msg) {
+            self.respond(ctx, key, &msg, &plain(480, why.reason()));
+            return;
+        }
+        let Some(sender_aor) = Self::from_aor(&msg) else {
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(480, "Temporarily Unavailable: recipient offline"),
+            );
+            return;
+        };
+        let cfg = self.im.settings.silo.clone();
+        let row = silo::to_store(&msg, &recipient, &sender_aor, now(), &cfg);
+        let store = self.registrar.store().clone();
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let outcome = store
+                .store_message(&row, cfg.quota)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = handle
+                .wake(ImWake::Stored {
+                    key,
+                    msg: Box::new(msg),
+                    outcome,
+                })
+                .await;
+        });
+    }
+
+    pub(super) fn im_wake(&mut self, ctx: &mut Ctx<'_>, w: ImWake) {
+        match w {
+            ImWake::Stored { key, msg, outcome } => {
+                let r = match outcome {
+                    // RFC 3428 §7: 202 — accepted, delivery later.
+                    Ok(StoreOutcome::Stored(id)) => {
+                        tracing::debug!(id, "MESSAGE stored for later delivery");
+                        plain(
+                            202,
+                            "Accepted: stored for delivery when the recipient is online",
+                        )
+                    }
+                    Ok(StoreOutcome::OverQuota { messages, bytes }) => {
+                        tracing::info!(messages, bytes, "offline store full");
+                        let (s, reason) =
+                            silo::over_quota_reply(msg.body().len(), &self.im.settings.silo);
+                        plain(s, reason)
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "storing a MESSAGE failed");
+                        plain(500, "Server Internal Error: message store unavailable")
+                    }
+                };
+                self.respond(ctx, key, &msg, &r);
+            }
+            ImWake::Loaded { recipient, msgs } => match msgs {
+                Ok(msgs) => {
+                    let batch = self.im.settings.silo.batch;
+                    let next = self.im.outbox.loaded(&recipient, msgs, batch, now());
+                    self.im_next(ctx, &recipient, next);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "loading stored messages failed");
+                    self.im.outbox.load_failed(&recipient);
+                }
+            },
+            ImWake::Removed { msg } => {
+                let next = self.im.outbox.delivered(&msg.recipient, msg.id);
+                self.im_report(ctx, &msg, DeliveryStatus::Delivered);
+                self.im_next(ctx, &msg.recipient, next);
+            }
+            ImWake::Swept { due, expired } => {
+                for m in &expired {
+                    tracing::info!(id = m.id, recipient = %m.recipient, "stored message expired");
+                    self.im_report(ctx, m, DeliveryStatus::Failed);
+                }
+                for r in due {
+                    self.im_deliver_stored(ctx, &r);
+                }
+            }
+            ImWake::Room {
+                key,
+                msg,
+                room,
+                sender,
+                command,
+                joined,
+                members,
+            } => self.im_room_members(ctx, key, &msg, &room, &sender, command, joined, members),
+            ImWake::Tick => self.im_sweep(),
+        }
+    }
+
+    /// The periodic sweep: due retries, expiry, idle room members.
+    fn im_sweep(&mut self) {
+        let store = self.registrar.store().clone();
+        let handle = self.handle.clone();
+        let idle_ms = self.im.settings.rooms.idle_ms;
+        tokio::spawn(async move {
+            let now = now();
+            let due = store.due_recipients(now).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "due recipients not read");
+                Vec::new()
+            });
+            let expired = store.take_expired_messages(now).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "expired messages not swept");
+                Vec::new()
+            });
+            match store.remove_idle_members(now.saturating_sub(idle_ms)).await {
+                Ok(gone) => {
+                    for m in gone {
+                        tracing::info!(room = %m.room, member = %m.member, "idle member left");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "idle members not swept"),
+            }
+            if !due.is_empty() || !expired.is_empty() {
+                let _ = handle.wake(ImWake::Swept { due, expired }).await;
+            }
+        });
+    }
+
+    /// The recipient registered (or a retry is due): start a delivery run
+    /// if she has a live binding and none is going.
+    pub(super) fn im_deliver_stored(&mut self, _ctx: &mut Ctx<'_>, recipient: &str) {
+        if !self.has_live_binding(recipient) || !self.im.outbox.start(recipient) {
+            return;
+        }
+        let store = self.registrar.store().clone();
+        let handle = self.handle.clone();
+        let batch = self.im.settings.silo.batch;
+        let recipient = recipient.to_owned();
+        tokio::spawn(async move {
+            let msgs = store
+                .messages_for(&recipient, batch)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = handle.wake(ImWake::Loaded { recipient, msgs }).await;
+        });
+    }
+
+    fn has_live_binding(&self, aor: &str) -> bool {
+        let now = simple_registrar::now_ms();
+        self.registrar.location().live(aor, now).next().is_some()
+    }
+
+    fn im_next(&mut self, ctx: &mut Ctx<'_>, recipient: &str, next: Next) {
+        match next {
+            Next::Done => {}
+            Next::Load => {
+                // Treat like a fresh start, keeping the run.
+                let store = self.registrar.store().clone();
+                let handle = self.handle.clone();
+                let batch = self.im.settings.silo.batch;
+                let recipient = recipient.to_owned();
+                tokio::spawn(async move {
+                    let msgs = store
+                        .messages_for(&recipient, batch)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = handle.wake(ImWake::Loaded { recipient, msgs }).await;
+                });
+            }
+            Next::Send(m) => {
+                let call_id = format!("{}@silo", random_token());
+                let sent = self.send_to_aor(ctx, recipient, Purpose::Silo(m.clone()), |t| {
+                    silo::delivery_request(&m, &t.request_uri, &t.routes, &call_id)
+                });
+                if !sent {
+                    // Gone offline between the load and now.
+                    self.im_failed(&m);
+                }
+            }
+        }
+    }
+
+    /// A delivery attempt failed on every branch: reschedule, end the run.
+    fn im_failed(&mut self, m: &StoredMessage) {
+        let (attempts, next) =
+            self.im
+                .outbox
+                .failed(&m.recipient, m, now(), &self.im.settings.silo);
+        tracing::debug!(
+            id = m.id,
+            attempts,
+            "stored message not delivered, retry later"
+        );
+        let store = self.registrar.store().clone();
+        let id = m.id;
+        tokio::spawn(async move {
+            if let Err(e) = store.reschedule_message(id, attempts, next).await {
+                tracing::warn!(error = %e, "stored message not rescheduled");
+            }
+        });
+    }
+
+    /// A delivery report (RFC 5438 §9) to the sender of `m`, if it asked for
+    /// one of this kind and is a local user with a binding. Never stored.
+    fn im_report(&mut self, ctx: &mut Ctx<'_>, m: &StoredMessage, status: DeliveryStatus) {
+        let Some(n) = silo::report(m, status, &m.recipient, now()) else {
+            return;
+        };
+        let call_id = format!("{}@imdn", random_token());
+        let from = format!("<{}>;tag={}", m.recipient, random_token());
+        let to = m.sender_aor.clone();
+        let body = Bytes::from(n.body);
+        let sent = self.send_to_aor(ctx, &to, Purpose::Notice, |t| {
+            room::copy_request(
+                &from,
+                &to,
+                &t.request_uri,
+                &t.routes,
+                &call_id,
+                n.content_type,
+                body.clone(),
+            )
+        });
+        if !sent {
+            tracing::debug!(sender = %to, "delivery report dropped: sender not reachable");
+        }
+    }
+
+    /// Sends one MESSAGE of ours to every live binding of `aor`; false when
+    /// none could be sent.
+    fn send_to_aor(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        aor: &str,
+        purpose: Purpose,
+        build: impl Fn(&Target) -> MessageBuilder,
+    ) -> bool {
+        let now_i = simple_registrar::now_ms();
+        let targets: Vec<Target> = {
+            let loc = self.registrar.location();
+            loc.live(aor, now_i)
+                .filter_map(|b| binding_target(b, |f| ctx.flow_alive(f)))
+                .collect()
+        };
+        let group = self.im.next_group;
+        self.im.next_group += 1;
+        let mut pending = 0;
+        for t in &targets {
+            let Some(local) = Self::local_for(ctx, t.peer.transport, t.peer.remote) else {
+                continue;
+            };
+            let via = self.our_via(t.peer.transport, local, 0);
+            let msg = match build(t).header(HeaderName::Via, &via).build() {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "server MESSAGE not built");
+                    continue;
+                }
+            };
+            let (msg, peer) = large_over_tcp(msg, t.peer);
+            match ctx.send_request(msg, peer) {
+                Ok(k) => {
+                    self.im.sends.insert(k, group);
+                    pending += 1;
+                }
+                Err(e) => tracing::debug!(error = %e, "server MESSAGE not sent"),
+            }
+        }
+        if pending == 0 {
+            return false;
+        }
+        self.im.groups.insert(
+            group,
+            Group {
+                purpose,
+                pending,
+                done: false,
+            },
+        );
+        true
+    }
+
+    /// The outcome of one of our MESSAGE branches; false when the key is
+    /// not ours.
+    pub(super) fn im_result(&mut self, ckey: TransactionKey, status: u16) -> bool {
+        let Some(&gid) = self.im.sends.get(&ckey) else {
+            return false;
+        };
+        if status < 200 {
+            return true;
+        }
+        self.im.sends.remove(&ckey);
+        let Some(g) = self.im.groups.get_mut(&gid) else {
+            return true;
+        };
+        g.pending = g.pending.saturating_sub(1);
+        let first_success = status < 300 && !g.done;
+        if first_success {
+            g.done = true;
+        }
+        let delivered = match &g.purpose {
+            Purpose::Silo(m) if first_success => Some(m.clone()),
+            _ => None,
+        };
+        let failed = if g.pending == 0 {
+            match self.im.groups.remove(&gid) {
+                Some(Group {
+                    purpose: Purpose::Silo(m),
+                    done: false,
+                    ..
+                }) => Some(m),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(m) = delivered {
+            // Delete first, then the next: a crash in between re-sends at
+            // most this one, never skips one.
+            let store = self.registrar.store().clone();
+            let handle = self.handle.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.remove_message(m.id).await {
+                    tracing::warn!(error = %e, "delivered message not deleted");
+                }
+                let _ = handle.wake(ImWake::Removed { msg: m }).await;
+            });
+        }
+        if let Some(m) = failed {
+            self.im_failed(&m);
+        }
+        true
+    }
+
+    /// A MESSAGE to a room `room` (canonical URI) from a local user.
+    pub(super) fn im_room(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        room: String,
+    ) {
+        let Some(sender) = Self::from_aor(&msg).filter(|a| {
+            a.rsplit_once('@')
+                .is_some_and(|(_, d)| self.core.domains.iter().any(|x| x.eq_ignore_ascii_case(d)))
+        }) else {
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(403, "Forbidden: rooms are for local users"),
+            );
+            return;
+        };
+        let ct = msg.header(HeaderName::ContentType).unwrap_or("");
+        let command = room::command(ct, msg.body());
+        if command == Command::Say && msg.body().is_empty() {
+            self.respond(
+                ctx,
+                key,
+                &msg,
+                &plain(400, "Bad Request: empty room message"),
+            );
+            return;
+        }
+        let store = self.registrar.store().clone();
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let now = now();
+            let joined = if command == Command::Leave {
+                match store.remove_member(&room, &sender).await {
+                    Ok(_) => Ok(false),
+                    Err(e) => Err(e.to_string()),
+                }
+            } else {
+                store
+                    .put_member(&RoomMember {
+                        room: room.clone(),
+                        member: sender.clone(),
+                        joined_ms: now,
+                        last_active_ms: now,
+                    })
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let members = match &joined {
+                Ok(_) => store.room_members(&room).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = handle
+                .wake(ImWake::Room {
+                    key,
+                    msg: Box::new(msg),
+                    room,
+                    sender,
+                    command,
+                    joined: joined.unwrap_or(false),
+                    members,
+                })
+                .await;
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn im_room_members(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: &SipMessage,
+        room_uri: &str,
+        sender: &str,
+        command: Command,
+        joined: bool,
+        members: Result<Vec<RoomMember>, String>,
+    ) {
+        let members = match members {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "room membership not read");
+                self.respond(
+                    ctx,
+                    key,
+                    msg,
+                    &plain(500, "Server Internal Error: room store unavailable"),
+                );
+                return;
+            }
+        };
+        self.respond(ctx, key, msg, &plain(200, "OK"));
+        // How clients show the sender: "alice@example.test".
+        let short = sender.strip_prefix("sip:").unwrap_or(sender);
+        let others: Vec<String> = members
+            .iter()
+            .map(|m| m.member.clone())
+            .filter(|m| m != sender)
+            .collect();
+        let notice = |text: String| ("text/plain;charset=UTF-8", Bytes::from(text));
+        let (ct, body) = match command {
+            Command::Members => {
+                let all: Vec<String> = members.iter().map(|m| m.member.clone()).collect();
+                let (ct, body) = notice(room::members_text(room_uri, &all));
+                self.room_copy(ctx, room_uri, "room", sender, ct, body);
+                return;
+            }
+            Command::Leave => notice(format!("{short} left {room_uri}")),
+            Command::Say => {
+                if joined {
+                    let (ct, body) = notice(format!("{short} joined {room_uri}"));
+                    for m in &others {
+                        self.room_copy(ctx, room_uri, "room", m, ct, body.clone());
+                    }
+                }
+                (
+                    msg.header(HeaderName::ContentType).unwrap_or("text/plain"),
+                    msg.body().clone(),
+                )
+            }
+        };
+        let ct = ct.to_owned();
+        let from_name = if command == Command::Say {
+            short
+        } else {
+            "room"
+        };
+        for m in &others {
+            self.room_copy(ctx, room_uri, from_name, m, &ct, body.clone());
+        }
+    }
+
+    /// One copy to one member (every binding); offline members miss it.
+    fn room_copy(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        room_uri: &str,
+        from_name: &str,
+        member: &str,
+        content_type: &str,
+        body: Bytes,
+    ) {
+        let from = room::from_room(room_uri, from_name, &random_token());
+        let call_id = format!("{}@room", random_token());
+        let member_s = member.to_owned();
+        self.send_to_aor(ctx, member, Purpose::Notice, |t| {
+            room::copy_request(
+                &from,
+                &member_s,
+                &t.request_uri,
+                &t.routes,
+                &call_id,
+                content_type,
+                body.clone(),
+            )
+        });
+    }
+
+    /// The room a Request-URI names, canonical, if it is one of ours.
+    pub(super) fn room_of(&self, uri: &sip_msg::Uri<'_>) -> Option<String> {
+        let s = uri.as_sip()?;
+        let user = s.user_unescaped()?;
+        let host = s.host.to_string();
+        let domain = self
+            .im
+            .settings
+            .rooms
+            .room_domain(&host, &self.core.domains)?;
+        Some(self.im.settings.rooms.room_uri(&user, domain))
+    }
+
+    /// The answer for a MESSAGE whose body is over the limit.
+    pub(super) fn im_too_large(&self, msg: &SipMessage) -> Option<Reply> {
+        let max = self.im.settings.max_message_bytes;
+        (msg.body().len() > max).then(|| {
+            plain(
+                413,
+                &format!("Request Entity Too Large: MESSAGE body over {max} bytes"),
+            )
+        })
+    }
+}
+
+/// RFC 3261 §18.1.1: a request over 1300 bytes bound for UDP goes over TCP
+/// to the same address (the driver opens the connection; if the contact
+/// does not take TCP the branch fails with a transport error, answered 513).
+pub(super) fn large_over_tcp(mut msg: SipMessage, peer: Peer) -> (SipMessage, Peer) {
+    match sip_net::switch_large_request_to_tcp(&mut msg, peer) {
+        Some(p) => (msg, p),
+        None => (msg, peer),
+    }
+}

@@ -1,0 +1,272 @@
+//! Page-mode store-and-forward (RFC 3428 with Herald's silo) against the
+//! real `herald` binary over UDP: a MESSAGE for a user with no binding (or
+//! whose every device answers 480) is stored and answered 202; it is
+//! delivered on her next REGISTER — across a server restart — in the
+//! original order, with the original From, Content-Type and body and a Date
+//! of the original time, exactly once; failed deliveries are retried; the
+//! quota, the expiry (with an RFC 5438 failure report) and the size limit
+//! hold; is-composing and empty messages are never stored; and the server's
+//! own requests never loop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+mod common;
+mod ua;
+
+use std::time::Duration;
+
+use common::{Server, TempFile, add_user};
+use sip_msg::{HeaderName, SipMessage};
+use ua::Ua;
+
+const BOB: &str = "sip:bob@example.test";
+
+fn config(im: &str) -> TempFile {
+    TempFile::new("im.toml", &format!("[im]\n{im}\n"))
+}
+
+fn users(s: &Server) {
+    add_user(&s.data_dir, "alice@example.test", "secret");
+    add_user(&s.data_dir, "bob@example.test", "secret");
+}
+
+/// alice sends a MESSAGE to `to` with this body and extra headers.
+fn send(alice: &Ua, to: &str, call_id: &str, extra: &str, body: &str) -> SipMessage {
+    let mut cseq = 1;
+    alice.request_authed(
+        "MESSAGE", "alice", "secret", to, call_id, &mut cseq, extra, body,
+    )
+}
+
+fn register(u: &Ua, user: &str, call_id: &str) {
+    let contact = format!("<sip:{user}@{}>", u.addr());
+    let mut cseq = 1;
+    let r = u.register(user, "secret", call_id, &mut cseq, Some(&contact), "");
+    assert_eq!(r.status(), Some(200), "REGISTER {user}: {r:?}");
+}
+
+/// Receives the next `n` MESSAGEs, answering each with `status`.
+fn receive(u: &Ua, n: usize, status: u16) -> Vec<SipMessage> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let m = u
+            .request("MESSAGE", Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("only {} of {n} MESSAGEs arrived", got.len()));
+        u.answer(&m, status, if status == 200 { "OK" } else { "Nope" }, "");
+        got.push(m);
+    }
+    got
+}
+
+const CPIM: &str = "From: Alice <im:alice@example.test>\r\nTo: Bob <im:bob@example.test>\r\n\
+NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: m-42\r\nDateTime: 2026-12-05T10:00:00Z\r\n\
+imdn.Disposition-Notification: positive-delivery, negative-delivery\r\n\r\n\
+Content-Type: text/plain;charset=UTF-8\r\n\r\nGrüße aus dem Silo ✓";
+
+#[test]
+fn offline_messages_survive_a_restart_and_arrive_in_order_exactly_once() {
+    let mut s = Server::start(&[]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let bodies = ["first ✓", "zweite Nachricht: äöü", "third — 三"];
+    for (i, b) in bodies.iter().enumerate() {
+        let r = send(
+            &alice,
+            BOB,
+            &format!("sf-{i}"),
+            "Content-Type: text/plain;charset=UTF-8\r\n",
+            b,
+        );
+        assert_eq!(r.status(), Some(202), "stored: {r:?}");
+    }
+    let r = send(
+        &alice,
+        BOB,
+        "sf-cpim",
+        "Content-Type: message/cpim\r\n",
+        CPIM,
+    );
+    assert_eq!(r.status(), Some(202));
+    // Never stored: is-composing indications and empty messages.
+    let composing = "<?xml version=\"1.0\"?><isComposing xmlns=\"urn:ietf:params:xml:ns:im-iscomposing\"><state>active</state></isComposing>";
+    let r = send(
+        &alice,
+        BOB,
+        "sf-comp",
+        "Content-Type: application/im-iscomposing+xml\r\n",
+        composing,
+    );
+    assert_eq!(r.status(), Some(480), "{r:?}");
+    assert!(r.reason().unwrap_or("").contains("is-composing"), "{r:?}");
+    let r = send(&alice, BOB, "sf-empty", "", "");
+    assert_eq!(r.status(), Some(480), "{r:?}");
+
+    // Restart: what was answered 202 is on disk.
+    assert_eq!(s.stop_keeping_data(), Some(0));
+    let s = Server::start_in(&s.data_dir, &[]);
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "sf-reg");
+    let got = receive(&bob, 4, 200);
+    for (m, b) in got.iter().zip(bodies) {
+        assert_eq!(&m.body()[..], b.as_bytes());
+        assert_eq!(
+            m.header(HeaderName::ContentType),
+            Some("text/plain;charset=UTF-8")
+        );
+        let from = m.from().unwrap();
+        assert_eq!(from.addr.uri.to_string(), "sip:alice@example.test");
+        // RFC 3261 §20.17: the time it was sent, not now.
+        assert!(
+            m.header(HeaderName::Date)
+                .is_some_and(|d| d.ends_with(" GMT")),
+            "{m:?}"
+        );
+        assert_eq!(m.to().unwrap().addr.uri.to_string(), BOB);
+    }
+    assert_eq!(&got[3].body()[..], CPIM.as_bytes());
+    assert_eq!(got[3].header(HeaderName::ContentType), Some("message/cpim"));
+    // Exactly once: nothing more, not even after another REGISTER.
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+    register(&bob, "bob", "sf-reg2");
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+}
+
+#[test]
+fn a_message_every_device_refuses_with_480_is_stored_and_retried() {
+    let cfg = config("retry_base_secs = 1\nsweep_interval_secs = 1");
+    // Authentication is another test's subject: here both devices must see
+    // the first attempt at once.
+    let s = Server::start(&["--auth", "off", "--config", cfg.0.to_str().unwrap()]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    register(&alice, "alice", "rt-areg");
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "rt-breg");
+    let bob2 = Ua::new(s.udp.unwrap());
+    let contact2 = format!("<sip:bob@{}>", bob2.addr());
+    let mut cseq = 1;
+    let r = bob2.register("bob", "secret", "rt-breg2", &mut cseq, Some(&contact2), "");
+    assert_eq!(r.status(), Some(200));
+    let handle = std::thread::spawn(move || {
+        // Both devices say 480 to the first attempt.
+        let m = receive(&bob2, 1, 480);
+        (bob2, m)
+    });
+    alice.send(&alice.request_raw(
+        "MESSAGE",
+        "alice",
+        BOB,
+        "rt-1",
+        1,
+        "Content-Type: message/cpim\r\n",
+        CPIM,
+    ));
+    // The first try: the proxy forks to both devices.
+    receive(&bob, 1, 480);
+    let (bob2, _) = handle.join().unwrap();
+    let r = alice.final_for("rt-1");
+    assert_eq!(r.status(), Some(202), "every device 480: stored, {r:?}");
+    // The retry (about a second later) reaches a device that takes it.
+    let again = receive(&bob, 1, 200);
+    assert_eq!(&again[0].body()[..], CPIM.as_bytes());
+    // bob2 may also get the retry; it is forked. Answer whatever comes.
+    if let Some(m) = bob2.request("MESSAGE", Duration::from_millis(500)) {
+        bob2.answer(&m, 200, "OK", "");
+    }
+    // RFC 5438 §9: alice asked for positive-delivery: the server reports.
+    let report = alice
+        .request("MESSAGE", Duration::from_secs(10))
+        .expect("a delivery report for alice");
+    alice.answer(&report, 200, "OK", "");
+    assert_eq!(report.header(HeaderName::ContentType), Some("message/cpim"));
+    let text = String::from_utf8(report.body().to_vec()).unwrap();
+    assert!(text.contains("<message-id>m-42</message-id>"), "{text}");
+    assert!(text.contains("<delivered/>"), "{text}");
+    assert!(text.contains("message/imdn+xml"), "{text}");
+    // Delivered once: no further retry.
+    assert!(bob.request("MESSAGE", Duration::from_secs(3)).is_none());
+}
+
+#[test]
+fn the_quota_and_the_size_limit_hold() {
+    let cfg =
+        config("offline_quota_messages = 2\noffline_quota_bytes = 1000\nmax_message_bytes = 1500");
+    let s = Server::start(&["--config", cfg.0.to_str().unwrap()]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let ct = "Content-Type: text/plain\r\n";
+    assert_eq!(send(&alice, BOB, "q-1", ct, "one").status(), Some(202));
+    // Alone larger than the whole byte quota: 413.
+    let big = "x".repeat(1200);
+    let r = send(&alice, BOB, "q-big", ct, &big);
+    assert_eq!(r.status(), Some(413), "{r:?}");
+    assert_eq!(send(&alice, BOB, "q-2", ct, "two").status(), Some(202));
+    let r = send(&alice, BOB, "q-3", ct, "three");
+    assert_eq!(r.status(), Some(480), "{r:?}");
+    assert!(r.reason().unwrap_or("").contains("full"), "{r:?}");
+    // Over the configured MESSAGE size: 413 before anything else.
+    let huge = "y".repeat(1600);
+    let r = send(&alice, BOB, "q-huge", ct, &huge);
+    assert_eq!(r.status(), Some(413), "{r:?}");
+    // What was stored is what arrives.
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "q-reg");
+    let got = receive(&bob, 2, 200);
+    assert_eq!(&got[0].body()[..], b"one");
+    assert_eq!(&got[1].body()[..], b"two");
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+}
+
+#[test]
+fn an_expired_message_is_dropped_and_reported_failed() {
+    let cfg = config("offline_max_age_secs = 1\nsweep_interval_secs = 1");
+    let s = Server::start(&["--config", cfg.0.to_str().unwrap()]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    register(&alice, "alice", "ex-areg");
+    assert_eq!(
+        send(&alice, BOB, "ex-1", "Content-Type: message/cpim\r\n", CPIM).status(),
+        Some(202)
+    );
+    // RFC 5438 §9: negative-delivery asked: a "failed" report on expiry.
+    let report = alice
+        .request("MESSAGE", Duration::from_secs(10))
+        .expect("a failure report");
+    alice.answer(&report, 200, "OK", "");
+    let text = String::from_utf8(report.body().to_vec()).unwrap();
+    assert!(text.contains("<failed/>"), "{text}");
+    assert!(text.contains("<message-id>m-42</message-id>"), "{text}");
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "ex-reg");
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+}
+
+#[test]
+fn the_servers_own_messages_never_loop() {
+    let s = Server::start(&["--auth", "off"]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    // bob's only "device" is the server itself.
+    let me = Ua::new(s.udp.unwrap());
+    let contact = format!("<sip:bob@{}>", s.udp.unwrap());
+    let mut cseq = 1;
+    let r = me.register("bob", "secret", "lp-reg", &mut cseq, Some(&contact), "");
+    assert_eq!(r.status(), Some(200));
+    let r = send(
+        &alice,
+        BOB,
+        "lp-1",
+        "Content-Type: text/plain\r\n",
+        "round and round",
+    );
+    let status = r.status().unwrap();
+    // The proxy's loop detection (482) or hop limit (483): never stored.
+    assert!(matches!(status, 482 | 483), "{r:?}");
+    // bob comes back with a real phone: nothing was kept for him.
+    let bob = Ua::new(s.udp.unwrap());
+    let contact = format!("<sip:bob@{}>", bob.addr());
+    let mut cseq = 10;
+    let r = bob.register("bob", "secret", "lp-reg", &mut cseq, Some(&contact), "");
+    assert_eq!(r.status(), Some(200));
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+}
