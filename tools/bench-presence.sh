@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Presence load, Herald vs Kamailio, in one run, with the shared sipp harness
-# (../shared/bench): server CPU µs per PUBLISH (initial + refresh) and per
-# SUBSCRIBE with its NOTIFY at a fixed rate, NOTIFY fan-out to N watchers of
-# one presentity, and memory per held subscription (100,000 subscriptions).
+# Presence and page-mode load, Herald vs Kamailio, in one run, with the
+# shared sipp harness (../shared/bench): server CPU µs per PUBLISH (initial +
+# refresh) and per SUBSCRIBE with its NOTIFY at a fixed rate, NOTIFY fan-out
+# to N watchers of one presentity, memory per held subscription (100,000
+# subscriptions), and (with --scenarios message) MESSAGE relay between two
+# registered sipp endpoints.
 #
 #   tools/bench-presence.sh [RATE] [FANOUT] [--only herald|kamailio] [--no-build] [--no-memory]
+#                           [--scenarios "publish subscribe fanout message"]
 #   e.g. tools/bench-presence.sh 8000 5000,10000
+#        tools/bench-presence.sh 8000 - --scenarios message --no-memory
 #
 # Each scenario runs on a freshly started server (scenarios leave state
 # behind). Herald runs with digest off (the harness sends no credentials, as
@@ -17,10 +21,12 @@ cd "$(dirname "$0")/.."
 RATE=${1:-8000}
 FANOUT=${2:-5000,10000}
 shift $(( $# > 2 ? 2 : $# )) || true
-ONLY=""; BUILD=1; MEMORY=1
+ONLY=""; BUILD=1; MEMORY=1; SCENARIOS="publish subscribe fanout"
+[ -n "${SKIP_LOAD:-}" ] && SCENARIOS="fanout"
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) ONLY=$2; shift 2 ;;
+        --scenarios) SCENARIOS=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --no-memory) MEMORY=0; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -63,9 +69,12 @@ servers="kamailio herald"
 [ -n "$ONLY" ] && servers=$ONLY
 command -v kamailio >/dev/null 2>&1 || servers=${servers/kamailio/}
 for server in $servers; do
-    [ -z "${SKIP_LOAD:-}" ] && one "$server" publish --fixed-rate "$RATE" --duration 10 --steps "$RATE"
-    [ -z "${SKIP_LOAD:-}" ] && one "$server" subscribe --fixed-rate "$RATE" --duration 10 --steps "$RATE"
-    one "$server" fanout --fanout "$FANOUT"
+    for scenario in $SCENARIOS; do
+        case "$scenario" in
+            fanout) one "$server" fanout --fanout "$FANOUT" ;;
+            *) one "$server" "$scenario" --fixed-rate "$RATE" --duration 10 --steps "$RATE" ;;
+        esac
+    done
     if [ "$MEMORY" = 1 ]; then
         "start_$server" memory
         (cd "$BENCH" && ./memory.sh 127.0.0.1 5060 "$SPID" --out "$OUT/$server-memory") \

@@ -166,3 +166,24 @@ fn rooms_are_for_local_users_and_take_only_message() {
     assert_eq!(r.status(), Some(405));
     assert_eq!(r.header(HeaderName::Allow), Some("MESSAGE"));
 }
+
+#[test]
+fn a_silent_member_leaves_the_room() {
+    let cfg = common::TempFile::new(
+        "rooms.toml",
+        "[im]\nroom_idle_secs = 3\nsweep_interval_secs = 1\n",
+    );
+    let s = Server::start(&["--config", cfg.0.to_str().unwrap()]);
+    let alice = member(&s, "alice");
+    let bob = member(&s, "bob");
+    assert_eq!(say(&alice, "alice", "i1", "anyone?").status(), Some(200));
+    // Both silent for longer than the idle time: the sweep drops alice.
+    std::thread::sleep(Duration::from_millis(5000));
+    // bob joins a room with nobody left in it: alice hears nothing.
+    assert_eq!(say(&bob, "bob", "i2", "hello?").status(), Some(200));
+    silent(&alice);
+    // alice is back by speaking; bob hears her join.
+    assert_eq!(say(&alice, "alice", "i3", "back").status(), Some(200));
+    assert!(hear(&bob).2.contains("alice@example.test joined"));
+    assert_eq!(hear(&bob).2, "back");
+}

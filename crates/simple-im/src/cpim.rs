@@ -179,7 +179,9 @@ impl<'a> Cpim<'a> {
     ) -> impl Iterator<Item = &'a str> + 's {
         self.headers
             .iter()
-            .filter(move |h| ns_eq(h.namespace, namespace_urn) && h.name.eq_ignore_ascii_case(local))
+            .filter(move |h| {
+                ns_eq(h.namespace, namespace_urn) && h.name.eq_ignore_ascii_case(local)
+            })
             .map(|h| h.value)
     }
 
@@ -275,7 +277,8 @@ pub fn parse(body: &[u8]) -> Result<Cpim<'_>, CpimError> {
             return Err(CpimError::FoldedHeader { line: line.number });
         }
         let text = utf8(line.text, line.number)?;
-        let (full_name, rest) = split_header(text).ok_or(CpimError::MalformedHeader { line: line.number })?;
+        let (full_name, rest) =
+            split_header(text).ok_or(CpimError::MalformedHeader { line: line.number })?;
         let (prefix, name) = match full_name.split_once('.') {
             Some((p, n)) if !p.is_empty() && !n.is_empty() => (Some(p), n),
             Some(_) => return Err(CpimError::MalformedHeader { line: line.number }),
@@ -498,7 +501,9 @@ fn parse_ns(value: &str) -> Option<(&str, &str)> {
 /// (`urn:ietf:params:cpim-headers:` is written both ways in the wild). An
 /// unresolved namespace (empty) matches nothing.
 fn ns_eq(a: &str, b: &str) -> bool {
-    !a.is_empty() && a.trim_end_matches(':').eq_ignore_ascii_case(b.trim_end_matches(':'))
+    !a.is_empty()
+        && a.trim_end_matches(':')
+            .eq_ignore_ascii_case(b.trim_end_matches(':'))
 }
 
 /// `name: value` -> (name, everything after the colon). The name must be
@@ -527,7 +532,8 @@ fn message_header_value(after_colon: &str) -> &str {
 /// `Content-*` and `MIME-Version` are MIME headers of the encapsulated part,
 /// never CPIM message headers.
 fn is_content_header_name(name: &str) -> bool {
-    name.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("Content-"))
+    name.get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("Content-"))
         || name.eq_ignore_ascii_case("MIME-Version")
 }
 
@@ -555,7 +561,12 @@ struct Line<'a> {
 
 impl fmt::Debug for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Line({}: {:?})", self.number, String::from_utf8_lossy(self.text))
+        write!(
+            f,
+            "Line({}: {:?})",
+            self.number,
+            String::from_utf8_lossy(self.text)
+        )
     }
 }
 
@@ -618,8 +629,9 @@ mod tests {
 
     #[test]
     fn minimal_crlf() {
-        let c = parse(b"From: <im:a@x>\r\nTo: <im:b@x>\r\n\r\nContent-Type: text/plain\r\n\r\nhi\r\n")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c =
+            parse(b"From: <im:a@x>\r\nTo: <im:b@x>\r\n\r\nContent-Type: text/plain\r\n\r\nhi\r\n")
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.from(), Some("<im:a@x>"));
         assert_eq!(c.to(), Some("<im:b@x>"));
         assert_eq!(c.content_type(), Some("text/plain"));
@@ -644,7 +656,8 @@ mod tests {
 
     #[test]
     fn content_headers_to_eof_mean_empty_content() {
-        let c = parse(b"From: <im:a@x>\r\n\r\nContent-Type: text/plain\r\n").unwrap_or_else(|e| panic!("{e}"));
+        let c = parse(b"From: <im:a@x>\r\n\r\nContent-Type: text/plain\r\n")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.content_type(), Some("text/plain"));
         assert_eq!(c.content(), b"");
     }
@@ -660,8 +673,10 @@ mod tests {
 
     #[test]
     fn folded_content_header_keeps_span() {
-        let c = parse(b"From: <im:a@x>\r\n\r\nContent-Type: multipart/mixed;\r\n   boundary=b\r\n\r\n--b")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = parse(
+            b"From: <im:a@x>\r\n\r\nContent-Type: multipart/mixed;\r\n   boundary=b\r\n\r\n--b",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.content_type(), Some("multipart/mixed;\r\n   boundary=b"));
         assert_eq!(c.content(), b"--b");
     }
@@ -678,12 +693,27 @@ mod tests {
     fn errors() {
         assert_eq!(parse(b"").err(), Some(CpimError::Empty));
         assert_eq!(parse(b" \r\n").err(), Some(CpimError::Empty));
-        assert_eq!(parse(b"hello world").err(), Some(CpimError::MalformedHeader { line: 1 }));
-        assert_eq!(parse(b"From: <im:a@x>\r\n").err(), Some(CpimError::MissingSeparator));
-        assert_eq!(parse(b"From: \xff\r\n\r\n").err(), Some(CpimError::NotUtf8 { line: 1 }));
-        assert_eq!(parse(b".x: y\r\n\r\n").err(), Some(CpimError::MalformedHeader { line: 1 }));
+        assert_eq!(
+            parse(b"hello world").err(),
+            Some(CpimError::MalformedHeader { line: 1 })
+        );
+        assert_eq!(
+            parse(b"From: <im:a@x>\r\n").err(),
+            Some(CpimError::MissingSeparator)
+        );
+        assert_eq!(
+            parse(b"From: \xff\r\n\r\n").err(),
+            Some(CpimError::NotUtf8 { line: 1 })
+        );
+        assert_eq!(
+            parse(b".x: y\r\n\r\n").err(),
+            Some(CpimError::MalformedHeader { line: 1 })
+        );
         let many = "a: b\r\n".repeat(MAX_HEADERS + 1) + "\r\n";
-        assert_eq!(parse(many.as_bytes()).err(), Some(CpimError::TooManyHeaders));
+        assert_eq!(
+            parse(many.as_bytes()).err(),
+            Some(CpimError::TooManyHeaders)
+        );
     }
 
     #[test]
@@ -747,8 +777,14 @@ mod tests {
 
     #[test]
     fn address_uri_forms() {
-        assert_eq!(address_uri("Alice <im:alice@example.com>"), Some("im:alice@example.com"));
-        assert_eq!(address_uri("<im:tigger@100akerwood.com>"), Some("im:tigger@100akerwood.com"));
+        assert_eq!(
+            address_uri("Alice <im:alice@example.com>"),
+            Some("im:alice@example.com")
+        );
+        assert_eq!(
+            address_uri("<im:tigger@100akerwood.com>"),
+            Some("im:tigger@100akerwood.com")
+        );
         assert_eq!(address_uri("\"A <b>\" <sip:a@x>"), Some("sip:a@x"));
         assert_eq!(address_uri("\"A \\\" <b>\" <sip:a@x>"), Some("sip:a@x"));
         assert_eq!(address_uri(" sip:a@x "), Some("sip:a@x"));

@@ -88,7 +88,8 @@ pub struct Notification {
 /// The XML (§11.1) carries `<message-id>` of the original; `<datetime>` of the
 /// original IM (§11.1.2: when the IM was sent, not the IMDN — `now_ms` only if
 /// the IM had no `DateTime`, since the element is mandatory);
-/// `<recipient-uri>` = `recipient_uri` (§12.2: "the URI of the IM Recipient");
+/// `<recipient-uri>` = `recipient_uri` as given (§12.2: "the URI of the IM
+/// Recipient");
 /// `<original-recipient-uri>` from `imdn.Original-To` if present (§11.1.4:
 /// MUST), else the original CPIM `To`, else `recipient_uri`.
 pub fn delivery_notification(
@@ -111,7 +112,7 @@ pub fn delivery_notification(
     }
     let sender = original.from()?;
 
-    let recipient = uri_of(recipient_uri);
+    let recipient = recipient_uri.trim();
     let original_recipient = original
         .ns_header(IMDN_NAMESPACE, "Original-To")
         .or_else(|| original.to())
@@ -126,9 +127,17 @@ pub fn delivery_notification(
     let mut xml = String::with_capacity(512);
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n");
     let _ = write!(xml, "<imdn xmlns=\"{IMDN_XML_NAMESPACE}\">\r\n");
-    let _ = write!(xml, "  <message-id>{}</message-id>\r\n", XmlText(original_id));
+    let _ = write!(
+        xml,
+        "  <message-id>{}</message-id>\r\n",
+        XmlText(original_id)
+    );
     let _ = write!(xml, "  <datetime>{}</datetime>\r\n", XmlText(&sent_at));
-    let _ = write!(xml, "  <recipient-uri>{}</recipient-uri>\r\n", XmlText(recipient));
+    let _ = write!(
+        xml,
+        "  <recipient-uri>{}</recipient-uri>\r\n",
+        XmlText(recipient)
+    );
     let _ = write!(
         xml,
         "  <original-recipient-uri>{}</original-recipient-uri>\r\n",
@@ -461,8 +470,14 @@ mod tests {
 
     #[test]
     fn header_escapes() {
-        assert_eq!(escape_header("sip:a\\b\r\n\u{1}"), "sip:a\\\\b\\r\\n\\u0001");
-        assert_eq!(escape_controls("A \\\"B\\\" <sip:a@x>\r"), "A \\\"B\\\" <sip:a@x>\\r");
+        assert_eq!(
+            escape_header("sip:a\\b\r\n\u{1}"),
+            "sip:a\\\\b\\r\\n\\u0001"
+        );
+        assert_eq!(
+            escape_controls("A \\\"B\\\" <sip:a@x>\r"),
+            "A \\\"B\\\" <sip:a@x>\\r"
+        );
     }
 
     #[test]

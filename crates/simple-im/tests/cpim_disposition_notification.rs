@@ -33,13 +33,28 @@ fn table() {
         (&["negative-delivery"], d(false, true, false, false)),
         (&["processing"], d(false, false, true, false)),
         (&["display"], d(false, false, false, true)),
-        (&["positive-delivery, negative-delivery"], d(true, true, false, false)),
-        (&["positive-delivery,negative-delivery,display"], d(true, true, false, true)),
+        (
+            &["positive-delivery, negative-delivery"],
+            d(true, true, false, false),
+        ),
+        (
+            &["positive-delivery,negative-delivery,display"],
+            d(true, true, false, true),
+        ),
         (&["  display  ,   processing "], d(false, false, true, true)),
         (&["Positive-Delivery, DISPLAY"], d(true, false, false, true)),
-        (&["x-future, positive-delivery, bogus"], d(true, false, false, false)),
-        (&["negative-delivery;foo=bar, display ; x=1"], d(false, true, false, true)),
-        (&["positive-delivery", "display"], d(true, false, false, true)),
+        (
+            &["x-future, positive-delivery, bogus"],
+            d(true, false, false, false),
+        ),
+        (
+            &["negative-delivery;foo=bar, display ; x=1"],
+            d(false, true, false, true),
+        ),
+        (
+            &["positive-delivery", "display"],
+            d(true, false, false, true),
+        ),
         (&[",,,"], d(false, false, false, false)),
         (&["positive-deliveryx"], d(false, false, false, false)),
     ];

@@ -11,8 +11,14 @@ const ISCOMPOSING_XML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
 
 #[test]
 fn direct() {
-    assert!(is_composing("application/im-iscomposing+xml", ISCOMPOSING_XML.as_bytes()));
-    assert!(is_composing("Application/IM-IsComposing+XML; charset=UTF-8", b""));
+    assert!(is_composing(
+        "application/im-iscomposing+xml",
+        ISCOMPOSING_XML.as_bytes()
+    ));
+    assert!(is_composing(
+        "Application/IM-IsComposing+XML; charset=UTF-8",
+        b""
+    ));
 }
 
 #[test]
@@ -35,7 +41,10 @@ fn text_is_not_composing() {
     assert!(!is_composing("message/cpim", cpim_text));
     // Unparseable or content-type-less CPIM is not an is-composing indication.
     assert!(!is_composing("message/cpim", b"garbage"));
-    assert!(!is_composing("message/cpim", b"From: <sip:a@x>\r\n\r\nhello"));
+    assert!(!is_composing(
+        "message/cpim",
+        b"From: <sip:a@x>\r\n\r\nhello"
+    ));
     assert!(!is_composing("", b""));
 }
 

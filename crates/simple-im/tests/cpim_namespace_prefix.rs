@@ -36,7 +36,10 @@ fn imdn_prefix_bound_elsewhere_is_not_imdn() {
          \r\n",
     );
     assert_eq!(c.message_id(), Some("right"));
-    assert_eq!(c.ns_header("urn:example:not-imdn", "Message-ID"), Some("wrong"));
+    assert_eq!(
+        c.ns_header("urn:example:not-imdn", "Message-ID"),
+        Some("wrong")
+    );
 }
 
 #[test]

@@ -7,7 +7,13 @@ use simple_im::imdn::{self, DeliveryStatus};
 fn exercise(body: &[u8]) {
     let _ = cpim::is_composing("message/cpim", body);
     if let Ok(c) = cpim::parse(body) {
-        let _ = (c.from(), c.to(), c.datetime(), c.content_type(), c.message_id());
+        let _ = (
+            c.from(),
+            c.to(),
+            c.datetime(),
+            c.content_type(),
+            c.message_id(),
+        );
         let _ = c.disposition_notification();
         let _ = c.ns_header(IMDN_NAMESPACE, "Original-To");
         let _ = c.content_header("Content-Disposition");
@@ -44,7 +50,11 @@ fn cpim_like() -> impl Strategy<Value = Vec<u8>> {
         Just(b"Subject:;lang=fr".to_vec()),
         proptest::collection::vec(any::<u8>(), 0..16),
     ];
-    let eol = prop_oneof![Just(b"\r\n".to_vec()), Just(b"\n".to_vec()), Just(b"\r".to_vec())];
+    let eol = prop_oneof![
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\r".to_vec())
+    ];
     proptest::collection::vec((line, eol), 0..16).prop_map(|lines| {
         lines
             .into_iter()

@@ -135,9 +135,22 @@ fn rfc_examples_parse() {
             case.name
         );
         let content = std::str::from_utf8(c.content()).unwrap_or_else(|e| panic!("{e}"));
-        assert!(content.starts_with(case.content_starts), "{}: {content:?}", case.name);
-        assert!(content.ends_with(case.content_ends), "{}: {content:?}", case.name);
-        assert_eq!(c.disposition_notification(), case.dispositions, "{}", case.name);
+        assert!(
+            content.starts_with(case.content_starts),
+            "{}: {content:?}",
+            case.name
+        );
+        assert!(
+            content.ends_with(case.content_ends),
+            "{}: {content:?}",
+            case.name
+        );
+        assert_eq!(
+            c.disposition_notification(),
+            case.dispositions,
+            "{}",
+            case.name
+        );
     }
 }
 
@@ -146,15 +159,19 @@ fn rfc3862_example_details() {
     let c = cpim::parse(CASES[0].body).unwrap_or_else(|e| panic!("{e}"));
     // §4.5: the first Subject wins; the ;lang parameter is not part of the value.
     assert_eq!(c.header("Subject"), Some("the weather will be fine today"));
-    let subjects: Vec<_> = c
-        .ns_headers(cpim::CPIM_NAMESPACE, "Subject")
-        .collect();
+    let subjects: Vec<_> = c.ns_headers(cpim::CPIM_NAMESPACE, "Subject").collect();
     assert_eq!(
         subjects,
-        ["the weather will be fine today", "beau temps prevu pour aujourd'hui"]
+        [
+            "the weather will be fine today",
+            "beau temps prevu pour aujourd'hui"
+        ]
     );
     assert_eq!(c.header("Require"), Some("MyFeatures.VitalMessageOption"));
-    assert_eq!(c.header("NS"), Some("MyFeatures <mid:MessageFeatures@id.foo.com>"));
+    assert_eq!(
+        c.header("NS"),
+        Some("MyFeatures <mid:MessageFeatures@id.foo.com>")
+    );
     // §3.4: prefixed headers resolve through NS and are not un-prefixed headers.
     assert_eq!(
         c.ns_header("mid:MessageFeatures@id.foo.com", "VitalMessageOption"),
@@ -170,7 +187,10 @@ fn rfc3862_example_details() {
         c.content(),
         b"<body>\r\nHere is the text of my message.\r\n</body>\r\n"
     );
-    assert_eq!(cpim::address_uri(c.from().unwrap_or("")), Some("im:piglet@100akerwood.com"));
+    assert_eq!(
+        cpim::address_uri(c.from().unwrap_or("")),
+        Some("im:piglet@100akerwood.com")
+    );
 }
 
 #[test]
@@ -178,18 +198,16 @@ fn rfc5438_im_details() {
     let c = cpim::parse(CASES[1].body).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.content_header("Content-Length"), Some("12"));
     assert_eq!(c.ns_header(IMDN_NAMESPACE, "Original-To"), None);
-    assert_eq!(cpim::address_uri(c.to().unwrap_or("")), Some("im:bob@example.com"));
+    assert_eq!(
+        cpim::address_uri(c.to().unwrap_or("")),
+        Some("im:bob@example.com")
+    );
 }
 
 #[test]
 fn lf_only_variants_parse_the_same() {
     for case in CASES {
-        let lf: Vec<u8> = case
-            .body
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r')
-            .collect();
+        let lf: Vec<u8> = case.body.iter().copied().filter(|&b| b != b'\r').collect();
         let crlf = cpim::parse(case.body).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let c = cpim::parse(&lf).unwrap_or_else(|e| panic!("{} (LF): {e}", case.name));
         assert_eq!(c.from(), crlf.from(), "{}", case.name);
@@ -201,7 +219,12 @@ fn lf_only_variants_parse_the_same() {
             "{}",
             case.name
         );
-        let expect: Vec<u8> = crlf.content().iter().copied().filter(|&b| b != b'\r').collect();
+        let expect: Vec<u8> = crlf
+            .content()
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r')
+            .collect();
         assert_eq!(c.content(), &expect[..], "{}", case.name);
     }
 }
