@@ -136,6 +136,7 @@ pub(crate) struct Router<S> {
 }
 
 impl<S> Router<S> {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         core: CoreConfig,
         registrar: Arc<Registrar<S>>,
@@ -524,6 +525,29 @@ impl<S: Store> Router<S> {
         self.fork(ctx, key, msg, peer, targets);
         if message && let Some(p) = self.proxied.get_mut(&key) {
             p.store_for = Some(aor_s);
+        }
+    }
+
+    /// RFC 3261 §22.3: credentials for our realms were used up by our own
+    /// authentication; they are not passed on to the user's devices (other
+    /// realms' credentials stay for the proxies they are meant for).
+    fn consume_our_credentials(&self, msg: &mut SipMessage) {
+        let lines: Vec<String> = msg
+            .header_lines(HeaderName::ProxyAuthorization)
+            .map(str::to_owned)
+            .collect();
+        let ours = |l: &str| {
+            sip_msg::auth::Credentials::parse(l)
+                .ok()
+                .and_then(|c| c.realm().map(|r| r.into_owned()))
+                .is_some_and(|r| self.core.domains.iter().any(|d| d.eq_ignore_ascii_case(&r)))
+        };
+        if !lines.iter().any(|l| ours(l)) {
+            return;
+        }
+        msg.remove_all(HeaderName::ProxyAuthorization);
+        for l in lines.iter().rev().filter(|l| !ours(l)) {
+            msg.push_front(HeaderName::ProxyAuthorization, l);
         }
     }
 
@@ -1054,7 +1078,11 @@ impl<S: Store> TransactionUser for Router<S> {
             step,
         } = *r;
         match step {
-            Step::Authorized(Ok(())) => self.deliver(ctx, key, msg, peer, aor),
+            Step::Authorized(Ok(())) => {
+                let mut msg = msg;
+                self.consume_our_credentials(&mut msg);
+                self.deliver(ctx, key, msg, peer, aor)
+            }
             Step::Authorized(Err(reply)) => self.respond(ctx, key, &msg, &reply),
             Step::Exists(true)
                 if msg.method() == Some(Method::Subscribe) && !self.presence.serves_event(&msg) =>

@@ -270,3 +270,19 @@ fn the_servers_own_messages_never_loop() {
     assert_eq!(r.status(), Some(200));
     assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
 }
+
+#[test]
+fn a_live_message_reaches_the_device_without_the_senders_credentials() {
+    let s = Server::start(&[]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "cr-reg");
+    let bob_side = std::thread::spawn(move || receive(&bob, 1, 200).remove(0));
+    let r = send(&alice, BOB, "cr-1", "Content-Type: text/plain\r\n", "live");
+    assert_eq!(r.status(), Some(200), "{r:?}");
+    let m = bob_side.join().unwrap();
+    assert_eq!(&m.body()[..], b"live");
+    // RFC 3261 §22.3: our realm's credentials end with us.
+    assert!(m.header(HeaderName::ProxyAuthorization).is_none(), "{m:?}");
+}

@@ -3,13 +3,17 @@
 alice and bob, register with the server; alice sends a page-mode MESSAGE
 (RFC 3428) to bob's AOR through the server, and bob must receive it.
 
-usage: pjsua2_message.py HOST:PORT TRANSPORT DOMAIN PASSWORD [TIMEOUT_SECS]
+usage: pjsua2_message.py HOST:PORT TRANSPORT DOMAIN PASSWORD [TIMEOUT_SECS [BODY_HEX]]
 
 Both users must exist on the server with PASSWORD. The server is each account's
 outbound proxy (loose route); alice's MESSAGE goes to sip:bob@DOMAIN, the server
 challenges it (407, alice answers with her credentials) and relays it to the
-contact bob registered; bob's onInstantMessage must fire with the body, and
-alice must get a 2xx final response.
+contact bob registered; bob's onInstantMessage must fire with the body, byte
+for byte, and alice must get a 2xx final response.
+
+BODY_HEX is the UTF-8 body, hex-encoded (default: a fixed non-ASCII text).
+On success stdout has "received HEX": the bytes of the body bob's
+onInstantMessage got, which the driving test compares too.
 
 Exit status 0 on success, 1 otherwise (reason and pjsua2's SIP log tail on
 stderr), 2 on bad usage or a missing pjsua2 module.
@@ -20,6 +24,15 @@ import sys
 import time
 
 from pjsua2_common import account_config, pj, start_endpoint
+
+
+DEFAULT_BODY = "Grüße, 三 ✓ — 😀"
+
+
+def body_bytes(text):
+    """The bytes pjsua2 had before SWIG made `text` a str (it decodes the
+    C++ std::string as UTF-8 with surrogateescape, so this is exact)."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 class Acc(pj.Account):
@@ -41,11 +54,12 @@ class Acc(pj.Account):
 
 
 def main(argv):
-    if len(argv) not in (5, 6):
+    if len(argv) not in (5, 6, 7):
         sys.stderr.write(__doc__)
         return 2
     server, transport, domain, password = argv[1:5]
-    timeout = float(argv[5]) if len(argv) == 6 else 20.0
+    timeout = float(argv[5]) if len(argv) >= 6 else 20.0
+    want = bytes.fromhex(argv[6]) if len(argv) == 7 else DEFAULT_BODY.encode("utf-8")
     transport = transport.lower()
     if transport not in ("udp", "tcp"):
         sys.stderr.write(__doc__)
@@ -63,7 +77,7 @@ def main(argv):
     bob = account("bob")
     buddy = None
     deadline = time.monotonic() + timeout
-    body = "hello bob, from alice over %s (%d)" % (transport, int(time.time()))
+    body = want.decode("utf-8")
     failure = None
 
     def poll_until(cond):
@@ -90,8 +104,8 @@ def main(argv):
         else:
             frm, to, ctype, got = bob.received[0]
             code = alice.im_status[0][0]
-            if got != body:
-                failure = "bob received body %r, expected %r" % (got, body)
+            if body_bytes(got) != want:
+                failure = "bob received body %r, expected %r" % (body_bytes(got), want)
             elif "alice@%s" % domain not in frm:
                 failure = "bob's MESSAGE is From %r, expected alice's AOR" % frm
             elif not ctype.startswith("text/plain"):
@@ -110,6 +124,7 @@ def main(argv):
         # pending at shutdown reports to an account already deleted.
         os._exit(1)
 
+    received = body_bytes(bob.received[0][3]).hex()
     del buddy
     alice.shutdown()
     bob.shutdown()
@@ -118,6 +133,7 @@ def main(argv):
         ep.libDestroy()
     except pj.Error:
         pass
+    print("received " + received)
     print("PASS " + summary)
     return 0
 
