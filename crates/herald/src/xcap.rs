@@ -156,8 +156,11 @@ fn now_ms() -> u64 {
     u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
 }
 
-/// Digest (RFC 7616, as for SIP) against the SIP users of `realm`; the
-/// authenticated user's AOR, or the 401 / 400 to send.
+/// Digest (RFC 7616, as for SIP) against the SIP users of `realm`, and
+/// Basic over TLS only (RFC 4825 §5.3: digest MUST, Basic only where the
+/// connection is encrypted); the authenticated user's AOR, or the 401 /
+/// 400 to send.
+#[allow(clippy::too_many_arguments)]
 async fn authenticate<S: Store>(
     st: &XcapState<S>,
     headers: &HeaderMap,
@@ -165,6 +168,7 @@ async fn authenticate<S: Store>(
     target: &str,
     body: &[u8],
     realm: &str,
+    secure: bool,
 ) -> Result<String, Response> {
     let auth = st.registrar.authenticator();
     let now_secs = now_ms() / 1000;
@@ -172,6 +176,12 @@ async fn authenticate<S: Store>(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if secure && let Some(b64) = basic_token(value) {
+        if let Some(aor) = basic(st, b64, realm).await? {
+            return Ok(aor);
+        }
+        tracing::debug!(realm, "basic authentication failed");
+    }
     let creds = Authenticator::http_credentials(value, realm);
     let claimed =
         creds
@@ -208,9 +218,67 @@ async fn authenticate<S: Store>(
                     resp.headers_mut().append(header::WWW_AUTHENTICATE, hv);
                 }
             }
+            // Digest first (the stronger scheme), then Basic where allowed.
+            if secure
+                && status == StatusCode::UNAUTHORIZED
+                && let Ok(hv) =
+                    HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
+            {
+                resp.headers_mut().append(header::WWW_AUTHENTICATE, hv);
+            }
             Err(resp)
         }
     }
+}
+
+/// The base64 part of `Basic <token>` (scheme case-insensitive, RFC 7617).
+fn basic_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+}
+
+/// Basic credentials (RFC 7617) checked against the stored HA1s: the
+/// password gives `H(user:realm:password)` for each stored algorithm, and
+/// one must match (constant-time). `Ok(None)`: wrong or malformed.
+async fn basic<S: Store>(
+    st: &XcapState<S>,
+    b64: &str,
+    realm: &str,
+) -> Result<Option<String>, Response> {
+    use base64::Engine as _;
+    use subtle::ConstantTimeEq as _;
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return Ok(None);
+    };
+    let Ok(text) = String::from_utf8(raw) else {
+        return Ok(None);
+    };
+    let Some((name, password)) = text.split_once(':') else {
+        return Ok(None);
+    };
+    let (user, domain) = match name.split_once('@') {
+        Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
+        None => (name.to_owned(), realm.to_ascii_lowercase()),
+    };
+    let stored = st
+        .registrar
+        .store()
+        .get_user(&user, &domain)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "store unavailable")
+        })?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let ok = stored.ha1.iter().any(|h| {
+        sip_auth::Algorithm::parse(&h.algorithm).is_some_and(|alg| {
+            let mine = sip_auth::ha1(alg, &user, &stored.realm, password);
+            bool::from(mine.as_bytes().ct_eq(h.ha1.as_bytes()))
+        })
+    });
+    Ok(ok.then(|| format!("sip:{user}@{domain}")))
 }
 
 /// The entity tags of a conditional header (RFC 7232 as RFC 4825 §7.11
@@ -256,6 +324,7 @@ fn with_etag(mut resp: Response, etag: &str) -> Response {
 
 async fn handle<S: Store>(
     State(st): State<Arc<XcapState<S>>>,
+    listener: Option<axum::Extension<sip_net::HttpListener>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -301,7 +370,8 @@ async fn handle<S: Store>(
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
-        let who = match authenticate(&st, &headers, &method, &target, &body, &realm).await {
+        let secure = listener.is_some_and(|l| l.secure);
+        let who = match authenticate(&st, &headers, &method, &target, &body, &realm, secure).await {
             Ok(w) => w,
             Err(resp) => return resp,
         };

@@ -89,3 +89,4 @@ pub use route::{UDP_MAX_REQUEST, needs_congestion_control, switch_large_request_
 pub use server::SipServer;
 pub use stats::NetStats;
 pub use tls::client_config_trusting;
+pub use ws::HttpListener;

@@ -80,6 +80,15 @@ pub(crate) async fn serve(
     tracing::info!(%transport, %local, "SIP listener stopped");
 }
 
+/// What an HTTP route learns about the listener a request came in on (an
+/// axum request extension): whether the connection is TLS, so that, for
+/// example, Basic authentication is accepted only over TLS (RFC 4825 §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpListener {
+    /// The connection is TLS (a `wss:` / `https:` listener).
+    pub secure: bool,
+}
+
 /// `routes` (or an empty router) with the SIP upgrade as its fallback.
 fn sip_router(shared: Arc<Shared>, transport: Transport, routes: Option<Router>) -> Router {
     let handler = move |ConnectInfo(RemoteAddr(remote)): ConnectInfo<RemoteAddr>,
@@ -87,7 +96,12 @@ fn sip_router(shared: Arc<Shared>, transport: Transport, routes: Option<Router>)
         let shared = Arc::clone(&shared);
         async move { upgrade(shared, transport, remote, ws) }
     };
-    routes.unwrap_or_default().fallback(handler)
+    routes
+        .unwrap_or_default()
+        .layer(axum::Extension(HttpListener {
+            secure: transport == Transport::Wss,
+        }))
+        .fallback(handler)
 }
 
 fn upgrade(

@@ -15,6 +15,7 @@ pub struct Server {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
     pub ws: Option<SocketAddr>,
+    pub wss: Option<SocketAddr>,
     pub lines: mpsc::Receiver<String>,
 }
 
@@ -61,6 +62,7 @@ impl Server {
             udp: None,
             tcp: None,
             ws: None,
+            wss: None,
             lines: rx,
         };
         // "herald: listening on udp:127.0.0.1:PORT", then the domains line.
@@ -76,6 +78,7 @@ impl Server {
                     "udp" => s.udp = Some(a),
                     "tcp" => s.tcp = Some(a),
                     "ws" => s.ws = Some(a),
+                    "wss" => s.wss = Some(a),
                     _ => {}
                 }
             } else if line.starts_with("herald: domains") {
