@@ -72,7 +72,8 @@ Content-Length: 0\r\n\r\n"
         }
     }
     assert_eq!(left, 0, "the dead flow's binding is still listed after 6 s");
-    sender.send(&sender.request_raw("MESSAGE", "hal", "sip:gus@example.test", "ob4", 1, "", "x"));
+    // Body-less: never stored for later, so 480 (not 202).
+    sender.send(&sender.request_raw("MESSAGE", "hal", "sip:gus@example.test", "ob4", 1, "", ""));
     assert_eq!(sender.final_for("ob4").status(), Some(480));
     assert_eq!(s.stop(), Some(0));
 }
