@@ -13,23 +13,12 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Server, add_user};
+use common::Server;
 use sip_msg::{HeaderName, SipMessage};
 use ua::Ua;
 
 fn register(s: &Server, u: &Ua, user: &str) {
-    add_user(&s.data_dir, &format!("{user}@example.test"), "secret");
-    let contact = format!("<sip:{user}@{}>", u.addr());
-    let mut cseq = 1;
-    let r = u.register(
-        user,
-        "secret",
-        &format!("reg-{user}"),
-        &mut cseq,
-        Some(&contact),
-        "",
-    );
-    assert_eq!(r.status(), Some(200));
+    u.register_new_user(&s.data_dir, user);
 }
 
 /// One SIP message from a TCP stream (headers, then Content-Length bytes).

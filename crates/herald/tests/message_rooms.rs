@@ -11,26 +11,15 @@ mod ua;
 
 use std::time::Duration;
 
-use common::{Server, add_user};
+use common::Server;
 use sip_msg::{HeaderName, SipMessage};
 use ua::Ua;
 
 const LOBBY: &str = "sip:lobby@chat.example.test";
 
 fn member(s: &Server, user: &str) -> Ua {
-    add_user(&s.data_dir, &format!("{user}@example.test"), "secret");
     let u = Ua::new(s.udp.unwrap());
-    let contact = format!("<sip:{user}@{}>", u.addr());
-    let mut cseq = 1;
-    let r = u.register(
-        user,
-        "secret",
-        &format!("reg-{user}"),
-        &mut cseq,
-        Some(&contact),
-        "",
-    );
-    assert_eq!(r.status(), Some(200));
+    u.register_new_user(&s.data_dir, user);
     u
 }
 

@@ -127,15 +127,7 @@ fn bindings_expire_on_time() {
     // later) gets 480.
     let q = ua.register("erin", "", "e2", &mut 1, None, "");
     assert!(contacts(&q).is_empty(), "{q}");
-    bob.send(&bob.request_raw(
-        "MESSAGE",
-        "bob",
-        "sip:erin@example.test",
-        "m2",
-        1,
-        "",
-        "",
-    ));
+    bob.send(&bob.request_raw("MESSAGE", "bob", "sip:erin@example.test", "m2", 1, "", ""));
     assert_eq!(bob.final_for("m2").status(), Some(480));
     assert_eq!(s.stop(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);

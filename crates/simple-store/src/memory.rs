@@ -383,12 +383,7 @@ impl Messages for MemoryStore {
         attempts: u32,
         next_attempt_ms: u64,
     ) -> Result<bool> {
-        if next_attempt_ms > crate::model::MAX_MS {
-            return Err(crate::StoreError::invalid(
-                "stored message",
-                format!("next_attempt_ms {next_attempt_ms} above i64::MAX"),
-            ));
-        }
+        crate::model::check_next_attempt(next_attempt_ms)?;
         let mut g = self.lock();
         Ok(match g.messages.get_mut(&id) {
             Some(m) => {

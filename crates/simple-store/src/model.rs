@@ -455,6 +455,11 @@ pub(crate) fn check_message(m: &StoredMessage) -> Result<()> {
     check_ms(WHAT, "next_attempt_ms", m.next_attempt_ms)
 }
 
+/// The check of [`Messages::reschedule_message`](crate::Messages::reschedule_message)'s time.
+pub(crate) fn check_next_attempt(next_attempt_ms: u64) -> Result<()> {
+    check_ms("stored message", "next_attempt_ms", next_attempt_ms)
+}
+
 pub(crate) fn check_member(m: &RoomMember) -> Result<()> {
     const WHAT: &str = "room member";
     check_non_empty(WHAT, &[("room", &m.room), ("member", &m.member)])?;

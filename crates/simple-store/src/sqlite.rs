@@ -689,12 +689,7 @@ impl Messages for SqliteStore {
         attempts: u32,
         next_attempt_ms: u64,
     ) -> Result<bool> {
-        if next_attempt_ms > crate::model::MAX_MS {
-            return Err(StoreError::invalid(
-                "stored message",
-                format!("next_attempt_ms {next_attempt_ms} above i64::MAX"),
-            ));
-        }
+        crate::model::check_next_attempt(next_attempt_ms)?;
         let Ok(id) = i64::try_from(id) else {
             return Ok(false);
         };

@@ -315,6 +315,36 @@ impl SipMessage {
         out.freeze()
     }
 
+    /// The length of the wire form ([`to_bytes`](Self::to_bytes)) without
+    /// building it: what the RFC 3261 §18.1.1 size rule needs for every
+    /// forwarded request.
+    pub fn wire_len(&self) -> usize {
+        if self.pristine {
+            return self.span.range().len();
+        }
+        let start = match (&self.start_line, &self.start) {
+            (Some(l), _) => l.range().len(),
+            (
+                None,
+                Start::Request {
+                    method_text, uri, ..
+                },
+            ) => self.text(method_text).len() + self.text(uri).len() + 2 + SIP_VERSION.len(),
+            (None, Start::Response { reason, .. }) => {
+                SIP_VERSION.len() + 5 + self.text(reason).len()
+            }
+        };
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|h| match h.line {
+                Some(l) => l.range().len(),
+                None => self.text(&h.name_text).len() + 2 + self.text(&h.value).len(),
+            } + 2)
+            .sum();
+        start + 2 + headers + 2 + self.body.len()
+    }
+
     /// Appends the wire form to `out`.
     pub fn write_to(&self, out: &mut BytesMut) {
         if self.pristine {
@@ -994,6 +1024,19 @@ l: 3\r\n\r\nabcTRAILING";
         );
         // UDP: body per Content-Length, trailing octets dropped (RFC 3261 §18.3).
         assert_eq!(&m.body()[..], b"abc");
+    }
+
+    #[test]
+    fn wire_len_is_the_length_of_the_wire_form() {
+        let mut m = req();
+        assert_eq!(m.wire_len(), m.to_bytes().len());
+        m.push_front(HeaderName::Via, "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKnew");
+        assert_eq!(m.wire_len(), m.to_bytes().len());
+        m.set_header(HeaderName::MaxForwards, "69");
+        m.remove_all(HeaderName::CSeq);
+        assert_eq!(m.wire_len(), m.to_bytes().len());
+        let r = MessageBuilder::response_to(&m, 486, "Busy Here ✓").build().unwrap();
+        assert_eq!(r.wire_len(), r.to_bytes().len());
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub fn needs_congestion_control(transport: Transport, len: usize) -> bool {
 /// URI parameter). When the TCP attempt fails §18.1.1 allows retrying over
 /// UDP: the caller's decision.
 pub fn switch_large_request_to_tcp(msg: &mut SipMessage, peer: Peer) -> Option<Peer> {
-    if !msg.is_request() || !needs_congestion_control(peer.transport, msg.to_bytes().len()) {
+    if !msg.is_request() || !needs_congestion_control(peer.transport, msg.wire_len()) {
         return None;
     }
     let top = msg.pop_first_value(HeaderName::Via)?;

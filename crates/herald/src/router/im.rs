@@ -257,6 +257,12 @@ impl<S: Store> Router<S> {
         if !self.has_live_binding(recipient) || !self.im.outbox.start(recipient) {
             return;
         }
+        self.im_load(recipient);
+    }
+
+    /// The next batch of the recipient's stored messages, oldest first
+    /// (answered with [`ImWake::Loaded`]).
+    fn im_load(&self, recipient: &str) {
         let store = self.registrar.store().clone();
         let handle = self.handle.clone();
         let batch = self.im.settings.silo.batch;
@@ -278,20 +284,8 @@ impl<S: Store> Router<S> {
     fn im_next(&mut self, ctx: &mut Ctx<'_>, recipient: &str, next: Next) {
         match next {
             Next::Done => {}
-            Next::Load => {
-                // Treat like a fresh start, keeping the run.
-                let store = self.registrar.store().clone();
-                let handle = self.handle.clone();
-                let batch = self.im.settings.silo.batch;
-                let recipient = recipient.to_owned();
-                tokio::spawn(async move {
-                    let msgs = store
-                        .messages_for(&recipient, batch)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = handle.wake(ImWake::Loaded { recipient, msgs }).await;
-                });
-            }
+            // The run goes on with the next batch.
+            Next::Load => self.im_load(recipient),
             Next::Send(m) => {
                 let call_id = format!("{}@silo", random_token());
                 let sent = self.send_to_aor(ctx, recipient, Purpose::Silo(m.clone()), |t| {

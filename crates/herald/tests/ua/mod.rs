@@ -44,6 +44,23 @@ impl Ua {
         }
     }
 
+    /// `user@example.test` with password "secret", added to the server's
+    /// data dir, registered from this socket (contact = its address).
+    pub fn register_new_user(&self, data_dir: &std::path::Path, user: &str) {
+        add_user(data_dir, &format!("{user}@example.test"), "secret");
+        let contact = format!("<sip:{user}@{}>", self.addr());
+        let mut cseq = 1;
+        let r = self.register(
+            user,
+            "secret",
+            &format!("reg-{user}"),
+            &mut cseq,
+            Some(&contact),
+            "",
+        );
+        assert_eq!(r.status(), Some(200), "REGISTER {user}");
+    }
+
     /// The same socket, talking to another server (a restarted one).
     pub fn toward(&self, server: SocketAddr) -> Ua {
         Ua {

@@ -348,6 +348,13 @@ impl Transaction {
     }
 }
 
+/// The layer's hash tables: a seeded fast hasher (keys include
+/// network-chosen branches, so it stays randomly seeded per process).
+type Table<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Room for this many transactions before the first rehash.
+const INITIAL_CAPACITY: usize = 4096;
+
 /// The sans-IO transaction layer.
 ///
 /// Feed it with [`handle_input`](Self::handle_input) and
@@ -361,10 +368,12 @@ pub struct TransactionLayer {
     max_transactions: usize,
     trying_delay: Option<Duration>,
     next_key: u64,
-    txns: HashMap<TransactionKey, Transaction>,
-    client_index: HashMap<ClientId, TransactionKey>,
-    server_index: HashMap<ServerId, TransactionKey>,
-    legacy_index: HashMap<LegacyId, Vec<TransactionKey>>,
+    /// Boxed: a table growing under load moves pointers, not transactions
+    /// (rehashing inline entries showed as 4 % of a MESSAGE relay profile).
+    txns: Table<TransactionKey, Box<Transaction>>,
+    client_index: Table<ClientId, TransactionKey>,
+    server_index: Table<ServerId, TransactionKey>,
+    legacy_index: Table<LegacyId, Vec<TransactionKey>>,
     heap: BinaryHeap<Reverse<TimerEntry>>,
     out: VecDeque<Output>,
 }
@@ -379,10 +388,10 @@ impl TransactionLayer {
             max_transactions: DEFAULT_MAX_TRANSACTIONS,
             trying_delay: Some(Duration::from_millis(200)),
             next_key: 0,
-            txns: HashMap::new(),
-            client_index: HashMap::new(),
-            server_index: HashMap::new(),
-            legacy_index: HashMap::new(),
+            txns: Table::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
+            client_index: Table::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
+            server_index: Table::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
+            legacy_index: Table::default(),
             heap: BinaryHeap::new(),
             out: VecDeque::new(),
         }
@@ -540,7 +549,7 @@ impl TransactionLayer {
         };
         txn.client_start(&mut cx);
         self.client_index.insert(id, key);
-        self.txns.insert(key, txn);
+        self.txns.insert(key, Box::new(txn));
         Ok(key)
     }
 
@@ -672,7 +681,7 @@ impl TransactionLayer {
             Index::Legacy(id, _) => self.legacy_index.entry(id).or_default().push(key),
             Index::Client(_) => {}
         }
-        self.txns.insert(key, txn);
+        self.txns.insert(key, Box::new(txn));
         Ok(Some(key))
     }
 
