@@ -5,9 +5,10 @@
 //! data_dir = "./herald-data"          # the global --data-dir flag wins
 //! log_level = "info"                  # error, warn, info, debug, trace
 //! domains = ["example.test"]
-//! listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "ws:127.0.0.1:8080"]
+//! listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "ws:127.0.0.1:8080",
+//!           "msrp:127.0.0.1:2855"]     # msrp:/msrps: run the MSRP relay (RFC 4976)
 //!
-//! [tls]                               # needed by tls: and wss: listeners
+//! [tls]                               # needed by tls:, wss: and msrps: listeners
 //! cert = "cert.pem"
 //! key = "key.pem"
 //!
@@ -45,6 +46,17 @@
 //! room_subdomain = "chat"             # rooms are sip:NAME@chat.DOMAIN
 //! room_idle_secs = 86400              # a silent member leaves
 //!
+//! [msrp]                              # the MSRP relay (RFC 4976), on msrp:/msrps: listeners
+//! host = "relay.example.test"         # in Use-Path URIs (default: the listen address)
+//! min_expires = 60                    # AUTH Expires bounds (423 outside them)
+//! max_expires = 3600
+//! default_expires = 1800
+//! max_message_size = 67108864         # whole messages, by Byte-Range (413 past it)
+//! max_chunk_size = 16777216           # one SEND body (413 past it)
+//! max_connections = 10000
+//! max_connections_per_ip = 1000
+//! queue_bytes = 4194304               # per connection, before senders wait
+//!
 //! store = "sqlite"                    # or "memory" (nothing kept on disk)
 //! ```
 
@@ -70,7 +82,74 @@ pub(crate) struct FileConfig {
     registrar: Option<RegistrarFileConfig>,
     presence: Option<PresenceFileConfig>,
     im: Option<ImFileConfig>,
+    msrp: Option<MsrpFileConfig>,
     store: Option<String>,
+}
+
+/// `[msrp]`: the MSRP relay (RFC 4976).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MsrpFileConfig {
+    host: Option<String>,
+    min_expires: Option<u64>,
+    max_expires: Option<u64>,
+    default_expires: Option<u64>,
+    max_message_size: Option<u64>,
+    max_chunk_size: Option<usize>,
+    max_connections: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    queue_bytes: Option<usize>,
+}
+
+/// An MSRP relay listener: `msrp:` (TCP) or `msrps:` (TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MsrpListen {
+    pub(crate) secure: bool,
+    pub(crate) addr: SocketAddr,
+}
+
+/// MSRP relay settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MsrpSettings {
+    /// Host name in the relay's URIs; the listen address when `None`.
+    pub(crate) host: Option<String>,
+    pub(crate) expires: msrp_relay::ExpiryBounds,
+    pub(crate) max_message_size: u64,
+    pub(crate) max_chunk_size: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_ip: usize,
+    pub(crate) queue_bytes: usize,
+}
+
+impl MsrpFileConfig {
+    fn resolve(self) -> Result<MsrpSettings, String> {
+        let d = msrp_relay::RelayConfig::default();
+        let expires = msrp_relay::ExpiryBounds {
+            min: self.min_expires.unwrap_or(d.expires.min),
+            max: self.max_expires.unwrap_or(d.expires.max),
+            default: self.default_expires.unwrap_or(d.expires.default),
+        };
+        if expires.max < expires.min || !(expires.min..=expires.max).contains(&expires.default) {
+            return Err(
+                "msrp: default_expires must lie between min_expires and max_expires".to_owned(),
+            );
+        }
+        let s = MsrpSettings {
+            host: self.host,
+            expires,
+            max_message_size: self.max_message_size.unwrap_or(d.max_message_size),
+            max_chunk_size: self.max_chunk_size.unwrap_or(16 * 1024 * 1024),
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            max_connections_per_ip: self
+                .max_connections_per_ip
+                .unwrap_or(d.max_connections_per_ip),
+            queue_bytes: self.queue_bytes.unwrap_or(4 * 1024 * 1024),
+        };
+        if s.max_chunk_size == 0 || s.max_connections == 0 || s.queue_bytes == 0 {
+            return Err("msrp: sizes and limits must be positive".to_owned());
+        }
+        Ok(s)
+    }
 }
 
 /// `[im]`: page-mode messaging (RFC 3428): size limit, the offline store,
@@ -297,6 +376,9 @@ pub(crate) struct Settings {
     pub(crate) registrar: simple_registrar::RegistrarConfig,
     pub(crate) presence: PresenceSettings,
     pub(crate) im: ImSettings,
+    /// MSRP relay listeners (`msrp:` / `msrps:`); none: no relay.
+    pub(crate) msrp_listen: Vec<MsrpListen>,
+    pub(crate) msrp: MsrpSettings,
     pub(crate) store: StoreKind,
 }
 
@@ -324,7 +406,7 @@ pub(crate) fn parse_listen(spec: &str) -> Result<(Transport, SocketAddr), String
         "wss" | "https" => Transport::Wss,
         other => {
             return Err(format!(
-                "listener '{spec}': unknown transport '{other}' (udp, tcp, tls, ws, wss, http, https)"
+                "listener '{spec}': unknown transport '{other}' (udp, tcp, tls, ws, wss, http, https, msrp, msrps)"
             ));
         }
     };
@@ -332,6 +414,22 @@ pub(crate) fn parse_listen(spec: &str) -> Result<(Transport, SocketAddr), String
         .parse()
         .map_err(|e| format!("listener '{spec}': bad address '{addr}': {e}"))?;
     Ok((transport, addr))
+}
+
+/// Parses `msrp:127.0.0.1:2855` (MSRP over TCP) or `msrps:...` (over TLS);
+/// `None` when `spec` names another transport.
+pub(crate) fn parse_msrp_listen(spec: &str) -> Option<Result<MsrpListen, String>> {
+    let (scheme, addr) = spec.split_once(':')?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "msrp" => false,
+        "msrps" => true,
+        _ => return None,
+    };
+    Some(
+        addr.parse()
+            .map(|addr| MsrpListen { secure, addr })
+            .map_err(|e| format!("listener '{spec}': bad address '{addr}': {e}")),
+    )
 }
 
 impl Settings {
@@ -370,21 +468,26 @@ impl Settings {
             fc.listen
                 .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
         };
-        let listen = listen_specs
-            .iter()
-            .map(|s| parse_listen(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        if listen.is_empty() {
+        let mut listen = Vec::new();
+        let mut msrp_listen = Vec::new();
+        for spec in &listen_specs {
+            match parse_msrp_listen(spec) {
+                Some(m) => msrp_listen.push(m?),
+                None => listen.push(parse_listen(spec)?),
+            }
+        }
+        if listen.is_empty() && msrp_listen.is_empty() {
             return Err("at least one listener is needed".to_owned());
         }
         let tls = flags.tls.or(fc.tls);
         if tls.is_none()
-            && listen
+            && (listen
                 .iter()
                 .any(|(t, _)| matches!(t, Transport::Tls | Transport::Wss))
+                || msrp_listen.iter().any(|m| m.secure))
         {
             return Err(
-                "tls: and wss: listeners need a certificate: [tls] cert/key in the config or --tls-cert/--tls-key"
+                "tls:, wss: and msrps: listeners need a certificate: [tls] cert/key in the config or --tls-cert/--tls-key"
                     .to_owned(),
             );
         }
@@ -494,6 +597,7 @@ impl Settings {
             end_to_end_users: pc.end_to_end_users.unwrap_or_default(),
         };
         let im = fc.im.unwrap_or_default().resolve()?;
+        let msrp = fc.msrp.unwrap_or_default().resolve()?;
         let store = match flags.store.or(fc.store).as_deref() {
             None | Some("sqlite") => StoreKind::Sqlite,
             Some("memory") => StoreKind::Memory,
@@ -518,6 +622,8 @@ impl Settings {
             registrar,
             presence,
             im,
+            msrp_listen,
+            msrp,
             store,
         })
     }
@@ -603,6 +709,49 @@ mod tests {
         std::fs::write(&f, "bogus = 1\n").unwrap();
         let e = Settings::resolve(Some(&f), Overrides::default()).unwrap_err();
         assert!(e.contains("unknown field"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn msrp_listeners_and_settings() {
+        let s = Settings::resolve(
+            None,
+            Overrides {
+                listen: vec!["udp:127.0.0.1:5060".into(), "MSRP:127.0.0.1:2855".into()],
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.listen.len(), 1);
+        assert_eq!(
+            s.msrp_listen,
+            vec![MsrpListen {
+                secure: false,
+                addr: "127.0.0.1:2855".parse().unwrap()
+            }]
+        );
+        assert_eq!(s.msrp.expires.min, 60);
+        let e = Settings::resolve(
+            None,
+            Overrides {
+                listen: vec!["msrps:127.0.0.1:2856".into()],
+                ..Overrides::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("certificate"), "{e}");
+        assert!(parse_msrp_listen("msrp:nowhere").unwrap().is_err());
+        assert!(parse_msrp_listen("tcp:127.0.0.1:1").is_none());
+        let dir = std::env::temp_dir().join(format!("herald-cfg3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("h.toml");
+        std::fs::write(
+            &f,
+            "listen = [\"msrp:127.0.0.1:0\"]\n[msrp]\nmin_expires = 30\nmax_expires = 20\n",
+        )
+        .unwrap();
+        let e = Settings::resolve(Some(&f), Overrides::default()).unwrap_err();
+        assert!(e.contains("msrp"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

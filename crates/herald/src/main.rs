@@ -4,6 +4,7 @@
 mod config;
 mod core;
 mod lint;
+mod msrp_serve;
 mod router;
 mod rules;
 mod serve;
@@ -38,13 +39,14 @@ enum Command {
         #[arg(long = "domain", value_name = "DOMAIN")]
         domains: Vec<String>,
         /// A listener, TRANSPORT:ADDRESS:PORT with TRANSPORT one of udp, tcp,
-        /// tls, ws, wss (repeatable), e.g. `--listen udp:127.0.0.1:5070`.
+        /// tls, ws, wss, or msrp / msrps for the MSRP relay (repeatable), e.g.
+        /// `--listen udp:127.0.0.1:5070`, `--listen msrp:127.0.0.1:2855`.
         #[arg(long, value_name = "SPEC")]
         listen: Vec<String>,
-        /// Certificate (PEM) for tls: and wss: listeners.
+        /// Certificate (PEM) for tls:, wss: and msrps: listeners.
         #[arg(long, value_name = "FILE", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
-        /// Private key (PEM) for tls: and wss: listeners.
+        /// Private key (PEM) for tls:, wss: and msrps: listeners.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// RFC 3261 timer T1 in milliseconds (default 500).

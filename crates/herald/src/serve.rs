@@ -113,6 +113,22 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             t.via_token().to_ascii_lowercase()
         );
     }
+    // The MSRP relay (RFC 4976) on the msrp:/msrps: listeners, if any.
+    let relay = match crate::msrp_serve::bind(&settings, registrar.clone()).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("herald: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(r) = &relay {
+        for (secure, a) in r.local_addrs() {
+            println!(
+                "herald: listening on {}:{a}",
+                if secure { "msrps" } else { "msrp" }
+            );
+        }
+    }
     println!(
         "herald: domains {}; data in {}; auth {}; store {}",
         settings.domains.join(", "),
@@ -128,6 +144,8 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         addrs.iter().map(|&(_, a)| a).collect(),
     );
     let shutdown = CancellationToken::new();
+    let relay_stop = shutdown.clone();
+    let relay_task = relay.map(|r| tokio::spawn(r.run(relay_stop.clone())));
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -215,6 +233,11 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         settings.im.clone(),
     );
     let result = server.run(router, shutdown).await;
+    // The relay stops with the server (its connections close).
+    relay_stop.cancel();
+    if let Some(t) = relay_task {
+        let _ = t.await;
+    }
     // The router (and its sender) is gone: the writer drains and ends.
     let _ = writer.await;
     match result {

@@ -1035,7 +1035,9 @@ l: 3\r\n\r\nabcTRAILING";
         m.set_header(HeaderName::MaxForwards, "69");
         m.remove_all(HeaderName::CSeq);
         assert_eq!(m.wire_len(), m.to_bytes().len());
-        let r = MessageBuilder::response_to(&m, 486, "Busy Here ✓").build().unwrap();
+        let r = MessageBuilder::response_to(&m, 486, "Busy Here ✓")
+            .build()
+            .unwrap();
         assert_eq!(r.wire_len(), r.to_bytes().len());
     }
 

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod msrp;
+
 pub struct Server {
     pub child: Child,
     pub data_dir: PathBuf,
@@ -16,6 +18,10 @@ pub struct Server {
     pub tcp: Option<SocketAddr>,
     pub ws: Option<SocketAddr>,
     pub wss: Option<SocketAddr>,
+    /// The MSRP relay's listener, when started with `--listen msrp:...`.
+    pub msrp: Option<SocketAddr>,
+    /// The MSRP relay's TLS listener (`--listen msrps:...`).
+    pub msrps: Option<SocketAddr>,
     pub lines: mpsc::Receiver<String>,
 }
 
@@ -63,6 +69,8 @@ impl Server {
             tcp: None,
             ws: None,
             wss: None,
+            msrp: None,
+            msrps: None,
             lines: rx,
         };
         // "herald: listening on udp:127.0.0.1:PORT", then the domains line.
@@ -79,6 +87,8 @@ impl Server {
                     "tcp" => s.tcp = Some(a),
                     "ws" => s.ws = Some(a),
                     "wss" => s.wss = Some(a),
+                    "msrp" => s.msrp = Some(a),
+                    "msrps" => s.msrps = Some(a),
                     _ => {}
                 }
             } else if line.starts_with("herald: domains") {

@@ -1,0 +1,151 @@
+//! The MSRP relay (RFC 4976) of `herald serve`: `msrp:` / `msrps:`
+//! listeners run `msrp_relay`, whose AUTH requests are checked here with the
+//! registrar's digest authenticator against the store's users — the same
+//! digest (RFC 7616: SHA-256 and MD5, qop=auth) as SIP and XCAP, with method
+//! `AUTH` and the relay's URI as digest-uri (RFC 4976 §9.1).
+
+use std::sync::Arc;
+
+use msrp_relay::{
+    AuthBackend, AuthRequest, AuthVerdict, DriverConfig, ListenSpec, RelayConfig, RelayError,
+    RelayServer,
+};
+use simple_registrar::{AuthOutcome, Authenticator, DigestRequest, Registrar};
+use sip_msg::HeaderName;
+
+use crate::config::Settings;
+use crate::router::Store;
+
+/// Digest against the users of `realm` (the server's first domain: the
+/// realm their HA1s were made for).
+pub(crate) struct HeraldAuth<S> {
+    registrar: Arc<Registrar<S>>,
+    realm: String,
+    /// `--auth off`: every AUTH succeeds (trusted networks, benchmarks).
+    enabled: bool,
+}
+
+impl<S> std::fmt::Debug for HeraldAuth<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeraldAuth")
+            .field("realm", &self.realm)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> AuthBackend for HeraldAuth<S> {
+    async fn verify(&self, request: AuthRequest) -> AuthVerdict {
+        if !self.enabled {
+            return AuthVerdict::Authenticated {
+                user: "anonymous".to_owned(),
+                authentication_info: None,
+            };
+        }
+        let realm = self.realm.as_str();
+        let auth = self.registrar.authenticator();
+        let now_secs = u64::try_from(simple_registrar::now_ms()).unwrap_or(0) / 1000;
+        // The credentials for our realm, among the Authorization fields
+        // (one per realm when relays are chained, RFC 4976 §5.1).
+        let creds = request
+            .authorization
+            .iter()
+            .find_map(|v| Authenticator::http_credentials(v, realm));
+        let claimed =
+            creds
+                .as_ref()
+                .and_then(|c| c.username())
+                .map(|name| match name.split_once('@') {
+                    Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
+                    None => (name.into_owned(), realm.to_ascii_lowercase()),
+                });
+        let user = match &claimed {
+            Some((u, d)) => match self.registrar.store().get_user(u, d).await {
+                Ok(user) => user,
+                Err(e) => {
+                    tracing::error!(error = %e, "user lookup failed");
+                    // A store failure is no reason to hand out a token, nor
+                    // to count a failure against the client: challenge again.
+                    None
+                }
+            },
+            None => None,
+        };
+        let digest = DigestRequest {
+            method: AuthRequest::METHOD,
+            uri: &request.digest_uri,
+            body: b"",
+        };
+        match auth.check_http(creds, &digest, realm, user.as_ref(), now_secs) {
+            AuthOutcome::Authenticated { username, info } => AuthVerdict::Authenticated {
+                user: username,
+                authentication_info: info,
+            },
+            AuthOutcome::Challenge(reply) if reply.status == 401 => AuthVerdict::Challenge {
+                www_authenticate: reply
+                    .headers
+                    .into_iter()
+                    .filter(|(n, _)| *n == HeaderName::WwwAuthenticate)
+                    .map(|(_, v)| v)
+                    .collect(),
+            },
+            AuthOutcome::Challenge(reply) => AuthVerdict::Refused {
+                status: reply.status,
+                reason: reply.reason,
+            },
+        }
+    }
+}
+
+/// Binds the relay's listeners (none configured: `Ok(None)`).
+pub(crate) async fn bind<S: Store>(
+    settings: &Settings,
+    registrar: Arc<Registrar<S>>,
+) -> Result<Option<RelayServer<HeraldAuth<S>>>, RelayError> {
+    if settings.msrp_listen.is_empty() {
+        return Ok(None);
+    }
+    let tls = match (&settings.tls, settings.msrp_listen.iter().any(|l| l.secure)) {
+        (Some(t), true) => Some(msrp_relay::server_config_from_pem_files(&t.cert, &t.key)?),
+        _ => None,
+    };
+    let m = &settings.msrp;
+    let mut aliases = settings.domains.clone();
+    aliases.push("localhost".to_owned());
+    let cfg = DriverConfig {
+        listeners: settings
+            .msrp_listen
+            .iter()
+            .map(|l| ListenSpec {
+                addr: l.addr,
+                tls: if l.secure { tls.clone() } else { None },
+            })
+            .collect(),
+        host: m.host.clone(),
+        relay: RelayConfig {
+            aliases,
+            expires: m.expires,
+            max_message_size: m.max_message_size,
+            max_connections: m.max_connections,
+            max_connections_per_ip: m.max_connections_per_ip,
+            ..RelayConfig::default()
+        },
+        decoder: msrp::Limits {
+            max_body: m.max_chunk_size,
+            ..msrp::Limits::default()
+        },
+        queue_bytes: m.queue_bytes,
+        ..DriverConfig::default()
+    };
+    let realm = settings
+        .domains
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "localhost".to_owned());
+    let backend = HeraldAuth {
+        registrar,
+        realm,
+        enabled: settings.auth.enabled,
+    };
+    RelayServer::bind(cfg, backend).await.map(Some)
+}
