@@ -37,7 +37,10 @@ use crate::config::{ImSettings, PresenceSettings};
 use crate::core::{self, CoreConfig};
 
 mod im;
+mod msrp_dialogs;
 mod presence;
+
+pub(crate) use msrp_dialogs::MsrpLink;
 
 pub(crate) use im::ImWake;
 
@@ -133,6 +136,8 @@ pub(crate) struct Router<S> {
     docs_seen: presence::DocsSeen,
     /// Page-mode messaging: the silo, reports, rooms.
     im: im::Im,
+    /// MSRP relay sessions per SIP dialog (they end with it).
+    msrp: msrp_dialogs::MsrpDialogs,
 }
 
 impl<S> Router<S> {
@@ -146,6 +151,7 @@ impl<S> Router<S> {
         store_tx: tokio::sync::mpsc::UnboundedSender<StoreJob>,
         docs_seen: DocsSeen,
         im_settings: ImSettings,
+        msrp: Option<MsrpLink>,
     ) -> Self {
         Router {
             core: Arc::new(core),
@@ -163,6 +169,7 @@ impl<S> Router<S> {
             store_tx,
             docs_seen,
             im: im::Im::new(im_settings),
+            msrp: msrp_dialogs::MsrpDialogs::new(msrp),
         }
     }
 }
@@ -290,6 +297,7 @@ impl<S: Store> Router<S> {
             );
             return;
         }
+        self.msrp_request(&msg);
         if msg.method() == Some(Method::Message)
             && let Some(r) = self.im_too_large(&msg)
         {
@@ -697,6 +705,10 @@ impl<S: Store> Router<S> {
         }
         let finals = std::mem::take(&mut p.finals);
         let request = p.request.clone();
+        if p.invite {
+            // The INVITE failed (CANCEL's 487 included): its MSRP offer ends.
+            self.msrp_invite_final(&request, 487);
+        }
         match finals.best() {
             Some(BranchFinal::Response(m)) => ctx.respond(skey, m),
             Some(BranchFinal::Local(s)) => {
@@ -952,6 +964,9 @@ impl<S: Store> TransactionUser for Router<S> {
             return;
         }
         if status < 300 {
+            if self.proxied.get(&skey).is_some_and(|p| p.invite) {
+                self.msrp_invite_final(&msg, status);
+            }
             let Some(p) = self.proxied.get_mut(&skey) else {
                 return;
             };

@@ -145,6 +145,15 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     );
     let shutdown = CancellationToken::new();
     let relay_stop = shutdown.clone();
+    // The router ends relay sessions with their SIP dialogs.
+    let msrp_link = relay.as_ref().map(|r| {
+        let release = r.handle();
+        let ours = r.handle();
+        crate::router::MsrpLink {
+            release: Box::new(move |token: &str| release.release_session(token)),
+            is_ours: Box::new(move |uri: &msrp::MsrpUri| ours.is_ours(uri)),
+        }
+    });
     let relay_task = relay.map(|r| tokio::spawn(r.run(relay_stop.clone())));
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
@@ -231,6 +240,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         store_tx,
         docs_seen,
         settings.im.clone(),
+        msrp_link,
     );
     let result = server.run(router, shutdown).await;
     // The relay stops with the server (its connections close).

@@ -89,6 +89,43 @@ impl<A> std::fmt::Debug for RelayServer<A> {
     }
 }
 
+/// Reaches a running relay from the application (see
+/// [`RelayServer::handle`]).
+pub struct RelayHandle<A> {
+    shared: Arc<Shared<A>>,
+}
+
+impl<A> Clone for RelayHandle<A> {
+    fn clone(&self) -> Self {
+        RelayHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<A> std::fmt::Debug for RelayHandle<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayHandle").finish_non_exhaustive()
+    }
+}
+
+impl<A> RelayHandle<A> {
+    /// [`Relay::release_session`]: the session of `token` ends now.
+    pub fn release_session(&self, token: &str) -> bool {
+        lock(&self.shared.core).relay.release_session(token)
+    }
+
+    /// Is `uri` one of this relay's own (its host and port)?
+    pub fn is_ours(&self, uri: &MsrpUri) -> bool {
+        lock(&self.shared.core)
+            .relay
+            .config()
+            .listeners
+            .iter()
+            .any(|l| l.same_authority(uri))
+    }
+}
+
 /// What every task shares: the core and the connection table under one
 /// lock (never held across an await), the credential backend, settings.
 #[derive(Debug)]
@@ -255,6 +292,14 @@ impl<A: AuthBackend> RelayServer<A> {
     /// The bound listeners: (`msrps`, address).
     pub fn local_addrs(&self) -> Vec<(bool, SocketAddr)> {
         self.addrs.clone()
+    }
+
+    /// A handle that outlives [`run`](Self::run)'s move of the server: the
+    /// application ends relay sessions through it.
+    pub fn handle(&self) -> RelayHandle<A> {
+        RelayHandle {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// This relay's URIs, one per listener.

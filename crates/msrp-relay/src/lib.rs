@@ -63,7 +63,7 @@ mod relay;
 mod tls;
 
 pub use auth::{AuthBackend, AuthRequest, AuthVerdict};
-pub use driver::{DriverConfig, ListenSpec, RelayServer};
+pub use driver::{DriverConfig, ListenSpec, RelayHandle, RelayServer};
 pub use error::RelayError;
 pub use relay::{AuthId, ConnId, ExpiryBounds, NextHop, Outgoing, Output, Relay, RelayConfig};
 pub use tls::server_config_from_pem_files;

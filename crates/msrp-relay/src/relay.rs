@@ -529,6 +529,21 @@ impl Relay {
         id
     }
 
+    /// Ends the relay session of `token` at once (its SIP dialog ended:
+    /// the application tears the MSRP session down with it). Requests
+    /// naming it get 481 from now on; the owner's connection stays open
+    /// (its other sessions live on). False when no such session.
+    pub fn release_session(&mut self, token: &str) -> bool {
+        let Some(s) = self.sessions.remove(token) else {
+            return false;
+        };
+        self.expiries.remove(&(s.expires, token.to_owned()));
+        if let Some(c) = self.conns.get_mut(&s.owner) {
+            c.tokens.retain(|t| t != token);
+        }
+        true
+    }
+
     /// `conn` is gone (closed by either side, or an outbound connect
     /// failed): its tokens are invalid from now on (RFC 4976 §6.3: "If the
     /// client's connection is closed and then reopened, the URI MUST be

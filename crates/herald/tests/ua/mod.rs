@@ -48,6 +48,12 @@ impl Ua {
     /// data dir, registered from this socket (contact = its address).
     pub fn register_new_user(&self, data_dir: &std::path::Path, user: &str) {
         add_user(data_dir, &format!("{user}@example.test"), "secret");
+        self.register_as(user);
+    }
+
+    /// Registers the existing `user@example.test` (password "secret") from
+    /// this socket (contact = its address).
+    pub fn register_as(&self, user: &str) {
         let contact = format!("<sip:{user}@{}>", self.addr());
         let mut cseq = 1;
         let r = self.register(
