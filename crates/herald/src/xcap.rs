@@ -13,9 +13,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use simple_pidf::xml::Element;
 use simple_registrar::{AuthOutcome, Authenticator, DigestRequest, Registrar};
 use simple_store::{Document, Precondition};
+use simple_xcap::conditional::{Preconditions, TagList, Verdict};
+use simple_xcap::edit::XmlDocument;
 use simple_xcap::error::XcapError;
 use simple_xcap::uri::{Tree, XcapUri};
 use simple_xcap::usage::{Usage, UsageError};
@@ -45,7 +46,7 @@ pub(crate) struct XcapState<S> {
 }
 
 /// (auid, owner, name) → (etag, parsed document).
-type TreeCache = HashMap<(String, String, String), (String, Arc<Element>)>;
+type TreeCache = HashMap<(String, String, String), (String, Arc<XmlDocument>)>;
 
 /// Bytes of document text whose parsed trees are kept at most (the cache is
 /// emptied when a new tree would pass it; a parsed tree is several times its
@@ -68,9 +69,9 @@ impl<S> XcapState<S> {
         let _ = self.handle.set(h);
     }
 
-    /// The parsed tree of a stored document (from the cache when its etag
-    /// matches).
-    fn tree(&self, doc: &Document) -> Option<Arc<Element>> {
+    /// A stored document parsed, with its tree and the place of each
+    /// element in its text (from the cache when its etag matches).
+    fn tree(&self, doc: &Document) -> Option<Arc<XmlDocument>> {
         let key = (doc.auid.clone(), doc.owner.clone(), doc.name.clone());
         if let Ok(c) = self.trees.lock()
             && let Some((etag, t)) = c.0.get(&key)
@@ -78,18 +79,25 @@ impl<S> XcapState<S> {
         {
             return Some(t.clone());
         }
-        let t = Arc::new(simple_pidf::xml::parse_tree(&doc.content).ok()?);
-        if doc.content.len() <= TREE_CACHE_BYTES / 8
+        let t = Arc::new(XmlDocument::parse(&doc.content).ok()?);
+        self.remember(key, &doc.etag, t.clone());
+        Some(t)
+    }
+
+    /// Caches a parsed document under its etag (after a write, the next
+    /// request finds the version it made without parsing it again).
+    fn remember(&self, key: (String, String, String), etag: &str, t: Arc<XmlDocument>) {
+        let len = t.text().len();
+        if len <= TREE_CACHE_BYTES / 8
             && let Ok(mut c) = self.trees.lock()
         {
-            if c.1 + doc.content.len() > TREE_CACHE_BYTES {
+            if c.1 + len > TREE_CACHE_BYTES {
                 c.0.clear();
                 c.1 = 0;
             }
-            c.1 += doc.content.len();
-            c.0.insert(key, (doc.etag.clone(), t.clone()));
+            c.1 += len;
+            c.0.insert(key, (etag.to_owned(), t));
         }
-        Some(t)
     }
 }
 
@@ -156,10 +164,55 @@ fn now_ms() -> u64 {
     u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
 }
 
-/// Digest (RFC 7616, as for SIP) against the SIP users of `realm`, and
-/// Basic over TLS only (RFC 4825 §5.3: digest MUST, Basic only where the
-/// connection is encrypted); the authenticated user's AOR, or the 401 /
-/// 400 to send.
+/// The realms a request may authenticate in, preferred first. A user's
+/// document: the XUI's domain alone (her HA1 is for that realm). A global
+/// document (xcap-caps) is read by the users of every served domain, and a
+/// user's HA1 is `H(user:realm:password)` for her own domain, so every
+/// served domain is a realm here.
+///
+/// So a 401 for a global document carries one challenge set per served
+/// domain (a realm is a protection space of its own, RFC 7235 §2.2, and
+/// one WWW-Authenticate may list several challenges, §4.1). What clients
+/// do with several Digest challenges differs: curl (and HTTP libraries
+/// like it) answers the first Digest challenge and ignores the others;
+/// clients that know their account's realm can pick the matching one. So
+/// the order matters: first the served domain the request's `Host` names
+/// (`b.test` or a host under it, such as `xcap.b.test`: a client set up
+/// for b.test's XCAP server is b.test's), then the others in configured
+/// order. Credentials name the realm they answer, and any served domain is
+/// accepted.
+fn realms_for(
+    st_domains: &[String],
+    tree: &Tree,
+    xui_domain: &str,
+    headers: &HeaderMap,
+) -> Vec<String> {
+    if matches!(tree, Tree::Users(_)) {
+        return vec![xui_domain.to_owned()];
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // Without the port.
+    let host = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
+        .to_ascii_lowercase();
+    let named = |d: &String| {
+        let d = d.to_ascii_lowercase();
+        host == d || host.ends_with(&format!(".{d}"))
+    };
+    let mut out: Vec<String> = st_domains.iter().filter(|d| named(d)).cloned().collect();
+    out.extend(st_domains.iter().filter(|d| !named(d)).cloned());
+    out
+}
+
+/// Digest (RFC 7616, as for SIP) against the SIP users of one of `realms`
+/// (preferred first, see [`realms_for`]), and Basic over TLS only
+/// (RFC 4825 §5.3: digest MUST, Basic only where the connection is
+/// encrypted); the authenticated user's AOR, or the 401 / 400 to send.
 #[allow(clippy::too_many_arguments)]
 async fn authenticate<S: Store>(
     st: &XcapState<S>,
@@ -167,22 +220,31 @@ async fn authenticate<S: Store>(
     method: &Method,
     target: &str,
     body: &[u8],
-    realm: &str,
+    realms: &[String],
     secure: bool,
 ) -> Result<String, Response> {
     let auth = st.registrar.authenticator();
     let now_secs = now_ms() / 1000;
+    let Some(preferred) = realms.first() else {
+        return Err(plain(StatusCode::FORBIDDEN, "no domain is served here"));
+    };
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if secure && let Some(b64) = basic_token(value) {
-        if let Some(aor) = basic(st, b64, realm).await? {
+        // A Basic user name without `@domain` is of the preferred realm.
+        if let Some(aor) = basic(st, b64, preferred).await? {
             return Ok(aor);
         }
-        tracing::debug!(realm, "basic authentication failed");
+        tracing::debug!(realm = %preferred, "basic authentication failed");
     }
-    let creds = Authenticator::http_credentials(value, realm);
+    // The credentials answer one of our realms' challenges; that realm is
+    // the one to check them in.
+    let (realm, creds) = realms
+        .iter()
+        .find_map(|r| Authenticator::http_credentials(value, r).map(|c| (r.as_str(), Some(c))))
+        .unwrap_or((preferred.as_str(), None));
     let claimed =
         creds
             .as_ref()
@@ -211,7 +273,17 @@ async fn authenticate<S: Store>(
         AuthOutcome::Challenge(reply) => {
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNAUTHORIZED);
             let mut resp = plain(status, &reply.reason);
-            for (name, v) in &reply.headers {
+            // The realm the client tried (or the preferred one) first, with
+            // its stale flag; then a fresh set for each other realm.
+            let others = realms
+                .iter()
+                .filter(|r| !r.eq_ignore_ascii_case(realm))
+                .map(|r| auth.challenge(r, false, false, now_secs));
+            let mut challenges = reply.headers;
+            if status == StatusCode::UNAUTHORIZED {
+                challenges.extend(others.flat_map(|r| r.headers));
+            }
+            for (name, v) in &challenges {
                 if *name == HeaderName::WwwAuthenticate
                     && let Ok(hv) = HeaderValue::from_str(v)
                 {
@@ -221,8 +293,9 @@ async fn authenticate<S: Store>(
             // Digest first (the stronger scheme), then Basic where allowed.
             if secure
                 && status == StatusCode::UNAUTHORIZED
-                && let Ok(hv) =
-                    HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
+                && let Ok(hv) = HeaderValue::from_str(&format!(
+                    "Basic realm=\"{preferred}\", charset=\"UTF-8\""
+                ))
             {
                 resp.headers_mut().append(header::WWW_AUTHENTICATE, hv);
             }
@@ -281,37 +354,41 @@ async fn basic<S: Store>(
     Ok(ok.then(|| format!("sip:{user}@{domain}")))
 }
 
-/// The entity tags of a conditional header (RFC 7232 as RFC 4825 §7.11
-/// uses it), every line of it, quotes off; `*` stays `*` and matches any
-/// existing document. `None` when the request has no such header.
-fn etag_list(headers: &HeaderMap, name: header::HeaderName) -> Option<Vec<String>> {
+/// A conditional header (RFC 7232 as RFC 4825 §7.11 uses it), every line
+/// of it; `None` when the request has none. A line that is not text
+/// matches nothing.
+fn tag_list(headers: &HeaderMap, name: header::HeaderName) -> Option<TagList> {
     let mut lines = headers.get_all(name).iter().peekable();
     lines.peek()?;
-    Some(
-        lines
-            .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
-            .map(|t| {
-                t.trim()
-                    .trim_start_matches("W/")
-                    .trim_matches('"')
-                    .to_owned()
+    Some(TagList::parse(
+        lines.map(|v| v.to_str().unwrap_or("\"\u{0}\"")),
+    ))
+}
+
+/// The request's If-Match / If-None-Match.
+fn preconditions(headers: &HeaderMap) -> Preconditions {
+    Preconditions {
+        if_match: tag_list(headers, header::IF_MATCH),
+        if_none_match: tag_list(headers, header::IF_NONE_MATCH),
+    }
+}
+
+/// The answer when the preconditions stop a request: 304 (with the ETag,
+/// RFC 7232 §4.1) or 412; `None` to go on.
+fn refused(verdict: Verdict, etag: Option<&str>) -> Option<Response> {
+    match verdict {
+        Verdict::Proceed => None,
+        Verdict::NotModified => {
+            let r = StatusCode::NOT_MODIFIED.into_response();
+            Some(match etag {
+                Some(e) => with_etag(r, e),
+                None => r,
             })
-            .collect(),
-    )
-}
-
-fn if_match(headers: &HeaderMap) -> Option<Vec<String>> {
-    etag_list(headers, header::IF_MATCH)
-}
-
-fn if_none_match(headers: &HeaderMap) -> Option<Vec<String>> {
-    etag_list(headers, header::IF_NONE_MATCH)
-}
-
-fn matches(list: &[String], etag: Option<&str>) -> bool {
-    match etag {
-        None => false,
-        Some(e) => list.iter().any(|t| t == "*" || t == e),
+        }
+        Verdict::PreconditionFailed => Some(plain(
+            StatusCode::PRECONDITION_FAILED,
+            "a precondition (If-Match / If-None-Match) failed",
+        )),
     }
 }
 
@@ -338,7 +415,7 @@ async fn handle<S: Store>(
     let Some(usage) = simple_xcap::usage::usage(&x.auid) else {
         return plain(StatusCode::NOT_FOUND, "no such application usage");
     };
-    let (owner, realm) = match &x.tree {
+    let (owner, xui_domain) = match &x.tree {
         Tree::Users(xui) => {
             if usage.global_only {
                 return plain(
@@ -354,10 +431,7 @@ async fn handle<S: Store>(
             }
             (owner, domain)
         }
-        Tree::Global => (
-            "global".to_owned(),
-            st.domains.first().cloned().unwrap_or_default(),
-        ),
+        Tree::Global => ("global".to_owned(), String::new()),
     };
     if body.len() > MAX_BODY {
         return plain(
@@ -371,7 +445,9 @@ async fn handle<S: Store>(
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
         let secure = listener.is_some_and(|l| l.secure);
-        let who = match authenticate(&st, &headers, &method, &target, &body, &realm, secure).await {
+        let realms = realms_for(&st.domains, &x.tree, &xui_domain, &headers);
+        let who = match authenticate(&st, &headers, &method, &target, &body, &realms, secure).await
+        {
             Ok(w) => w,
             Err(resp) => return resp,
         };
@@ -395,17 +471,11 @@ async fn handle<S: Store>(
         Method::GET | Method::HEAD => get(&st, &x, usage, &owner, &headers).await,
         Method::PUT => put(&st, &x, usage, &owner, &headers, &body).await,
         Method::DELETE => {
-            // Without a client precondition a lost race is retried here.
-            let conditional = if_match(&headers).is_some() || if_none_match(&headers).is_some();
+            // A lost race is retried on the new version: the preconditions
+            // are evaluated again against it.
             for _ in 0..8 {
                 match delete(&st, &x, usage, &owner, &headers).await {
                     PutOutcome::Done(r) => return r,
-                    PutOutcome::Raced if conditional => {
-                        return plain(
-                            StatusCode::PRECONDITION_FAILED,
-                            "the document changed meanwhile",
-                        );
-                    }
                     PutOutcome::Raced => continue,
                 }
             }
@@ -467,17 +537,14 @@ async fn get<S: Store>(
         Ok(None) => return plain(StatusCode::NOT_FOUND, "no such document"),
         Err(r) => return r,
     };
-    if let Some(list) = if_none_match(headers)
-        && matches(&list, Some(&doc.etag))
-    {
-        return with_etag(StatusCode::NOT_MODIFIED.into_response(), &doc.etag);
-    }
-    if let Some(list) = if_match(headers)
-        && !matches(&list, Some(&doc.etag))
-    {
-        return plain(StatusCode::PRECONDITION_FAILED, "the document changed");
-    }
+    // RFC 7232 §5: a GET that finds nothing is 404 whatever its
+    // preconditions; past that the selected resource exists, and If-Match
+    // is evaluated before If-None-Match (§6).
+    let pre = preconditions(headers);
     let Some(node) = &x.node else {
+        if let Some(r) = refused(pre.evaluate(Some(&doc.etag), true), Some(&doc.etag)) {
+            return r;
+        }
         let resp = (
             StatusCode::OK,
             [(header::CONTENT_TYPE, doc.content_type.clone())],
@@ -498,8 +565,11 @@ async fn get<S: Store>(
             Ok(s) => s,
             Err(e) => return xcap_error(&e),
         };
-    match simple_xcap::edit::get(&tree, &sel, &target) {
+    match simple_xcap::edit::get(tree.tree(), &sel, &target) {
         Ok(selected) => {
+            if let Some(r) = refused(pre.evaluate(Some(&doc.etag), true), Some(&doc.etag)) {
+                return r;
+            }
             let ct = selected.media_type();
             let resp = (
                 StatusCode::OK,
@@ -570,18 +640,12 @@ async fn put<S: Store>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let conditional = if_match(headers).is_some() || if_none_match(headers).is_some();
-    // Without a client precondition a lost race is ours to retry (read,
-    // edit, compare-and-set again); with one, it is the client's 412.
+    // A lost race is ours to retry (read, edit, evaluate the
+    // preconditions, compare-and-set again): against the new version a
+    // listed ETag no longer matches (412), while `*` is judged afresh.
     for _ in 0..8 {
         match put_once(st, x, usage, owner, headers, body).await {
             PutOutcome::Done(r) => return r,
-            PutOutcome::Raced if conditional => {
-                return plain(
-                    StatusCode::PRECONDITION_FAILED,
-                    "the document changed meanwhile",
-                );
-            }
             PutOutcome::Raced => continue,
         }
     }
@@ -613,23 +677,12 @@ async fn put_once<S: Store>(
         Err(r) => return Done(r),
     };
     let cur_etag = current.as_ref().map(|d| d.etag.as_str());
-    if let Some(list) = if_match(headers)
-        && !matches(&list, cur_etag)
-    {
-        return Done(plain(
-            StatusCode::PRECONDITION_FAILED,
-            "the document changed",
-        ));
-    }
-    if let Some(list) = if_none_match(headers)
-        && (list.iter().any(|t| t == "*") && current.is_some() || matches(&list, cur_etag))
-    {
-        return Done(plain(
-            StatusCode::PRECONDITION_FAILED,
-            "the document exists",
-        ));
-    }
-    let (content, created) = match &x.node {
+    // The edit is worked out first (nothing is written before the
+    // compare-and-set below): RFC 7232 §5, a PUT that would fail anyway
+    // gets that failure rather than 412; and whether it creates tells
+    // whether the selected resource existed, which `*` asks (RFC 7232
+    // §3.1 / §3.2, see simple_xcap::conditional).
+    let (content, created, edited) = match &x.node {
         None => {
             if !content_type_ok(headers, usage.mime) {
                 return Done(unsupported(usage.mime));
@@ -637,7 +690,7 @@ async fn put_once<S: Store>(
             if let Err(e) = check_document(usage, body, owner) {
                 return Done(xcap_error(&e));
             }
-            (body.to_vec(), current.is_none())
+            (body.to_vec(), current.is_none(), None)
         }
         Some(node) => {
             let Some(doc) = &current else {
@@ -650,7 +703,6 @@ async fn put_once<S: Store>(
                     "stored document is corrupt",
                 ));
             };
-            let mut tree = Element::clone(&cached);
             let (sel, target) = match simple_xcap::selector::parse_selector(
                 node,
                 &x.namespaces,
@@ -659,18 +711,20 @@ async fn put_once<S: Store>(
                 Ok(s) => s,
                 Err(e) => return Done(xcap_error(&e)),
             };
-            let created = match &target {
+            // RFC 4825 §8.2.3, §8.4: only the bytes of the node named change
+            // in the stored text.
+            let edited = match &target {
                 simple_xcap::selector::Target::Element => {
                     if !content_type_ok(headers, simple_xcap::error::ELEMENT_MEDIA_TYPE) {
                         return Done(unsupported(simple_xcap::error::ELEMENT_MEDIA_TYPE));
                     }
-                    simple_xcap::edit::put_element(&mut tree, &sel, body)
+                    cached.put_element(&sel, body)
                 }
                 simple_xcap::selector::Target::Attribute(name) => {
                     if !content_type_ok(headers, simple_xcap::error::ATTRIBUTE_MEDIA_TYPE) {
                         return Done(unsupported(simple_xcap::error::ATTRIBUTE_MEDIA_TYPE));
                     }
-                    simple_xcap::edit::put_attribute(&mut tree, &sel, name, body)
+                    cached.put_attribute(&sel, name, body)
                 }
                 simple_xcap::selector::Target::Namespaces => {
                     let mut r = plain(
@@ -682,19 +736,20 @@ async fn put_once<S: Store>(
                     return Done(r);
                 }
             };
-            let created = match created {
-                Ok(c) => c,
+            let (edited, created) = match edited {
+                Ok(e) => e,
                 Err(XcapError::NoParent { ancestor }) => {
                     return Done(xcap_error(&no_parent(headers, x, &ancestor)));
                 }
                 Err(e) => return Done(xcap_error(&e)),
             };
-            let content = simple_pidf::xml::to_xml(&tree).into_bytes();
-            if let Err(e) = simple_xcap::usage::validate_parsed(usage, &tree, &content, xui(owner))
+            let content = edited.text().as_bytes().to_vec();
+            if let Err(e) =
+                simple_xcap::usage::validate_parsed(usage, edited.tree(), &content, xui(owner))
             {
                 return Done(xcap_error(&usage_error(e)));
             }
-            (content, created)
+            (content, created, Some(edited))
         }
     };
     if content.len() > MAX_BODY {
@@ -715,6 +770,10 @@ async fn put_once<S: Store>(
     } else {
         None
     };
+    let verdict = preconditions(headers).evaluate(cur_etag, false);
+    if let Some(r) = refused(verdict, cur_etag) {
+        return Done(r);
+    }
     let etag = simple_xcap::error::etag_of(&content);
     let doc = Document {
         auid: usage.auid.to_owned(),
@@ -742,6 +801,9 @@ async fn put_once<S: Store>(
             ));
         }
     }
+    if let Some(edited) = edited {
+        st.remember((doc.auid, doc.owner, doc.name), &etag, Arc::new(edited));
+    }
     written(st, usage).await;
     let status = if created {
         StatusCode::CREATED
@@ -764,24 +826,15 @@ async fn delete<S: Store>(
         Ok(None) => return Done(plain(StatusCode::NOT_FOUND, "no such document")),
         Err(r) => return Done(r),
     };
-    if let Some(list) = if_match(headers)
-        && !matches(&list, Some(&doc.etag))
-    {
-        return Done(plain(
-            StatusCode::PRECONDITION_FAILED,
-            "the document changed",
-        ));
-    }
-    if let Some(list) = if_none_match(headers)
-        && matches(&list, Some(&doc.etag))
-    {
-        return Done(plain(
-            StatusCode::PRECONDITION_FAILED,
-            "the document matches If-None-Match",
-        ));
-    }
+    // RFC 7232 §5: a DELETE of nothing is 404, and one refused (409) is
+    // that, whatever the preconditions; they are evaluated once the
+    // deletion is known to work, on a selected resource that exists.
+    let pre = preconditions(headers);
     let store = st.registrar.store();
     let Some(node) = &x.node else {
+        if let Some(r) = refused(pre.evaluate(Some(&doc.etag), false), None) {
+            return Done(r);
+        }
         let removed = store
             .remove_document(
                 usage.auid,
@@ -811,18 +864,24 @@ async fn delete<S: Store>(
             "stored document is corrupt",
         ));
     };
-    let mut tree = Element::clone(&cached);
     let (sel, target) =
         match simple_xcap::selector::parse_selector(node, &x.namespaces, usage.default_ns) {
             Ok(s) => s,
             Err(e) => return Done(xcap_error(&e)),
         };
-    if let Err(e) = simple_xcap::edit::delete(&mut tree, &sel, &target) {
-        return Done(xcap_error(&e));
-    }
-    let content = simple_pidf::xml::to_xml(&tree).into_bytes();
-    if let Err(e) = simple_xcap::usage::validate_parsed(usage, &tree, &content, xui(owner)) {
+    // RFC 4825 §8.4: the element or attribute goes, the whitespace around
+    // it and the rest of the text stay.
+    let edited = match cached.delete(&sel, &target) {
+        Ok(d) => d,
+        Err(e) => return Done(xcap_error(&e)),
+    };
+    let content = edited.text().as_bytes().to_vec();
+    if let Err(e) = simple_xcap::usage::validate_parsed(usage, edited.tree(), &content, xui(owner))
+    {
         return Done(xcap_error(&usage_error(e)));
+    }
+    if let Some(r) = refused(pre.evaluate(Some(&doc.etag), false), None) {
+        return Done(r);
     }
     let etag = simple_xcap::error::etag_of(&content);
     let new = Document {
@@ -836,6 +895,11 @@ async fn delete<S: Store>(
         .await
     {
         Ok(true) => {
+            st.remember(
+                (new.auid.clone(), new.owner.clone(), new.name.clone()),
+                &etag,
+                Arc::new(edited),
+            );
             written(st, usage).await;
             Done(with_etag(StatusCode::OK.into_response(), &etag))
         }

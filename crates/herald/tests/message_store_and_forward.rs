@@ -286,3 +286,40 @@ fn a_live_message_reaches_the_device_without_the_senders_credentials() {
     // RFC 3261 §22.3: our realm's credentials end with us.
     assert!(m.header(HeaderName::ProxyAuthorization).is_none(), "{m:?}");
 }
+
+#[test]
+fn every_body_type_passes_through_a_live_relay_untouched() {
+    let s = Server::start(&["--auth", "off"]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "bt-reg");
+    let imdn = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\"><message-id>m-1</message-id><datetime>2026-12-05T10:00:00Z</datetime><delivery-notification><status><delivered/></status></delivery-notification></imdn>";
+    let composing = "<?xml version=\"1.0\"?><isComposing xmlns=\"urn:ietf:params:xml:ns:im-iscomposing\"><state>active</state><contenttype>text/plain</contenttype></isComposing>";
+    let cases = [
+        ("text/plain;charset=UTF-8", "caf\u{e9} – plain ✓"),
+        ("message/cpim", CPIM),
+        ("application/im-iscomposing+xml", composing),
+        ("message/imdn+xml", imdn),
+    ];
+    for (i, (ct, body)) in cases.iter().enumerate() {
+        let cid = format!("bt-{i}");
+        let bob_side = {
+            let b = bob.toward(s.udp.unwrap());
+            std::thread::spawn(move || receive(&b, 1, 200).remove(0))
+        };
+        alice.send(&alice.request_raw(
+            "MESSAGE",
+            "alice",
+            BOB,
+            &cid,
+            1,
+            &format!("Content-Type: {ct}\r\n"),
+            body,
+        ));
+        let m = bob_side.join().unwrap();
+        assert_eq!(m.header(HeaderName::ContentType), Some(*ct));
+        assert_eq!(&m.body()[..], body.as_bytes(), "{ct}");
+        assert_eq!(alice.final_for(&cid).status(), Some(200));
+    }
+}
