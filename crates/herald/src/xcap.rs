@@ -565,7 +565,7 @@ async fn get<S: Store>(
             Ok(s) => s,
             Err(e) => return xcap_error(&e),
         };
-    match simple_xcap::edit::get(tree.tree(), &sel, &target) {
+    match tree.get(&sel, &target) {
         Ok(selected) => {
             if let Some(r) = refused(pre.evaluate(Some(&doc.etag), true), Some(&doc.etag)) {
                 return r;

@@ -635,6 +635,25 @@ impl XmlDocument {
         self.text.into_bytes()
     }
 
+    /// [`get`] on this document. An element comes back as the document's
+    /// own bytes "starting with the opening bracket for the begin tag for
+    /// that element, and ending with the closing bracket for the end tag"
+    /// (RFC 4825 §7.6): its whitespace, comments and prefixes as stored, and
+    /// no namespace declarations added from its ancestors. Attributes and
+    /// namespace bindings as [`get`] gives them.
+    pub fn get(&self, sel: &NodeSelector, target: &Target) -> Result<Selected, XcapError> {
+        if matches!(target, Target::Element)
+            && let Some(spans) = &self.spans
+            && let Located::Found(path) = locate(&self.tree, sel.steps())
+            && let Some(chain) = span_chain(&self.tree, spans, &path)
+            && let Some(el) = chain.last()
+            && let Some(bytes) = self.text.get(el.start..el.end)
+        {
+            return Ok(Selected::Element(bytes.to_owned()));
+        }
+        get(&self.tree, sel, target)
+    }
+
     /// [`put_element`] on this document: the new document and whether the
     /// element was created. The body's element goes into the text as sent.
     pub fn put_element(
