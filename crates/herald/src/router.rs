@@ -89,6 +89,8 @@ enum Step {
     Authorized(Result<(), Reply>),
     /// No bindings: does the user exist (404 or 480)?
     Exists(bool),
+    /// A new subscription to a local presentity: does she exist (404)?
+    Presentity(bool),
 }
 
 /// One forwarded branch.
@@ -498,6 +500,26 @@ impl<S: Store> Router<S> {
             return;
         }
         if self.presence_local(&msg, &aor) {
+            if self.registrar.authenticator().config().enabled {
+                // RFC 3856 §6.4 (and RFC 3261 §21.4.5): a subscription to
+                // nobody is 404, not a pending watcher of no one. With
+                // authentication off every user exists (no lookup).
+                let registrar = self.registrar.clone();
+                let handle = self.handle.clone();
+                tokio::spawn(async move {
+                    let exists = registrar.user_exists(&aor.0, &aor.1).await;
+                    let _ = handle
+                        .wake(Resume {
+                            key,
+                            msg,
+                            peer,
+                            aor,
+                            step: Step::Presentity(exists),
+                        })
+                        .await;
+                });
+                return;
+            }
             self.presence_subscribe(ctx, key, &msg, peer, Some(&aor));
             return;
         }
@@ -1126,6 +1148,10 @@ impl<S: Store> TransactionUser for Router<S> {
                 &msg,
                 &plain(480, "Temporarily Unavailable: no registered contact"),
             ),
+            Step::Presentity(true) => self.presence_subscribe(ctx, key, &msg, peer, Some(&aor)),
+            Step::Presentity(false) => {
+                self.respond(ctx, key, &msg, &plain(404, "Not Found: no such presentity"))
+            }
             Step::Exists(false) => {
                 self.respond(ctx, key, &msg, &plain(404, "Not Found: no such user"))
             }

@@ -196,3 +196,28 @@ fn publish_subscribe_notify_and_restart() {
         n.cseq().unwrap().seq
     );
 }
+
+/// RFC 3856 §6.4 / RFC 3261 §21.4.5: a subscription to a presentity who
+/// is not a user here is 404, and no NOTIFY follows.
+#[test]
+fn subscribing_to_nobody_is_404() {
+    let s = Server::start(&[]);
+    add_user(&s.data_dir, "bob@example.test", "secret");
+    let bob = Ua::new(s.udp.unwrap());
+    let mut cseq = 1;
+    let r = bob.request_authed(
+        "SUBSCRIBE",
+        "bob",
+        "secret",
+        "sip:nobody@example.test",
+        "sub-nobody@127.0.0.1",
+        &mut cseq,
+        "Event: presence\r\nAccept: application/pidf+xml\r\nExpires: 600\r\n",
+        "",
+    );
+    assert_eq!(r.status(), Some(404), "{:?}", r.reason());
+    assert!(
+        bob.request("NOTIFY", std::time::Duration::from_millis(800))
+            .is_none()
+    );
+}
