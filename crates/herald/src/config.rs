@@ -206,6 +206,7 @@ impl ImFileConfig {
             retry_base_ms: secs(self.retry_base_secs, d.silo.retry_base_ms),
             retry_max_ms: secs(self.retry_max_secs, d.silo.retry_max_ms),
             batch: d.silo.batch,
+            max_attempts: d.silo.max_attempts,
         };
         if silo.retry_base_ms == 0 || silo.retry_max_ms < silo.retry_base_ms {
             return Err(

@@ -49,6 +49,9 @@ pub struct SiloConfig {
     pub retry_max_ms: u64,
     /// How many stored messages one load brings in for a delivery run.
     pub batch: usize,
+    /// After this many failed attempts a message is given up (dropped
+    /// with a failure report) even before it expires.
+    pub max_attempts: u32,
 }
 
 impl Default for SiloConfig {
@@ -62,6 +65,7 @@ impl Default for SiloConfig {
             retry_base_ms: 30_000,
             retry_max_ms: 3600 * 1000,
             batch: 32,
+            max_attempts: 20,
         }
     }
 }
@@ -196,6 +200,13 @@ pub fn report(
     imdn::delivery_notification(&parsed, status, from_uri, &m.recipient, now_ms)
 }
 
+/// Is a final response to a delivery attempt a permanent refusal (the
+/// message will never be taken as it is: 4xx other than 408 and 480, 6xx)
+/// rather than "not now" (408, 480, 5xx, our own transport failures)?
+pub fn permanent_failure(status: u16) -> bool {
+    matches!(status, 400..=499 if status != 408 && status != 480) || status >= 600
+}
+
 /// What the driver does next for a recipient's delivery run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
@@ -260,12 +271,17 @@ impl Outbox {
         let Some(run) = self.runs.get_mut(recipient) else {
             return Next::Done;
         };
-        run.more = msgs.len() >= batch;
+        let full = msgs.len() >= batch;
         let floor = run.last_id;
+        let before = run.queue.len();
         run.queue.extend(
             msgs.into_iter()
                 .filter(|m| m.id > floor && m.expires_at_ms > now_ms),
         );
+        // A full batch that brought nothing new (all expired, or all sent
+        // already because deletes failed) would be loaded again at once:
+        // end the run instead; the sweep retries.
+        run.more = full && run.queue.len() > before;
         self.advance(recipient)
     }
 
@@ -304,6 +320,14 @@ impl Outbox {
             }
             _ => Next::Done,
         }
+    }
+
+    /// The message in flight was refused for good (a permanent failure on
+    /// every branch, or too many attempts): the driver deletes it and
+    /// reports the failure; the run goes on with the next one, so one
+    /// undeliverable message never holds up those behind it.
+    pub fn given_up(&mut self, recipient: &str, id: u64) -> Next {
+        self.delivered(recipient, id)
     }
 
     /// The message in flight failed on every branch: the run ends; the
@@ -383,6 +407,29 @@ mod tests {
         assert_eq!(o.failed(BOB, &m, 50, &cfg), (1, 50 + cfg.retry_base_ms));
         assert!(!o.running(BOB));
         assert!(o.start(BOB));
+    }
+
+    #[test]
+    fn a_full_batch_of_nothing_new_ends_the_run() {
+        let mut o = Outbox::new();
+        o.start(BOB);
+        // 2 loaded with batch 2, both expired: no reload loop.
+        assert_eq!(o.loaded(BOB, vec![msg(1, 5), msg(2, 5)], 2, 10), Next::Done);
+        assert!(!o.running(BOB));
+    }
+
+    #[test]
+    fn a_given_up_message_lets_the_next_go() {
+        let mut o = Outbox::new();
+        o.start(BOB);
+        let far = 9e9 as u64;
+        assert_eq!(
+            o.loaded(BOB, vec![msg(1, far), msg(2, far)], 32, 5),
+            Next::Send(msg(1, far))
+        );
+        assert_eq!(o.given_up(BOB, 1), Next::Send(msg(2, far)));
+        assert!(permanent_failure(415) && permanent_failure(603) && permanent_failure(404));
+        assert!(!permanent_failure(408) && !permanent_failure(480) && !permanent_failure(503));
     }
 
     #[test]
