@@ -2,19 +2,20 @@
 //! listeners run `msrp_relay`, whose AUTH requests are checked here with the
 //! registrar's digest authenticator against the store's users — the same
 //! digest (RFC 7616: SHA-256 and MD5, qop=auth) as SIP and XCAP, with method
-//! `AUTH` and the relay's URI as digest-uri (RFC 4976 §9.1).
+//! `AUTH` and the relay's URI as digest-uri (RFC 4976 §9.1). The chat room
+//! focus (RFC 7701) runs its MSRP endpoints as the relay's local sessions.
 
 use std::sync::Arc;
 
 use msrp_relay::{
     AuthBackend, AuthRequest, AuthVerdict, DriverConfig, ListenSpec, RelayConfig, RelayError,
-    RelayServer,
+    RelayHandle, RelayServer,
 };
 use simple_registrar::{AuthOutcome, Authenticator, DigestRequest, Registrar};
 use sip_msg::HeaderName;
 
 use crate::config::Settings;
-use crate::router::Store;
+use crate::router::{FocusRelay, Store};
 
 /// Digest against the users of `realm` (the server's first domain: the
 /// realm their HA1s were made for).
@@ -148,4 +149,33 @@ pub(crate) async fn bind<S: Store>(
         enabled: settings.auth.enabled,
     };
     RelayServer::bind(cfg, backend).await.map(Some)
+}
+
+/// The focus's MSRP endpoints are the relay's local sessions.
+impl<S: Store> FocusRelay for RelayHandle<HeraldAuth<S>> {
+    fn open(&self, accept: &[&str]) -> Option<String> {
+        self.open_local(accept)
+    }
+
+    fn uris(&self, session: &str) -> Vec<msrp::MsrpUri> {
+        self.local_uris(session)
+    }
+
+    fn send(&self, session: &str, frame: msrp::Frame) -> bool {
+        match self.send_local(session, frame) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, "focus frame not sent");
+                false
+            }
+        }
+    }
+
+    fn close(&self, session: &str) {
+        self.close_local(session);
+    }
+
+    fn listeners(&self) -> Vec<msrp::MsrpUri> {
+        self.uris()
+    }
 }

@@ -36,10 +36,12 @@ use sip_proto::{Peer, TransactionKey, Transport, cancel_request};
 use crate::config::{ImSettings, PresenceSettings};
 use crate::core::{self, CoreConfig};
 
+mod focus;
 mod im;
 mod msrp_dialogs;
 mod presence;
 
+pub(crate) use focus::{FocusEvent, FocusRelay};
 pub(crate) use msrp_dialogs::MsrpLink;
 
 pub(crate) use im::ImWake;
@@ -140,6 +142,8 @@ pub(crate) struct Router<S> {
     im: im::Im,
     /// MSRP relay sessions per SIP dialog (they end with it).
     msrp: msrp_dialogs::MsrpDialogs,
+    /// Session-mode rooms: the RFC 7701 focus.
+    focus: focus::Focus,
 }
 
 impl<S> Router<S> {
@@ -154,7 +158,13 @@ impl<S> Router<S> {
         docs_seen: DocsSeen,
         im_settings: ImSettings,
         msrp: Option<MsrpLink>,
+        focus: Option<(Box<dyn FocusRelay>, u64)>,
     ) -> Self {
+        let max_copy = im_settings.max_message_bytes;
+        let focus = match focus {
+            Some((relay, max_message)) => focus::Focus::new(Some(relay), max_message, max_copy),
+            None => focus::Focus::new(None, 0, max_copy),
+        };
         Router {
             core: Arc::new(core),
             registrar,
@@ -172,6 +182,7 @@ impl<S> Router<S> {
             docs_seen,
             im: im::Im::new(im_settings),
             msrp: msrp_dialogs::MsrpDialogs::new(msrp),
+            focus,
         }
     }
 }
@@ -300,6 +311,10 @@ impl<S: Store> Router<S> {
             return;
         }
         self.msrp_request(&msg);
+        // In a dialog with a chat room's focus (we are its UAS).
+        if self.focus_in_dialog(ctx, key, &msg) {
+            return;
+        }
         if msg.method() == Some(Method::Message)
             && let Some(r) = self.im_too_large(&msg)
         {
@@ -478,20 +493,29 @@ impl<S: Store> Router<S> {
         aor: (String, String),
     ) {
         if aor.0.is_empty() {
-            // A room (see `route`): page-mode only.
-            if msg.method() == Some(Method::Message) {
-                self.im_room(ctx, key, msg, aor.1);
-            } else {
-                self.respond(
-                    ctx,
-                    key,
-                    &msg,
-                    &Reply {
-                        status: 405,
-                        reason: "Method Not Allowed: rooms take MESSAGE".to_owned(),
-                        headers: vec![(HeaderName::Allow, "MESSAGE".to_owned())],
-                    },
-                );
+            // A room (see `route`): page-mode MESSAGE, or an INVITE to its
+            // focus (RFC 7701, `focus`).
+            match msg.method() {
+                Some(Method::Message) => self.im_room(ctx, key, msg, aor.1),
+                Some(Method::Invite) => self.focus_invite(ctx, key, msg, peer, aor.1),
+                _ => {
+                    // Without an MSRP relay an INVITE only gets 488.
+                    let allow = if self.focus.enabled() {
+                        "INVITE, MESSAGE"
+                    } else {
+                        "MESSAGE"
+                    };
+                    self.respond(
+                        ctx,
+                        key,
+                        &msg,
+                        &Reply {
+                            status: 405,
+                            reason: "Method Not Allowed: rooms take MESSAGE and INVITE".to_owned(),
+                            headers: vec![(HeaderName::Allow, allow.to_owned())],
+                        },
+                    );
+                }
             }
             return;
         }
@@ -1047,6 +1071,10 @@ impl<S: Store> TransactionUser for Router<S> {
     }
 
     fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: SipMessage, _peer: Peer) {
+        // The ACK for a chat room focus's 2xx ends here (we are the UAS).
+        if self.focus_ack(&msg) {
+            return;
+        }
         self.forward_ack(ctx, msg);
     }
 
@@ -1057,6 +1085,7 @@ impl<S: Store> TransactionUser for Router<S> {
     fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
         if msg.is::<PresenceTick>() {
             self.presence_tick(ctx);
+            self.focus_tick(ctx);
             return;
         }
         if msg.is::<DocsPoll>() {
@@ -1093,6 +1122,20 @@ impl<S: Store> TransactionUser for Router<S> {
                 self.presence_registration(ctx, &r.0);
                 // RFC 3428 store-and-forward: she is back, deliver.
                 self.im_deliver_stored(ctx, &r.0);
+                return;
+            }
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<FocusEvent>() {
+            Ok(e) => {
+                self.focus_event(ctx, e.0);
+                return;
+            }
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<focus::FocusPageCopies>() {
+            Ok(w) => {
+                self.focus_page_members(ctx, *w);
                 return;
             }
             Err(other) => other,

@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Settings, StoreKind};
 use crate::core::CoreConfig;
 use crate::router::{
-    DocKind, DocsSeen, ImWake, PresenceTick, Router, Store, contacts, load_docs, store_writer,
+    DocKind, DocsSeen, FocusEvent, FocusRelay, ImWake, PresenceTick, Router, Store, contacts,
+    load_docs, store_writer,
 };
 
 fn net_config(s: &Settings) -> NetConfig {
@@ -154,6 +155,22 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             is_ours: Box::new(move |uri: &msrp::MsrpUri| ours.is_ours(uri)),
         }
     });
+    // Chat room focus (RFC 7701): its MSRP endpoints are the relay's local
+    // sessions; their events go to the router in order.
+    let focus = relay.as_ref().map(|r| {
+        let handle: Box<dyn FocusRelay> = Box::new(r.handle());
+        (handle, settings.msrp.max_message_size)
+    });
+    if let Some(mut events) = relay.as_ref().and_then(|r| r.local_events()) {
+        let h = server.handle();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if h.wake(FocusEvent(ev)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
     let relay_task = relay.map(|r| tokio::spawn(r.run(relay_stop.clone())));
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
@@ -241,6 +258,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         docs_seen,
         settings.im.clone(),
         msrp_link,
+        focus,
     );
     let result = server.run(router, shutdown).await;
     // The relay stops with the server (its connections close).

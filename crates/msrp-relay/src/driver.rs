@@ -2,6 +2,14 @@
 //! (framing with [`msrp::Decoder`]), the shared table of connections,
 //! outbound connections to next hops, bounded send queues, the clock.
 //!
+//! Local sessions (an MSRP endpoint of the application's, such as a chat
+//! room focus): the core's [`LocalEvent`]s go out on one bounded channel
+//! ([`RelayServer::local_events`]); a reader waits for room in it like for
+//! room in a send queue. The application answers through [`RelayHandle`]
+//! ([`RelayHandle::send_local`] never waits: a full send queue drops the
+//! frame, RFC 7701 §6.4 lets a focus discard messages to a congested
+//! participant).
+//!
 //! Backpressure: every connection's send queue holds at most
 //! [`DriverConfig::queue_bytes`] of frames not yet written (a semaphore of
 //! byte permits). A reader that forwards to a full queue waits for room
@@ -25,8 +33,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::AuthBackend;
-use crate::error::RelayError;
-use crate::relay::{ConnId, NextHop, Outgoing, Output, Relay, RelayConfig};
+use crate::error::{LocalSendError, RelayError};
+use crate::relay::{ConnId, LocalEvent, LocalSend, NextHop, Outgoing, Output, Relay, RelayConfig};
 
 /// One listener to bind.
 #[derive(Debug, Clone)]
@@ -58,6 +66,9 @@ pub struct DriverConfig {
     pub connect_timeout: Duration,
     /// A TLS handshake on an `msrps:` listener.
     pub tls_handshake_timeout: Duration,
+    /// Local session events waiting for the application before readers
+    /// wait (see [`RelayServer::local_events`]).
+    pub local_events: usize,
 }
 
 impl Default for DriverConfig {
@@ -70,6 +81,7 @@ impl Default for DriverConfig {
             queue_bytes: 4 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            local_events: 1024,
         }
     }
 }
@@ -115,6 +127,11 @@ impl<A> RelayHandle<A> {
         lock(&self.shared.core).relay.release_session(token)
     }
 
+    /// This relay's URIs, one per listener (no session-id).
+    pub fn uris(&self) -> Vec<MsrpUri> {
+        lock(&self.shared.core).relay.config().listeners.clone()
+    }
+
     /// Is `uri` one of this relay's own (its host and port)?
     pub fn is_ours(&self, uri: &MsrpUri) -> bool {
         lock(&self.shared.core)
@@ -123,6 +140,46 @@ impl<A> RelayHandle<A> {
             .listeners
             .iter()
             .any(|l| l.same_authority(uri))
+    }
+}
+
+impl<A: AuthBackend> RelayHandle<A> {
+    /// [`Relay::open_local`]: a new local session taking `accept`; its
+    /// events arrive on [`RelayServer::local_events`].
+    pub fn open_local(&self, accept: &[&str]) -> Option<String> {
+        lock(&self.shared.core).relay.open_local(accept)
+    }
+
+    /// [`Relay::local_uris`]: the session's URIs, one per listener.
+    pub fn local_uris(&self, session: &str) -> Vec<MsrpUri> {
+        lock(&self.shared.core).relay.local_uris(session)
+    }
+
+    /// [`Relay::send_local`], without waiting: when the peer's send queue is
+    /// full the frame is dropped (and logged) but `Ok` is returned.
+    pub fn send_local(&self, session: &str, frame: Frame) -> Result<LocalSend, LocalSendError> {
+        let mut todo = VecDeque::new();
+        let r = {
+            let mut core = lock(&self.shared.core);
+            let r = core.relay.send_local(session, frame);
+            take(&self.shared, &mut core, &mut todo);
+            r
+        };
+        dispatch_now(&self.shared, todo);
+        r
+    }
+
+    /// [`Relay::close_local`].
+    pub fn close_local(&self, session: &str) -> bool {
+        let mut todo = VecDeque::new();
+        let closed = {
+            let mut core = lock(&self.shared.core);
+            let closed = core.relay.close_local(session);
+            take(&self.shared, &mut core, &mut todo);
+            closed
+        };
+        dispatch_now(&self.shared, todo);
+        closed
     }
 }
 
@@ -138,6 +195,10 @@ struct Shared<A> {
     tls_handshake_timeout: Duration,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// Local session events to the application.
+    local_tx: mpsc::Sender<LocalEvent>,
+    /// Taken once by [`RelayServer::local_events`].
+    local_rx: Mutex<Option<mpsc::Receiver<LocalEvent>>>,
 }
 
 #[derive(Debug)]
@@ -269,6 +330,7 @@ impl<A: AuthBackend> RelayServer<A> {
             addrs.push((secure, local));
             listeners.push((l, spec.tls.clone().map(tokio_rustls::TlsAcceptor::from)));
         }
+        let (local_tx, local_rx) = mpsc::channel(cfg.local_events.max(1));
         let shared = Arc::new(Shared {
             core: Mutex::new(Core {
                 relay: Relay::new(relay),
@@ -281,6 +343,8 @@ impl<A: AuthBackend> RelayServer<A> {
             tls_handshake_timeout: cfg.tls_handshake_timeout,
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            local_tx,
+            local_rx: Mutex::new(Some(local_rx)),
         });
         Ok(RelayServer {
             listeners,
@@ -300,6 +364,18 @@ impl<A: AuthBackend> RelayServer<A> {
         RelayHandle {
             shared: Arc::clone(&self.shared),
         }
+    }
+
+    /// The events of local sessions ([`RelayHandle::open_local`]), in
+    /// order; `None` after the first call. An application that opens local
+    /// sessions must keep reading it: a full channel stops the readers of
+    /// the connections that have something for it.
+    pub fn local_events(&self) -> Option<mpsc::Receiver<LocalEvent>> {
+        self.shared
+            .local_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// This relay's URIs, one per listener.
@@ -344,6 +420,7 @@ enum Todo {
         mpsc::UnboundedReceiver<Item>,
     ),
     Auth(crate::relay::AuthId, crate::auth::AuthRequest),
+    Local(LocalEvent),
 }
 
 fn new_handle(
@@ -380,6 +457,7 @@ fn take<A>(shared: &Shared<A>, core: &mut Core, todo: &mut VecDeque<Todo>) {
                 todo.push_back(Todo::Connect(conn, hop, h, rx));
             }
             Output::Authenticate { id, request, .. } => todo.push_back(Todo::Auth(id, request)),
+            Output::Local(ev) => todo.push_back(Todo::Local(ev)),
         }
     }
 }
@@ -414,7 +492,89 @@ async fn dispatch<A: AuthBackend>(
                 core.relay.handle_auth_verdict(id, verdict, Instant::now());
                 take(shared, &mut core, todo);
             }
+            Todo::Local(ev) => match wait {
+                Wait::Yes => {
+                    let sent = tokio::select! {
+                        r = shared.local_tx.send(ev) => r,
+                        _ = stop.cancelled() => {
+                            todo.clear();
+                            return false;
+                        }
+                    };
+                    if sent.is_err() {
+                        tracing::debug!("local MSRP session event dropped: nobody listens");
+                    }
+                }
+                Wait::No => local_event_later(shared, ev),
+            },
         }
+    }
+    true
+}
+
+/// A local session event from a timer or a lost connection: into the
+/// channel now if there is room, else by a task that waits for room (a
+/// lost participant must not be forgotten because the application was
+/// busy).
+fn local_event_later<A: AuthBackend>(shared: &Arc<Shared<A>>, ev: LocalEvent) {
+    match shared.local_tx.try_send(ev) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            tracing::debug!("local MSRP session event dropped: nobody listens");
+        }
+        Err(mpsc::error::TrySendError::Full(ev)) => {
+            let s = shared.clone();
+            shared.tracker.spawn(async move {
+                tokio::select! {
+                    _ = s.local_tx.send(ev) => {}
+                    _ = s.shutdown.cancelled() => {}
+                }
+            });
+        }
+    }
+}
+
+/// Carries out `todo` from the application's thread without waiting: sends
+/// go only where the queue has room, anything that would wait runs in a
+/// task.
+fn dispatch_now<A: AuthBackend>(shared: &Arc<Shared<A>>, mut todo: VecDeque<Todo>) {
+    while let Some(t) = todo.pop_front() {
+        match t {
+            Todo::Send(h, data) => {
+                try_enqueue(shared, &h, encode(data));
+            }
+            Todo::Close(h) => {
+                let _ = h.tx.send(Item::Close);
+            }
+            Todo::Local(ev) => local_event_later(shared, ev),
+            other => {
+                todo.push_front(other);
+                let s = shared.clone();
+                shared.tracker.spawn(async move {
+                    let never = CancellationToken::new();
+                    dispatch(&s, &mut todo, Wait::No, &never).await;
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Queues `parts` on `h` if its queue has room; false (logged) when full or
+/// closed.
+fn try_enqueue<A>(shared: &Shared<A>, h: &ConnHandle, parts: Parts) -> bool {
+    let len = parts.len();
+    let permits = u32::try_from(len.clamp(1, shared.queue_bytes)).unwrap_or(u32::MAX);
+    match h.budget.try_acquire_many(permits) {
+        Ok(p) => p.forget(),
+        Err(_) => {
+            tracing::debug!(len, "MSRP send queue full or closed: frame dropped");
+            return false;
+        }
+    }
+    if h.tx.send(Item::Data { parts, permits }).is_err() {
+        h.budget.add_permits(permits as usize);
+        return false;
     }
     true
 }
@@ -440,16 +600,10 @@ async fn enqueue<A>(
                 Err(_) => return true,
             }
         }
-        Wait::No => match h.budget.try_acquire_many(permits) {
-            Ok(p) => p.forget(),
-            Err(_) => {
-                tracing::debug!(
-                    len,
-                    "MSRP send queue full or closed: relay-made frame dropped"
-                );
-                return true;
-            }
-        },
+        Wait::No => {
+            try_enqueue(shared, h, parts);
+            return true;
+        }
     }
     if h.tx.send(Item::Data { parts, permits }).is_err() {
         h.budget.add_permits(permits as usize);

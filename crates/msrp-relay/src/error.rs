@@ -26,3 +26,21 @@ pub enum RelayError {
         reason: String,
     },
 }
+
+/// Why [`Relay::send_local`](crate::Relay::send_local) did not take a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalSendError {
+    /// No local session has this id (never opened, closed, or its
+    /// connection is gone).
+    #[error("no such local MSRP session")]
+    NoSession,
+    /// The peer has not connected yet and the frames held for it already
+    /// fill [`RelayConfig::local_hold_bytes`](crate::RelayConfig).
+    #[error("local MSRP session not connected and its hold queue is full")]
+    HoldFull,
+    /// Only requests are sent to a local session's peer (responses to its
+    /// requests are the relay's), and their paths must be valid.
+    #[error("not a request the relay can address")]
+    BadFrame,
+}

@@ -10,15 +10,17 @@
 //!   registrar's authenticator over the store's users).
 //! - `relay`: [`Relay`], the sans-IO core: session table (tokens, owners,
 //!   expiry), forwarding rules, hop-by-hop transactions and their 30 s
-//!   timers, failure REPORTs, AUTH state per connection, connection limits.
-//!   [`RelayConfig`], [`Output`], [`Outgoing`], [`ConnId`], [`NextHop`].
+//!   timers, failure REPORTs, AUTH state per connection, connection limits,
+//!   local sessions (the application's own MSRP endpoints, e.g. a chat room
+//!   focus, RFC 7701). [`RelayConfig`], [`Output`], [`Outgoing`], [`ConnId`],
+//!   [`NextHop`], [`LocalEvent`], [`LocalSend`].
 //! - `driver`: [`RelayServer`], the tokio driver: listeners (TCP, and TLS
 //!   for `msrps:`), a reader and a writer task per connection, framing with
 //!   [`msrp::Decoder`], outbound connections to next hops reused per RFC
 //!   4975 §5.4, byte-bounded send queues (backpressure), the clock.
 //!   [`DriverConfig`], [`ListenSpec`].
 //! - `tls`: [`server_config_from_pem_files`] for `msrps:` listeners.
-//! - `error`: [`RelayError`].
+//! - `error`: [`RelayError`], [`LocalSendError`].
 //!
 //! # Driving the core
 //! [`Relay`] reads no clock and touches no socket. The driver:
@@ -32,7 +34,8 @@
 //!   id is already allocated; frames for it may follow at once),
 //!   [`Output::Close`] closes a connection after what is queued on it,
 //!   [`Output::Authenticate`] asks the [`AuthBackend`] and hands the verdict
-//!   to [`Relay::handle_auth_verdict`];
+//!   to [`Relay::handle_auth_verdict`], [`Output::Local`] goes to the
+//!   application;
 //! - reports every closed connection (and every failed connect) with
 //!   [`Relay::handle_closed`];
 //! - calls [`Relay::handle_timeout`] at [`Relay::poll_timeout`] (the driver
@@ -51,7 +54,13 @@
 //!    connection (it goes on to the next hop) or is addressed to the owner
 //!    (one URI left; the owner's connection carries it); everything else is
 //!    403, as is a request naming the relay without a token (§6.4, §9.4).
-//! 4. A SEND with Failure-Report `yes` is answered 200 at once; the
+//! 4. A request whose To-Path ends at a local session ([`Relay::open_local`]),
+//!    directly or after the sender's own token, is answered here (SEND: 200,
+//!    or 413 / 415 / 506) and handed to the application; the session is
+//!    bound to the connection it first came on, which carries what the
+//!    application sends back ([`Relay::send_local`], RFC 4975 §5.4: the
+//!    offerer connects) and whose loss ends the session.
+//! 5. A SEND with Failure-Report `yes` is answered 200 at once; the
 //!    forwarded copy gets a new transaction id; an error response from the
 //!    next hop, no response in 30 s, or a lost connection becomes a failure
 //!    REPORT to the sender (§6.4.1, §6.4.3).
@@ -64,6 +73,9 @@ mod tls;
 
 pub use auth::{AuthBackend, AuthRequest, AuthVerdict};
 pub use driver::{DriverConfig, ListenSpec, RelayHandle, RelayServer};
-pub use error::RelayError;
-pub use relay::{AuthId, ConnId, ExpiryBounds, NextHop, Outgoing, Output, Relay, RelayConfig};
+pub use error::{LocalSendError, RelayError};
+pub use relay::{
+    AuthId, ConnId, ExpiryBounds, LocalEvent, LocalSend, NextHop, Outgoing, Output, Relay,
+    RelayConfig,
+};
 pub use tls::server_config_from_pem_files;

@@ -1,8 +1,10 @@
 //! The relay's decisions (RFC 4976 §6), sans-IO: the session table (tokens
 //! handed out in Use-Path and who owns them), the forwarding rules, the
 //! hop-by-hop transactions of forwarded requests and their timers, AUTH state
-//! per connection. Time comes in as an argument; what to write, open, close
-//! or check comes out of [`Relay::poll_output`].
+//! per connection, and the application's local sessions (an MSRP endpoint
+//! inside the relay, such as a chat room focus, RFC 7701). Time comes in as
+//! an argument; what to write, open, close, check or deliver comes out of
+//! [`Relay::poll_output`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -17,6 +19,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::auth::{AuthRequest, AuthVerdict};
+use crate::error::LocalSendError;
 
 /// One connection, inbound or outbound, as the core knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,6 +83,11 @@ pub struct RelayConfig {
     pub max_pending: usize,
     /// Whether the driver can open TLS connections (msrps next hops).
     pub outbound_tls: bool,
+    /// Local sessions (see [`Relay::open_local`]) open at once.
+    pub max_local_sessions: usize,
+    /// Bytes of frames held for one local session whose peer has not
+    /// connected yet; past it [`Relay::send_local`] refuses.
+    pub local_hold_bytes: usize,
 }
 
 impl Default for RelayConfig {
@@ -101,6 +109,8 @@ impl Default for RelayConfig {
             probation: Duration::from_secs(30),
             max_pending: 1_000_000,
             outbound_tls: false,
+            max_local_sessions: 10_000,
+            local_hold_bytes: 256 * 1024,
         }
     }
 }
@@ -159,6 +169,61 @@ pub enum Output {
         /// What to check.
         request: AuthRequest,
     },
+    /// Hand this to the application: something happened to one of its
+    /// local sessions.
+    Local(LocalEvent),
+}
+
+/// What the application hears about its local sessions
+/// ([`Relay::open_local`]).
+#[derive(Debug)]
+pub enum LocalEvent {
+    /// A request for the session (a SEND, already answered by the relay per
+    /// RFC 4975 §7.2, or a REPORT), as it arrived.
+    Request {
+        /// The session-id.
+        session: String,
+        /// The connection it came on (the one the session is bound to).
+        conn: ConnId,
+        /// The request.
+        frame: Frame,
+    },
+    /// The session's connection closed: the session is gone (RFC 4975
+    /// §5.4: a session fails with its connection).
+    Closed {
+        /// The session-id.
+        session: String,
+    },
+}
+
+/// What [`Relay::send_local`] did with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalSend {
+    /// Queued on the peer's connection.
+    Queued,
+    /// Held until the peer connects.
+    Held,
+}
+
+/// A session that ends here: an MSRP endpoint of the application's
+/// ([`Relay::open_local`]). RFC 4975 §5.4: the offerer connects, so the
+/// application (the answerer) writes to its peer over the connection the
+/// peer opened, learnt from the peer's first request.
+#[derive(Debug)]
+struct Local {
+    /// Media types taken at top level (RFC 4975 §8.6): a SEND of another
+    /// type is answered 415.
+    accept: Vec<String>,
+    /// The peer's connection, once its first request came.
+    conn: Option<ConnId>,
+    /// To-Path of requests to the peer: the From-Path its requests carry.
+    to_path: String,
+    /// From-Path of requests to the peer: its requests' To-Path up to and
+    /// including this session's URI (our relay hops first, as if forwarded).
+    from_path: String,
+    /// Frames the application sent before the peer connected.
+    held: VecDeque<Frame>,
+    held_bytes: usize,
 }
 
 /// A relay session: a token handed out in Use-Path (RFC 4976 §6.3).
@@ -184,6 +249,8 @@ struct Conn {
     hop: Option<HopKey>,
     /// Tokens this connection obtained.
     tokens: Vec<String>,
+    /// Local sessions bound to this connection.
+    locals: Vec<String>,
     auth_failures: u32,
     /// A request was accepted (RFC 4976 §6.1 probation).
     succeeded: bool,
@@ -314,6 +381,8 @@ pub struct Relay {
     deadlines: VecDeque<(Instant, u64)>,
     probation: VecDeque<(Instant, ConnId)>,
     auth_waiting: HashMap<AuthId, AuthWait>,
+    /// Local sessions by session-id.
+    locals: HashMap<String, Local>,
     out: VecDeque<Output>,
 }
 
@@ -351,6 +420,25 @@ enum Next {
     /// AUTH to this relay, with the digest-uri.
     Auth(String),
     Forward(Plan),
+    /// For a local session: its id and the To-Path hops up to it.
+    Local {
+        session: String,
+        hops: String,
+    },
+}
+
+/// Does the media type `ct` (parameters ignored) match one of `accept`
+/// (RFC 4975 §8.6: `*` anything, `type/*` any subtype)?
+pub(crate) fn media_accepted(ct: &str, accept: &[String]) -> bool {
+    let media = ct.split(';').next().unwrap_or("").trim();
+    let (ty, _) = media.split_once('/').unwrap_or((media, ""));
+    accept.iter().any(|a| {
+        let a = a.split(';').next().unwrap_or("").trim();
+        a == "*"
+            || a.eq_ignore_ascii_case(media)
+            || a.strip_suffix("/*")
+                .is_some_and(|t| t.eq_ignore_ascii_case(ty))
+    })
 }
 
 /// A transaction id for a forwarded request: 12 random alphanumerics, then
@@ -419,6 +507,15 @@ fn ok_response(tid: &str, to: &str, from: &str) -> Bytes {
     b.freeze()
 }
 
+/// `frame` with the To-Path and From-Path of a local session's peer.
+fn addressed(mut frame: Frame, to_path: &str, from_path: &str) -> Result<Frame, LocalSendError> {
+    frame
+        .set_header(names::TO_PATH, to_path)
+        .and_then(|()| frame.set_header(names::FROM_PATH, from_path))
+        .map_err(|_| LocalSendError::BadFrame)?;
+    Ok(frame)
+}
+
 impl Relay {
     /// A relay deciding by `cfg`.
     pub fn new(cfg: RelayConfig) -> Relay {
@@ -436,6 +533,7 @@ impl Relay {
             deadlines: VecDeque::new(),
             probation: VecDeque::new(),
             auth_waiting: HashMap::new(),
+            locals: HashMap::new(),
             out: VecDeque::new(),
         }
     }
@@ -513,6 +611,7 @@ impl Relay {
                 listener: listener.min(self.cfg.listeners.len().saturating_sub(1)),
                 hop: None,
                 tokens: Vec::new(),
+                locals: Vec::new(),
                 auth_failures: 0,
                 succeeded: false,
             },
@@ -569,6 +668,14 @@ impl Relay {
         for t in &c.tokens {
             if let Some(s) = self.sessions.remove(t) {
                 self.expiries.remove(&(s.expires, t.clone()));
+            }
+        }
+        // RFC 4975 §5.4: "If the connection fails for any reason, ... the
+        // session associated with the connection also fails."
+        for session in c.locals {
+            if self.locals.remove(&session).is_some() {
+                self.out
+                    .push_back(Output::Local(LocalEvent::Closed { session }));
             }
         }
         let lost: Vec<u64> = self
@@ -732,12 +839,35 @@ impl Relay {
                 return;
             }
             let method = frame.method().cloned().unwrap_or(Method::Report);
-            if hops.len() == 1 {
-                match method {
+            // A session of the application's (RFC 7701 focus) ends here:
+            // directly, or after the sender's own relay session.
+            let local = if method == Method::Auth {
+                Ok(None)
+            } else {
+                self.local_target(conn, &hops, &first, now)
+            };
+            match local {
+                Err((code, why)) => {
+                    tracing::debug!(
+                        conn = conn.0,
+                        code,
+                        why,
+                        "MSRP request for a local session refused"
+                    );
+                    if method == Method::Send {
+                        self.reply(conn, &frame, code, why);
+                    }
+                    return;
+                }
+                Ok(Some((at, session))) => Next::Local {
+                    session,
+                    hops: hops[..=at].join(" "),
+                },
+                Ok(None) if hops.len() == 1 => match method {
                     // RFC 4976 §9.1: H(A2) uses the rightmost To-Path URI.
                     Method::Auth => Next::Auth(hops[0].to_owned()),
                     // RFC 4975 §7.3: a request must map to a session; nothing
-                    // ends at a relay but AUTH.
+                    // ends at a relay but AUTH (and local sessions, above).
                     Method::Send => {
                         let known = first
                             .session_id()
@@ -755,17 +885,20 @@ impl Relay {
                         self.reply(conn, &frame, status::NOT_IMPLEMENTED, "Not Implemented");
                         return;
                     }
-                }
-            } else {
-                match self.plan(conn, &frame, &hops, first, method, now) {
+                },
+                Ok(None) => match self.plan(conn, &frame, &hops, first, method, now) {
                     Some(plan) => Next::Forward(plan),
                     None => return,
-                }
+                },
             }
         };
         let plan = match next {
             Next::Auth(digest_uri) => {
                 self.on_auth(conn, frame, digest_uri);
+                return;
+            }
+            Next::Local { session, hops } => {
+                self.on_local(conn, frame, session, hops);
                 return;
             }
             Next::Forward(plan) => plan,
@@ -953,7 +1086,10 @@ impl Relay {
     /// RFC 4975 §10.5: 413 for a message larger than we relay, judged by its
     /// Byte-Range (declared total, or where this chunk ends).
     fn check_size(&self, frame: &Frame) -> Result<(), &'static str> {
-        let max = self.cfg.max_message_size;
+        Self::check_size_with(frame, self.cfg.max_message_size)
+    }
+
+    fn check_size_with(frame: &Frame, max: u64) -> Result<(), &'static str> {
         let body = frame.body().map_or(0, |b| b.len() as u64);
         let (start, total) = match frame.byte_range() {
             Ok(Some(r)) => (r.start, r.total),
@@ -1001,6 +1137,7 @@ impl Relay {
                 listener: 0,
                 hop: Some(key.clone()),
                 tokens: Vec::new(),
+                locals: Vec::new(),
                 auth_failures: 0,
                 succeeded: true,
             },
@@ -1065,6 +1202,227 @@ impl Relay {
                 self.send(p.in_conn, Outgoing::Frame(frame));
             }
         }
+    }
+
+    // ---- local sessions --------------------------------------------------
+
+    /// Opens a local session: requests whose To-Path ends at this relay with
+    /// the returned session-id (131 random bits, RFC 4975 §14.1 asks for 80)
+    /// are answered here and handed to the application as
+    /// [`LocalEvent::Request`]. `accept` are the media types its SEND bodies
+    /// may have (RFC 4975 §8.6; `*` and `type/*` allowed). `None` when
+    /// [`RelayConfig::max_local_sessions`] are open.
+    pub fn open_local(&mut self, accept: &[&str]) -> Option<String> {
+        if self.locals.len() >= self.cfg.max_local_sessions {
+            return None;
+        }
+        let id = loop {
+            let t = new_token();
+            if !self.sessions.contains_key(&t) && !self.locals.contains_key(&t) {
+                break t;
+            }
+        };
+        self.locals.insert(
+            id.clone(),
+            Local {
+                accept: accept.iter().map(|a| (*a).to_owned()).collect(),
+                conn: None,
+                to_path: String::new(),
+                from_path: String::new(),
+                held: VecDeque::new(),
+                held_bytes: 0,
+            },
+        );
+        Some(id)
+    }
+
+    /// The URIs of local session `session`, one per listener (what the
+    /// application puts in its SDP `a=path`, RFC 4975 §8.2).
+    pub fn local_uris(&self, session: &str) -> Vec<MsrpUri> {
+        if !self.locals.contains_key(session) {
+            return Vec::new();
+        }
+        self.cfg
+            .listeners
+            .iter()
+            .filter_map(|l| l.with_session_id(Some(session)).ok())
+            .collect()
+    }
+
+    /// Local sessions open.
+    pub fn local_count(&self) -> usize {
+        self.locals.len()
+    }
+
+    /// Sends a request to the peer of local session `session` over the
+    /// connection the peer opened, its To-Path and From-Path set to the
+    /// session's (whatever `frame` carried). Before the peer's first request
+    /// the frame is held (up to [`RelayConfig::local_hold_bytes`]).
+    pub fn send_local(&mut self, session: &str, frame: Frame) -> Result<LocalSend, LocalSendError> {
+        if !frame.is_request() {
+            return Err(LocalSendError::BadFrame);
+        }
+        let hold_max = self.cfg.local_hold_bytes;
+        let l = self
+            .locals
+            .get_mut(session)
+            .ok_or(LocalSendError::NoSession)?;
+        let Some(conn) = l.conn else {
+            let len = frame.encoded_len();
+            if l.held_bytes + len > hold_max {
+                return Err(LocalSendError::HoldFull);
+            }
+            l.held_bytes += len;
+            l.held.push_back(frame);
+            return Ok(LocalSend::Held);
+        };
+        let frame = addressed(frame, &l.to_path, &l.from_path)?;
+        self.send(conn, Outgoing::Frame(frame));
+        Ok(LocalSend::Queued)
+    }
+
+    /// Closes local session `session` (its SIP dialog ended): requests for
+    /// it get 481 from now on. Its connection is closed too when no other
+    /// session (local or relayed) uses it (RFC 4975 §5.4: a connection
+    /// stays only while sessions use it). False when no such session.
+    pub fn close_local(&mut self, session: &str) -> bool {
+        let Some(l) = self.locals.remove(session) else {
+            return false;
+        };
+        if let Some(conn) = l.conn
+            && let Some(c) = self.conns.get_mut(&conn)
+        {
+            c.locals.retain(|s| s != session);
+            if c.locals.is_empty() && c.tokens.is_empty() && c.hop.is_none() {
+                tracing::debug!(
+                    conn = conn.0,
+                    "MSRP connection of a closed local session closed"
+                );
+                self.out.push_back(Output::Close { conn });
+            }
+        }
+        true
+    }
+
+    /// Where a request addressed to us ends when it is for a local session:
+    /// the index of that session's URI in `hops` and its id. The URI must be
+    /// the last hop, reached directly or after the sender's own relay
+    /// session on this relay (its token, over its own connection, RFC 4976
+    /// §6.4). `Ok(None)`: not for a local session.
+    fn local_target(
+        &self,
+        conn: ConnId,
+        hops: &[&str],
+        first: &MsrpUri,
+        now: Instant,
+    ) -> Result<Option<(usize, String)>, Refusal> {
+        let mut i = 0;
+        let mut here = first.clone();
+        loop {
+            let Some(id) = here.session_id() else {
+                return Ok(None);
+            };
+            if self.locals.contains_key(id) {
+                if i + 1 == hops.len() {
+                    return Ok(Some((i, id.to_owned())));
+                }
+                return Err((
+                    status::FORBIDDEN,
+                    "Forbidden: a local session is the last hop",
+                ));
+            }
+            // Only the owner's token leads on to another URI of ours.
+            let owned = i == 0 && self.live_session(id, now).is_some_and(|s| s.owner == conn);
+            if !owned {
+                return Ok(None);
+            }
+            let Some(next) = hops.get(i + 1).and_then(|h| MsrpUri::parse(h).ok()) else {
+                return Ok(None);
+            };
+            if self.listener_of(&next).is_none() {
+                return Ok(None);
+            }
+            i += 1;
+            here = next;
+        }
+    }
+
+    /// A request for local session `session` that came on `conn` with
+    /// To-Path hops `hops` up to the session. The first one binds the
+    /// session to its connection (later ones must come on it); a SEND is
+    /// checked (413, 415) and answered 200 here (RFC 4975 §7.2: hop by hop),
+    /// a REPORT is not answered (§7.1.2); both go to the application.
+    fn on_local(&mut self, conn: ConnId, frame: Frame, session: String, hops: String) {
+        let method = frame.method().cloned().unwrap_or(Method::Report);
+        let max = self.cfg.max_message_size;
+        let Some(l) = self.locals.get_mut(&session) else {
+            return;
+        };
+        let mut flush = Vec::new();
+        match l.conn {
+            None => {
+                l.conn = Some(conn);
+                l.to_path = frame.header(names::FROM_PATH).unwrap_or("").to_owned();
+                l.from_path = hops;
+                l.held_bytes = 0;
+                flush.extend(l.held.drain(..));
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.locals.push(session.clone());
+                }
+            }
+            Some(bound) if bound != conn => {
+                // RFC 4975 §10.6 (506): the session is bound to another
+                // connection.
+                self.reply(
+                    conn,
+                    &frame,
+                    status::SESSION_ALREADY_BOUND,
+                    "Session already bound",
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        let refusal = match &method {
+            Method::Send => {
+                let ct_ok = frame.body().is_none_or(|b| b.is_empty())
+                    || frame
+                        .content_type()
+                        .is_some_and(|ct| media_accepted(ct, &l.accept));
+                if Self::check_size_with(&frame, max).is_err() {
+                    Some((status::MESSAGE_TOO_LARGE, "Message Too Large"))
+                } else if !ct_ok {
+                    // RFC 4975 §7.3: a type not in accept-types is 415.
+                    Some((status::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type"))
+                } else {
+                    None
+                }
+            }
+            Method::Report => None,
+            Method::Auth | Method::Other(_) => Some((status::NOT_IMPLEMENTED, "Not Implemented")),
+        };
+        let (to_path, from_path) = (l.to_path.clone(), l.from_path.clone());
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.succeeded = true;
+        }
+        for f in flush {
+            match addressed(f, &to_path, &from_path) {
+                Ok(f) => self.send(conn, Outgoing::Frame(f)),
+                Err(e) => tracing::debug!(error = %e, "held frame for a local session dropped"),
+            }
+        }
+        if let Some((code, why)) = refusal {
+            self.reply(conn, &frame, code, why);
+            return;
+        }
+        if method == Method::Send {
+            self.reply(conn, &frame, status::OK, "OK");
+        }
+        self.out.push_back(Output::Local(LocalEvent::Request {
+            session,
+            conn,
+            frame,
+        }));
     }
 
     // ---- AUTH ------------------------------------------------------------
@@ -1296,6 +1654,14 @@ mod tests {
                     Some(conn),
                     None,
                 ),
+                Output::Local(LocalEvent::Request {
+                    session,
+                    conn,
+                    frame,
+                }) => (format!("local {session}"), Some(conn), Some(frame)),
+                Output::Local(LocalEvent::Closed { session }) => {
+                    (format!("closed {session}"), None, None)
+                }
             });
         }
         v
@@ -1792,5 +2158,251 @@ mod tests {
             .unwrap_err();
         r.handle_parse_error(a, &e, now);
         assert_eq!(drain(&mut r)[0].0, "close");
+    }
+    /// A local session's URI on the test relay.
+    fn local_uri(r: &Relay, session: &str) -> MsrpUri {
+        r.local_uris(session).remove(0)
+    }
+
+    fn notice(body: &[u8]) -> Frame {
+        // The application's own request: its paths are placeholders the
+        // relay replaces.
+        send(
+            &[uri("msrp://x.invalid:1/x;tcp")],
+            "msrp://y.invalid:1/y;tcp",
+            body,
+        )
+    }
+
+    #[test]
+    fn a_local_session_takes_requests_directly_and_answers_over_that_connection() {
+        let mut r = relay();
+        let now = Instant::now();
+        let sid = r.open_local(&["message/cpim", "text/*"]).unwrap();
+        assert!(sid.len() >= 22);
+        let focus = local_uri(&r, &sid);
+        assert_eq!(focus.session_id(), Some(sid.as_str()));
+        // Sent before the peer connected: held.
+        assert_eq!(r.send_local(&sid, notice(b"early")), Ok(LocalSend::Held));
+        assert!(drain(&mut r).is_empty());
+
+        let a = r.handle_accept(ip(), 0, now).unwrap();
+        let alice = "msrp://alice.test:7777/sa;tcp";
+        let s = send(std::slice::from_ref(&focus), alice, b"hello room");
+        let tid = s.transaction_id().clone();
+        r.handle_frame(a, s, now);
+        let out = drain(&mut r);
+        assert_eq!(out.len(), 3, "{out:?}");
+        // The held frame first, addressed like any frame to alice.
+        let held = out[0].2.as_ref().unwrap();
+        assert_eq!(out[0].1, Some(a));
+        assert_eq!(held.header("To-Path"), Some(alice));
+        assert_eq!(held.header("From-Path"), Some(focus.as_str()));
+        assert_eq!(held.body().unwrap().as_ref(), b"early");
+        // Then the 200 (RFC 4975 §7.2) and the request for the application.
+        let ok = out[1].2.as_ref().unwrap();
+        assert_eq!((ok.status(), ok.transaction_id()), (Some(200), &tid));
+        assert_eq!(ok.header("To-Path"), Some(alice));
+        assert_eq!(ok.header("From-Path"), Some(focus.as_str()));
+        assert_eq!(
+            (out[2].0.as_str(), out[2].1),
+            (format!("local {sid}").as_str(), Some(a))
+        );
+        assert_eq!(
+            out[2].2.as_ref().unwrap().body().unwrap().as_ref(),
+            b"hello room"
+        );
+
+        // Later frames go straight out on alice's connection.
+        assert_eq!(r.send_local(&sid, notice(b"copy")), Ok(LocalSend::Queued));
+        let out = drain(&mut r);
+        let f = out[0].2.as_ref().unwrap();
+        assert_eq!(out[0].1, Some(a));
+        assert_eq!(f.header("To-Path"), Some(alice));
+        assert_eq!(f.header("From-Path"), Some(focus.as_str()));
+        // A REPORT is delivered, never answered.
+        let rep = report::success(
+            &send(std::slice::from_ref(&focus), alice, b"x"),
+            ByteRange::new(1, Some(1), Some(1)),
+        )
+        .unwrap();
+        let mut rep = rep;
+        rep.set_header("To-Path", focus.as_str()).unwrap();
+        rep.set_header("From-Path", alice).unwrap();
+        r.handle_frame(a, rep, now);
+        let out = drain(&mut r);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].0.starts_with("local "));
+        assert_eq!(r.local_count(), 1);
+    }
+
+    #[test]
+    fn a_local_session_is_reached_through_the_senders_own_relay_session() {
+        let mut r = relay();
+        let now = Instant::now();
+        let sid = r.open_local(&["*"]).unwrap();
+        let focus = local_uri(&r, &sid);
+        let a = r.handle_accept(ip(), 0, now).unwrap();
+        let alice = "msrp://alice.test:7777/sa;tcp";
+        let ua = authenticate(&mut r, a, alice, now);
+        r.handle_frame(a, send(&[ua.clone(), focus.clone()], alice, b"hi"), now);
+        let out = drain(&mut r);
+        assert_eq!(out[0].2.as_ref().unwrap().status(), Some(200));
+        assert_eq!(out[1].0, format!("local {sid}"));
+        // What goes back looks forwarded by the relay: alice's URI in
+        // To-Path, her relay session then the focus in From-Path.
+        r.send_local(&sid, notice(b"back")).unwrap();
+        let out = drain(&mut r);
+        let f = out[0].2.as_ref().unwrap();
+        assert_eq!(out[0].1, Some(a));
+        assert_eq!(f.header("To-Path"), Some(alice));
+        assert_eq!(
+            f.header("From-Path").unwrap(),
+            format!("{} {}", ua.as_str(), focus.as_str())
+        );
+        // Someone else's token does not lead to the focus (the relay takes
+        // it toward alice, the token's owner, as any request to her).
+        let m = r.handle_accept(ip(), 0, now).unwrap();
+        r.handle_frame(m, send(&[ua, focus], "msrp://m.test:1/m;tcp", b"x"), now);
+        let out = drain(&mut r);
+        assert!(out.iter().all(|o| !o.0.starts_with("local")), "{out:?}");
+    }
+
+    #[test]
+    fn local_sessions_refuse_what_they_cannot_take() {
+        let mut r = Relay::new(RelayConfig {
+            listeners: vec![uri(RELAY)],
+            max_message_size: 100,
+            ..RelayConfig::default()
+        });
+        let now = Instant::now();
+        let sid = r.open_local(&["message/cpim"]).unwrap();
+        let focus = local_uri(&r, &sid);
+        let a = r.handle_accept(ip(), 0, now).unwrap();
+        let alice = "msrp://alice.test:7777/sa;tcp";
+        let code = |r: &mut Relay, conn, f: Frame| {
+            r.handle_frame(conn, f, now);
+            let out = drain(r);
+            assert_eq!(out.len(), 1, "{out:?}");
+            out[0].2.as_ref().and_then(Frame::status)
+        };
+        // RFC 4975 §7.3: not in accept-types.
+        let plain = send(std::slice::from_ref(&focus), alice, b"plain");
+        assert_eq!(code(&mut r, a, plain), Some(415));
+        // RFC 4975 §10.5: larger than we take.
+        let mut big = send(std::slice::from_ref(&focus), alice, b"x");
+        big.set_body("message/cpim", Bytes::from(vec![b'x'; 101]))
+            .unwrap();
+        assert_eq!(code(&mut r, a, big), Some(413));
+        // RFC 4975 §10.6: bound to alice's connection (by her first request).
+        let b = r.handle_accept(ip(), 0, now).unwrap();
+        let mut other = send(std::slice::from_ref(&focus), "msrp://b.test:1/b;tcp", b"");
+        other.clear_body();
+        assert_eq!(code(&mut r, b, other), Some(506));
+        // Not the last hop.
+        let through = send(&[focus.clone(), uri(alice)], "msrp://b.test:1/b;tcp", b"x");
+        assert_eq!(code(&mut r, b, through), Some(403));
+        // Methods the relay does not know for it.
+        let nick = Frame::builder(Method::Other("NICKNAME".into()))
+            .to_path(std::slice::from_ref(&focus))
+            .from_path(&[uri(alice)])
+            .build()
+            .unwrap();
+        assert_eq!(code(&mut r, a, nick), Some(501));
+        // Closed: its only connection closes; a request for it is 481.
+        assert!(r.close_local(&sid));
+        let out = drain(&mut r);
+        assert_eq!((out[0].0.as_str(), out[0].1), ("close", Some(a)));
+        let mut bodyless = send(std::slice::from_ref(&focus), alice, b"");
+        bodyless.clear_body();
+        r.handle_frame(b, bodyless, now);
+        assert_eq!(drain(&mut r)[0].2.as_ref().unwrap().status(), Some(481));
+        assert_eq!(
+            r.send_local(&sid, notice(b"x")),
+            Err(LocalSendError::NoSession)
+        );
+    }
+
+    #[test]
+    fn the_hold_queue_is_bounded() {
+        let mut r = Relay::new(RelayConfig {
+            listeners: vec![uri(RELAY)],
+            local_hold_bytes: 600,
+            ..RelayConfig::default()
+        });
+        let sid = r.open_local(&["*"]).unwrap();
+        assert_eq!(
+            r.send_local(&sid, notice(&[b'a'; 200])),
+            Ok(LocalSend::Held)
+        );
+        assert_eq!(
+            r.send_local(&sid, notice(&[b'a'; 400])),
+            Err(LocalSendError::HoldFull)
+        );
+        let resp = notice(b"x").response(200, None).unwrap();
+        assert_eq!(r.send_local(&sid, resp), Err(LocalSendError::BadFrame));
+    }
+
+    #[test]
+    fn a_local_session_ends_with_its_connection_and_closing_it_closes_an_unused_connection() {
+        let mut r = relay();
+        let now = Instant::now();
+        let alice = "msrp://alice.test:7777/sa;tcp";
+        let s1 = r.open_local(&["*"]).unwrap();
+        let s2 = r.open_local(&["*"]).unwrap();
+        let a = r.handle_accept(ip(), 0, now).unwrap();
+        for s in [&s1, &s2] {
+            r.handle_frame(a, send(&[local_uri(&r, s)], alice, b"x"), now);
+        }
+        drain(&mut r);
+        // One of two sessions closed: the connection stays.
+        assert!(r.close_local(&s1));
+        assert!(drain(&mut r).is_empty());
+        // The other one's connection goes: the application hears of it.
+        r.handle_closed(a, now);
+        let out = drain(&mut r);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, format!("closed {s2}"));
+        assert_eq!(r.local_count(), 0);
+
+        // The last session of a connection closed by the application: the
+        // connection closes (RFC 4975 §5.4), unless a relay session of its
+        // client lives on it.
+        let s3 = r.open_local(&["*"]).unwrap();
+        let b = r.handle_accept(ip(), 0, now).unwrap();
+        r.handle_frame(b, send(&[local_uri(&r, &s3)], alice, b"x"), now);
+        drain(&mut r);
+        assert!(r.close_local(&s3));
+        let out = drain(&mut r);
+        assert_eq!((out[0].0.as_str(), out[0].1), ("close", Some(b)));
+        let s4 = r.open_local(&["*"]).unwrap();
+        let c = r.handle_accept(ip(), 0, now).unwrap();
+        authenticate(&mut r, c, alice, now);
+        r.handle_frame(c, send(&[local_uri(&r, &s4)], alice, b"x"), now);
+        drain(&mut r);
+        assert!(r.close_local(&s4));
+        assert!(drain(&mut r).is_empty());
+    }
+
+    #[test]
+    fn local_sessions_are_capped_and_media_types_match_wildcards() {
+        let mut r = Relay::new(RelayConfig {
+            listeners: vec![uri(RELAY)],
+            max_local_sessions: 1,
+            ..RelayConfig::default()
+        });
+        assert!(r.open_local(&["*"]).is_some());
+        assert!(r.open_local(&["*"]).is_none());
+        let acc = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(media_accepted("Message/CPIM", &acc(&["message/cpim"])));
+        assert!(media_accepted(
+            "text/plain;charset=utf-8",
+            &acc(&["text/*"])
+        ));
+        assert!(media_accepted("image/png", &acc(&["*"])));
+        assert!(!media_accepted(
+            "text/html",
+            &acc(&["message/cpim", "text/plain"])
+        ));
     }
 }

@@ -112,7 +112,7 @@ fn random_token() -> String {
 
 impl<S: Store> Router<S> {
     /// The canonical AOR of a request's From, when it parses.
-    fn from_aor(msg: &SipMessage) -> Option<String> {
+    pub(super) fn from_aor(msg: &SipMessage) -> Option<String> {
         let f = msg.from().ok()?;
         let (u, d) = simple_registrar::register::canonical_aor(&f.addr.uri)?;
         Some(simple_registrar::register::aor_string(&u, &d))
@@ -548,15 +548,22 @@ impl<S: Store> Router<S> {
         self.respond(ctx, key, msg, &plain(200, "OK"));
         // How clients show the sender: "alice@example.test".
         let short = sender.strip_prefix("sip:").unwrap_or(sender);
+        // Who is in the room over MSRP (RFC 7701 focus) hears it there.
+        let over_msrp = self.focus.aors(room_uri);
         let others: Vec<String> = members
             .iter()
             .map(|m| m.member.clone())
-            .filter(|m| m != sender)
+            .filter(|m| m != sender && !over_msrp.contains(m))
             .collect();
         let notice = |text: String| ("text/plain;charset=UTF-8", Bytes::from(text));
         let (ct, body) = match command {
             Command::Members => {
-                let all: Vec<String> = members.iter().map(|m| m.member.clone()).collect();
+                let mut all: Vec<String> = members.iter().map(|m| m.member.clone()).collect();
+                for a in over_msrp {
+                    if !all.contains(&a) {
+                        all.push(a);
+                    }
+                }
                 let (ct, body) = notice(room::members_text(room_uri, &all));
                 self.room_copy(ctx, room_uri, "room", sender, ct, body);
                 return;
@@ -568,6 +575,7 @@ impl<S: Store> Router<S> {
                     for m in &others {
                         self.room_copy(ctx, room_uri, "room", m, ct, body.clone());
                     }
+                    self.focus_notice(room_uri, Some(sender), &body);
                 }
                 (
                     msg.header(HeaderName::ContentType).unwrap_or("text/plain"),
@@ -584,10 +592,15 @@ impl<S: Store> Router<S> {
         for m in &others {
             self.room_copy(ctx, room_uri, from_name, m, &ct, body.clone());
         }
+        if command == Command::Say {
+            self.focus_from_page(room_uri, sender, &ct, &body);
+        } else {
+            self.focus_notice(room_uri, Some(sender), &body);
+        }
     }
 
     /// One copy to one member (every binding); offline members miss it.
-    fn room_copy(
+    pub(super) fn room_copy(
         &mut self,
         ctx: &mut Ctx<'_>,
         room_uri: &str,
