@@ -353,7 +353,7 @@ impl<S: Store> Router<S> {
                 );
                 return;
             };
-            self.fork(ctx, key, msg, peer, vec![target]);
+            self.fork(ctx, key, msg, peer, vec![target], None);
             return;
         }
         // A page-mode room (sip:NAME@chat.DOMAIN): the sender is
@@ -408,7 +408,7 @@ impl<S: Store> Router<S> {
         if in_dialog {
             let target = self.contact_target(ctx, &uri_s, &uri);
             match target {
-                Some(t) => self.fork(ctx, key, msg, peer, vec![t]),
+                Some(t) => self.fork(ctx, key, msg, peer, vec![t], None),
                 None => self.respond(
                     ctx,
                     key,
@@ -576,9 +576,34 @@ impl<S: Store> Router<S> {
             return;
         }
         let message = msg.method() == Some(Method::Message);
-        self.fork(ctx, key, msg, peer, targets);
-        if message && let Some(p) = self.proxied.get_mut(&key) {
-            p.store_for = Some(aor_s);
+        if message && self.im_has_backlog(&aor_s) && simple_im::silo::storable(&msg).is_ok() {
+            // Stored messages are waiting for her: this one goes behind
+            // them, so she reads them in the order they were sent.
+            self.im_store(ctx, key, msg, aor_s.clone());
+            self.im_deliver_stored(ctx, &aor_s);
+            return;
+        }
+        let store_for = message.then_some(aor_s);
+        self.fork(ctx, key, msg, peer, targets, store_for);
+    }
+
+    /// A forked MESSAGE's deadline passed (`im_deadline`): branches still
+    /// without a final answer count as 408, so the MESSAGE is stored and
+    /// answered 202 while the sender still waits. A device answering 2xx
+    /// later still gets it (and then again from the store: the one case of
+    /// a duplicate left).
+    fn message_deadline(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        let silent: Vec<TransactionKey> = match self.proxied.get(&key) {
+            Some(p) if !p.final_sent => p
+                .branches
+                .iter()
+                .filter(|b| !b.done)
+                .map(|b| b.key)
+                .collect(),
+            _ => return,
+        };
+        for ck in silent {
+            self.branch_final(ctx, ck, BranchFinal::Local(408));
         }
     }
 
@@ -605,17 +630,33 @@ impl<S: Store> Router<S> {
         }
     }
 
-    /// Was this request sent by this server itself: one of our Vias with
-    /// the branch of a request we originated (loop hash 0)?
+    /// Was this request sent by this server itself (one of our Vias with
+    /// the branch of a request we originated, loop hash 0) and is it coming
+    /// back for the very user it was sent to (a loop, not a spiral to
+    /// someone else, §16.3)?
     fn came_from_us(&self, msg: &SipMessage) -> bool {
-        msg.vias().flatten().any(|v| {
-            v.branch().and_then(branch_loop_hash) == Some(0)
-                && self
-                    .core
-                    .local_addrs
-                    .iter()
-                    .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
-        })
+        let aor_of = |u: &Uri<'_>| simple_registrar::register::canonical_aor(u);
+        let same_user = match (
+            msg.request_uri_str().and_then(|r| Uri::parse(r).ok()),
+            msg.to(),
+        ) {
+            (Some(r), Ok(t)) => match (aor_of(&r), aor_of(&t.addr.uri)) {
+                // A contact on one of our addresses names the user as the
+                // single served domain's.
+                (Some((ru, _)), Some((tu, _))) => ru == tu,
+                _ => false,
+            },
+            _ => false,
+        };
+        same_user
+            && msg.vias().flatten().any(|v| {
+                v.branch().and_then(branch_loop_hash) == Some(0)
+                    && self
+                        .core
+                        .local_addrs
+                        .iter()
+                        .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
+            })
     }
 
     /// Sends one copy per target (§16.6) and keeps the response context.
@@ -626,6 +667,7 @@ impl<S: Store> Router<S> {
         msg: SipMessage,
         peer: Peer,
         targets: Vec<Target>,
+        store_for: Option<String>,
     ) {
         let hash = loop_hash(&msg, &self.hash_key);
         // §16.3 step 4: our own Via with this very hash means a loop.
@@ -646,6 +688,11 @@ impl<S: Store> Router<S> {
             return;
         }
         let invite = msg.method() == Some(Method::Invite);
+        if invite {
+            // Authenticated and routed: its MSRP offer (if any) is noted
+            // now, so refused INVITEs never fill the table.
+            self.msrp.note(&msg);
+        }
         let dialog_creating = !msg.to().is_ok_and(|t| t.tag().is_some())
             && matches!(
                 msg.method(),
@@ -672,8 +719,16 @@ impl<S: Store> Router<S> {
             }
             let via = self.our_via(out_t, out_local, hash);
             let copy = forward_copy(&msg, &target, &rr, &via);
-            // §18.1.1: over 1300 bytes, not over UDP.
-            let (copy, out_peer) = im::large_over_tcp(copy, target.peer);
+            // RFC 3428 §4 (and RFC 3261 §18.1.1): a MESSAGE over 1300
+            // bytes is not sent over UDP; TCP to the same address, 513 if
+            // the contact takes none. Other requests keep the contact's
+            // transport (§18.1.1 would allow falling back to UDP after a
+            // failed TCP attempt, which we do not implement yet).
+            let (copy, out_peer) = if store_for.is_some() || msg.method() == Some(Method::Message) {
+                im::large_over_tcp(copy, target.peer)
+            } else {
+                (copy, target.peer)
+            };
             let large = out_peer.transport != target.peer.transport;
             match ctx.send_request(copy, out_peer) {
                 Ok(ck) => {
@@ -694,6 +749,13 @@ impl<S: Store> Router<S> {
             }
         }
         if branches.is_empty() {
+            if let Some(recipient) = store_for
+                && finals.all_unavailable()
+            {
+                // RFC 3428 store-and-forward: no branch could even be sent.
+                self.im_store(ctx, key, msg, recipient);
+                return;
+            }
             let status = finals.best().map_or(480, |f| f.status());
             let r = if status == 500 || status == 503 {
                 plain(480, "Temporarily Unavailable: no contact reachable")
@@ -711,9 +773,15 @@ impl<S: Store> Router<S> {
                 branches,
                 finals,
                 final_sent: false,
-                store_for: None,
+                store_for: store_for.clone(),
             },
         );
+        if store_for.is_some() {
+            // A device that does not answer would keep the sender waiting
+            // the whole Timer F (32 s), after which the sender has given up
+            // and our 202 comes too late: decide earlier.
+            self.im_deadline(key);
+        }
     }
 
     /// A branch ended without a 2xx; answer upstream when all have.
@@ -751,8 +819,9 @@ impl<S: Store> Router<S> {
         }
         let finals = std::mem::take(&mut p.finals);
         let request = p.request.clone();
-        if p.invite {
-            // The INVITE failed (CANCEL's 487 included): its MSRP offer ends.
+        if p.invite && !request.to().is_ok_and(|t| t.tag().is_some()) {
+            // The initial INVITE failed (CANCEL's 487 included): its MSRP
+            // offer ends. A failed re-INVITE leaves the dialog up.
             self.msrp_invite_final(&request, 487);
         }
         match finals.best() {

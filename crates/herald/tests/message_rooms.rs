@@ -176,3 +176,22 @@ fn a_silent_member_leaves_the_room() {
     assert!(hear(&bob).2.contains("alice@example.test joined"));
     assert_eq!(hear(&bob).2, "back");
 }
+
+/// `/members` only reads (the asker does not silently join), and `/leave`
+/// from someone who is not a member announces nothing.
+#[test]
+fn asking_who_is_there_does_not_join_and_a_strangers_leave_is_silent() {
+    let s = Server::start(&[]);
+    let alice = member(&s, "alice");
+    let dave = member(&s, "dave");
+    assert_eq!(say(&alice, "alice", "w1", "hi").status(), Some(200));
+    assert_eq!(say(&dave, "dave", "w2", "/members").status(), Some(200));
+    let (_, _, list) = hear(&dave);
+    assert!(list.contains("sip:alice@example.test"), "{list}");
+    assert!(!list.contains("sip:dave@example.test"), "{list}");
+    assert_eq!(say(&dave, "dave", "w3", "/leave").status(), Some(200));
+    silent(&alice);
+    // dave is not a member: alice's next message does not reach him.
+    assert_eq!(say(&alice, "alice", "w4", "anyone?").status(), Some(200));
+    silent(&dave);
+}

@@ -323,3 +323,125 @@ fn every_body_type_passes_through_a_live_relay_untouched() {
         assert_eq!(alice.final_for(&cid).status(), Some(200));
     }
 }
+
+/// A stored message every device refuses for good (415 here) is given up
+/// with a "failed" report to its sender and does not hold back the next.
+#[test]
+fn a_permanently_refused_stored_message_does_not_block_the_queue() {
+    let s = Server::start(&["--auth", "off"]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    register(&alice, "alice", "pf-areg");
+    let raw = |cid: &str, ct: &str, body: &str| {
+        alice.request_raw(
+            "MESSAGE",
+            "alice",
+            BOB,
+            cid,
+            1,
+            &format!("Content-Type: {ct}\r\n"),
+            body,
+        )
+    };
+    alice.send(&raw("pf-1", "message/cpim", CPIM));
+    assert_eq!(alice.final_for("pf-1").status(), Some(202));
+    alice.send(&raw("pf-2", "text/plain", "the second"));
+    assert_eq!(alice.final_for("pf-2").status(), Some(202));
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "pf-breg");
+    let first = receive(&bob, 1, 415).remove(0);
+    assert_eq!(&first.body()[..], CPIM.as_bytes());
+    // The next one comes at once, not after the first expires.
+    let second = receive(&bob, 1, 200).remove(0);
+    assert_eq!(&second.body()[..], b"the second");
+    // RFC 5438: alice asked for negative-delivery: "failed".
+    let report = alice
+        .request("MESSAGE", Duration::from_secs(10))
+        .expect("a failure report");
+    alice.answer(&report, 200, "OK", "");
+    let text = String::from_utf8(report.body().to_vec()).unwrap();
+    assert!(text.contains("<failed/>"), "{text}");
+    // Given up: never again.
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+}
+
+/// While stored messages wait for a recipient, a new one is stored behind
+/// them (202) instead of overtaking them live.
+#[test]
+fn a_live_message_does_not_overtake_stored_ones() {
+    let s = Server::start(&["--auth", "off"]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let raw = |cid: &str, body: &str| {
+        alice.request_raw(
+            "MESSAGE",
+            "alice",
+            BOB,
+            cid,
+            1,
+            "Content-Type: text/plain\r\n",
+            body,
+        )
+    };
+    alice.send(&raw("ov-1", "one"));
+    assert_eq!(alice.final_for("ov-1").status(), Some(202));
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "ov-breg");
+    // "one" is on its way; bob has not answered it yet.
+    let m1 = bob
+        .request("MESSAGE", Duration::from_secs(10))
+        .expect("one");
+    assert_eq!(&m1.body()[..], b"one");
+    alice.send(&raw("ov-2", "two"));
+    assert_eq!(alice.final_for("ov-2").status(), Some(202), "stored behind");
+    bob.answer(&m1, 200, "OK", "");
+    let m2 = receive(&bob, 1, 200).remove(0);
+    assert_eq!(&m2.body()[..], b"two");
+    // Caught up: the next one goes live again.
+    std::thread::sleep(Duration::from_millis(500));
+    let bob_side = {
+        let b = bob.toward(s.udp.unwrap());
+        std::thread::spawn(move || receive(&b, 1, 200).remove(0))
+    };
+    alice.send(&raw("ov-3", "three"));
+    assert_eq!(&bob_side.join().unwrap().body()[..], b"three");
+    assert_eq!(alice.final_for("ov-3").status(), Some(200));
+}
+
+/// A registered device that never answers: the sender gets 202 well
+/// before its own Timer F (32 s) gives up, and the message is kept.
+#[test]
+fn a_silent_device_gets_the_message_stored_in_time() {
+    let s = Server::start(&["--auth", "off"]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "sd-breg");
+    let started = std::time::Instant::now();
+    alice.send(&alice.request_raw(
+        "MESSAGE",
+        "alice",
+        BOB,
+        "sd-1",
+        1,
+        "Content-Type: text/plain\r\n",
+        "hello?",
+    ));
+    let end = started + Duration::from_secs(30);
+    let mut r = None;
+    while std::time::Instant::now() < end {
+        if let Some(m) = alice.recv(Duration::from_millis(500))
+            && m.status().is_some_and(|s| s >= 200)
+        {
+            r = Some(m);
+            break;
+        }
+    }
+    let r = r.expect("a final response before the sender's Timer F");
+    assert_eq!(r.status(), Some(202), "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -43,6 +43,9 @@ struct Group {
     pending: usize,
     /// A 2xx came.
     done: bool,
+    /// A branch failed in a way that may pass (408, 480, 5xx, transport):
+    /// the message is retried later rather than given up.
+    transient: bool,
 }
 
 /// The router's page-mode state.
@@ -54,6 +57,9 @@ pub(crate) struct Im {
     /// Our client transaction → its group.
     sends: HashMap<TransactionKey, u64>,
     next_group: u64,
+    /// Recipients known to have stored messages: a new MESSAGE for them is
+    /// stored behind those instead of overtaking them live.
+    backlog: std::collections::HashSet<String>,
 }
 
 impl Im {
@@ -64,6 +70,7 @@ impl Im {
             groups: HashMap::new(),
             sends: HashMap::new(),
             next_group: 0,
+            backlog: std::collections::HashSet::new(),
         }
     }
 }
@@ -74,6 +81,7 @@ pub(crate) enum ImWake {
     Stored {
         key: TransactionKey,
         msg: Box<SipMessage>,
+        recipient: String,
         outcome: Result<StoreOutcome, String>,
     },
     /// A delivery run's messages.
@@ -81,8 +89,11 @@ pub(crate) enum ImWake {
         recipient: String,
         msgs: Result<Vec<StoredMessage>, String>,
     },
-    /// The delivered message is deleted (or failed to be): go on.
-    Removed { msg: StoredMessage },
+    /// The message is deleted (or failed to be): go on. `delivered`: a 2xx
+    /// took it; otherwise it was given up.
+    Removed { msg: StoredMessage, delivered: bool },
+    /// A forked MESSAGE's deadline: branches still silent count as 408.
+    Deadline(TransactionKey),
     /// The periodic sweep's findings.
     Swept {
         due: Vec<String>,
@@ -101,6 +112,11 @@ pub(crate) enum ImWake {
     /// Time to sweep.
     Tick,
 }
+
+/// How long a forked MESSAGE waits for its devices before what is still
+/// silent counts as unavailable (stored, 202): well inside the sender's own
+/// Timer F (32 s), so the 202 reaches a sender still waiting for it.
+const MESSAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(16);
 
 fn now() -> u64 {
     u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
@@ -153,6 +169,7 @@ impl<S: Store> Router<S> {
                 .wake(ImWake::Stored {
                     key,
                     msg: Box::new(msg),
+                    recipient,
                     outcome,
                 })
                 .await;
@@ -161,11 +178,17 @@ impl<S: Store> Router<S> {
 
     pub(super) fn im_wake(&mut self, ctx: &mut Ctx<'_>, w: ImWake) {
         match w {
-            ImWake::Stored { key, msg, outcome } => {
+            ImWake::Stored {
+                key,
+                msg,
+                recipient,
+                outcome,
+            } => {
                 let r = match outcome {
                     // RFC 3428 §7: 202 — accepted, delivery later.
                     Ok(StoreOutcome::Stored(id)) => {
                         tracing::debug!(id, "MESSAGE stored for later delivery");
+                        self.im.backlog.insert(recipient);
                         plain(
                             202,
                             "Accepted: stored for delivery when the recipient is online",
@@ -186,6 +209,11 @@ impl<S: Store> Router<S> {
             }
             ImWake::Loaded { recipient, msgs } => match msgs {
                 Ok(msgs) => {
+                    if msgs.is_empty() {
+                        self.im.backlog.remove(&recipient);
+                    } else {
+                        self.im.backlog.insert(recipient.clone());
+                    }
                     let batch = self.im.settings.silo.batch;
                     let next = self.im.outbox.loaded(&recipient, msgs, batch, now());
                     self.im_next(ctx, &recipient, next);
@@ -195,11 +223,22 @@ impl<S: Store> Router<S> {
                     self.im.outbox.load_failed(&recipient);
                 }
             },
-            ImWake::Removed { msg } => {
-                let next = self.im.outbox.delivered(&msg.recipient, msg.id);
-                self.im_report(ctx, &msg, DeliveryStatus::Delivered);
+            ImWake::Removed { msg, delivered } => {
+                let next = if delivered {
+                    self.im_report(ctx, &msg, DeliveryStatus::Delivered);
+                    self.im.outbox.delivered(&msg.recipient, msg.id)
+                } else {
+                    tracing::info!(
+                        id = msg.id,
+                        attempts = msg.attempts,
+                        "stored message given up"
+                    );
+                    self.im_report(ctx, &msg, DeliveryStatus::Failed);
+                    self.im.outbox.given_up(&msg.recipient, msg.id)
+                };
                 self.im_next(ctx, &msg.recipient, next);
             }
+            ImWake::Deadline(key) => self.message_deadline(ctx, key),
             ImWake::Swept { due, expired } => {
                 for m in &expired {
                     tracing::info!(id = m.id, recipient = %m.recipient, "stored message expired");
@@ -283,6 +322,11 @@ impl<S: Store> Router<S> {
 
     fn im_next(&mut self, ctx: &mut Ctx<'_>, recipient: &str, next: Next) {
         match next {
+            // Messages stored while the run went on come after it: look
+            // again until a load finds nothing (that clears the backlog).
+            Next::Done if self.im.backlog.contains(recipient) => {
+                self.im_deliver_stored(ctx, recipient);
+            }
             Next::Done => {}
             // The run goes on with the next batch.
             Next::Load => self.im_load(recipient),
@@ -394,6 +438,7 @@ impl<S: Store> Router<S> {
                 purpose,
                 pending,
                 done: false,
+                transient: false,
             },
         );
         true
@@ -417,6 +462,10 @@ impl<S: Store> Router<S> {
         if first_success {
             g.done = true;
         }
+        if status >= 300 && !silo::permanent_failure(status) {
+            g.transient = true;
+        }
+        let transient = g.transient;
         let delivered = match &g.purpose {
             Purpose::Silo(m) if first_success => Some(m.clone()),
             _ => None,
@@ -436,19 +485,50 @@ impl<S: Store> Router<S> {
         if let Some(m) = delivered {
             // Delete first, then the next: a crash in between re-sends at
             // most this one, never skips one.
-            let store = self.registrar.store().clone();
-            let handle = self.handle.clone();
-            tokio::spawn(async move {
-                if let Err(e) = store.remove_message(m.id).await {
-                    tracing::warn!(error = %e, "delivered message not deleted");
-                }
-                let _ = handle.wake(ImWake::Removed { msg: m }).await;
-            });
+            self.im_remove(m, true);
         }
         if let Some(m) = failed {
-            self.im_failed(&m);
+            let cfg = &self.im.settings.silo;
+            if !transient || m.attempts.saturating_add(1) >= cfg.max_attempts {
+                // Refused for good by every device (415, 488, 603...), or
+                // tried too often: give it up so it does not hold back the
+                // messages behind it.
+                self.im_remove(m, false);
+            } else {
+                self.im_failed(&m);
+            }
         }
         true
+    }
+
+    /// Deletes a stored message, then goes on with the run
+    /// ([`ImWake::Removed`]).
+    fn im_remove(&self, m: StoredMessage, delivered: bool) {
+        let store = self.registrar.store().clone();
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.remove_message(m.id).await {
+                tracing::warn!(error = %e, "stored message not deleted");
+            }
+            let _ = handle.wake(ImWake::Removed { msg: m, delivered }).await;
+        });
+    }
+
+    /// Arms the deadline of a forked MESSAGE (see `fork`).
+    pub(super) fn im_deadline(&self, key: TransactionKey) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(MESSAGE_DEADLINE).await;
+            let _ = handle.wake(ImWake::Deadline(key)).await;
+        });
+    }
+
+    /// Does this local recipient have stored messages a live MESSAGE must
+    /// not overtake?
+    /// Known from what was stored in this run of the server and from what
+    /// the last load found (a run merely starting says nothing yet).
+    pub(super) fn im_has_backlog(&self, recipient: &str) -> bool {
+        self.im.backlog.contains(recipient)
     }
 
     /// A MESSAGE to a room `room` (canonical URI) from a local user.
@@ -486,11 +566,16 @@ impl<S: Store> Router<S> {
         let handle = self.handle.clone();
         tokio::spawn(async move {
             let now = now();
+            // `joined` means "membership changed": a new member for Say, a
+            // member gone for Leave. Members only reads: asking who is
+            // there does not make one a (silent) member.
             let joined = if command == Command::Leave {
-                match store.remove_member(&room, &sender).await {
-                    Ok(_) => Ok(false),
-                    Err(e) => Err(e.to_string()),
-                }
+                store
+                    .remove_member(&room, &sender)
+                    .await
+                    .map_err(|e| e.to_string())
+            } else if command == Command::Members {
+                Ok(false)
             } else {
                 store
                     .put_member(&RoomMember {
@@ -568,6 +653,8 @@ impl<S: Store> Router<S> {
                 self.room_copy(ctx, room_uri, "room", sender, ct, body);
                 return;
             }
+            // Not a member: nothing to announce.
+            Command::Leave if !joined => return,
             Command::Leave => notice(format!("{short} left {room_uri}")),
             Command::Say => {
                 if joined {

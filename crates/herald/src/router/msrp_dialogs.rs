@@ -113,16 +113,13 @@ impl MsrpDialogs {
 }
 
 impl<S: Store> Router<S> {
-    /// Requests of an MSRP dialog: INVITE offers are noted, BYE ends it.
+    /// A BYE ends its dialog's MSRP relay sessions (INVITE offers are
+    /// noted when the proxy forwards them, in `fork`).
     pub(super) fn msrp_request(&mut self, msg: &SipMessage) {
-        match msg.method_str() {
-            Some("INVITE") => self.msrp.note(msg),
-            Some("BYE") => {
-                if let Ok(c) = msg.call_id() {
-                    self.msrp.ended(c);
-                }
-            }
-            _ => {}
+        if msg.method_str() == Some("BYE")
+            && let Ok(c) = msg.call_id()
+        {
+            self.msrp.ended(c);
         }
     }
 
