@@ -1155,6 +1155,7 @@ impl<S: Store> TransactionUser for Router<S> {
         if msg.is::<PresenceTick>() {
             self.presence_tick(ctx);
             self.focus_tick(ctx);
+            self.im_deadlines_due(ctx);
             return;
         }
         if msg.is::<DocsPoll>() {

@@ -60,6 +60,8 @@ pub(crate) struct Im {
     /// Recipients known to have stored messages: a new MESSAGE for them is
     /// stored behind those instead of overtaking them live.
     backlog: std::collections::HashSet<String>,
+    /// Forked MESSAGEs' deadlines, oldest first.
+    deadlines: std::collections::VecDeque<(std::time::Instant, TransactionKey)>,
 }
 
 impl Im {
@@ -71,6 +73,7 @@ impl Im {
             sends: HashMap::new(),
             next_group: 0,
             backlog: std::collections::HashSet::new(),
+            deadlines: std::collections::VecDeque::new(),
         }
     }
 }
@@ -92,8 +95,6 @@ pub(crate) enum ImWake {
     /// The message is deleted (or failed to be): go on. `delivered`: a 2xx
     /// took it; otherwise it was given up.
     Removed { msg: StoredMessage, delivered: bool },
-    /// A forked MESSAGE's deadline: branches still silent count as 408.
-    Deadline(TransactionKey),
     /// The periodic sweep's findings.
     Swept {
         due: Vec<String>,
@@ -238,7 +239,6 @@ impl<S: Store> Router<S> {
                 };
                 self.im_next(ctx, &msg.recipient, next);
             }
-            ImWake::Deadline(key) => self.message_deadline(ctx, key),
             ImWake::Swept { due, expired } => {
                 for m in &expired {
                     tracing::info!(id = m.id, recipient = %m.recipient, "stored message expired");
@@ -514,13 +514,25 @@ impl<S: Store> Router<S> {
         });
     }
 
-    /// Arms the deadline of a forked MESSAGE (see `fork`).
-    pub(super) fn im_deadline(&self, key: TransactionKey) {
-        let handle = self.handle.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(MESSAGE_DEADLINE).await;
-            let _ = handle.wake(ImWake::Deadline(key)).await;
-        });
+    /// Arms the deadline of a forked MESSAGE (see `fork`): a FIFO (every
+    /// deadline is the same length), checked on the router's 1 s tick — no
+    /// task or timer per MESSAGE.
+    pub(super) fn im_deadline(&mut self, key: TransactionKey) {
+        self.im
+            .deadlines
+            .push_back((std::time::Instant::now() + MESSAGE_DEADLINE, key));
+    }
+
+    /// The MESSAGE deadlines that have passed (called every second).
+    pub(super) fn im_deadlines_due(&mut self, ctx: &mut Ctx<'_>) {
+        let now = std::time::Instant::now();
+        while let Some(&(at, key)) = self.im.deadlines.front() {
+            if at > now {
+                break;
+            }
+            self.im.deadlines.pop_front();
+            self.message_deadline(ctx, key);
+        }
     }
 
     /// Does this local recipient have stored messages a live MESSAGE must
