@@ -254,6 +254,14 @@ impl Outbox {
         true
     }
 
+    /// Is the message in flight the last one this run knows of (nothing
+    /// queued, no further batch)?
+    pub fn in_flight_is_last(&self, recipient: &str) -> bool {
+        self.runs
+            .get(recipient)
+            .is_some_and(|r| r.in_flight.is_some() && r.queue.is_empty() && !r.more)
+    }
+
     /// Is a run going for `recipient`?
     pub fn running(&self, recipient: &str) -> bool {
         self.runs.contains_key(recipient)

@@ -60,6 +60,9 @@ pub(crate) struct Im {
     /// Recipients known to have stored messages: a new MESSAGE for them is
     /// stored behind those instead of overtaking them live.
     backlog: std::collections::HashSet<String>,
+    /// Recipients for whom a message was stored after their delivery run
+    /// last loaded: the run must look again before it ends.
+    stored_during_run: std::collections::HashSet<String>,
     /// Forked MESSAGEs' deadlines, oldest first.
     deadlines: std::collections::VecDeque<(std::time::Instant, TransactionKey)>,
 }
@@ -73,6 +76,7 @@ impl Im {
             sends: HashMap::new(),
             next_group: 0,
             backlog: std::collections::HashSet::new(),
+            stored_during_run: std::collections::HashSet::new(),
             deadlines: std::collections::VecDeque::new(),
         }
     }
@@ -189,6 +193,9 @@ impl<S: Store> Router<S> {
                     // RFC 3428 §7: 202 — accepted, delivery later.
                     Ok(StoreOutcome::Stored(id)) => {
                         tracing::debug!(id, "MESSAGE stored for later delivery");
+                        if self.im.outbox.running(&recipient) {
+                            self.im.stored_during_run.insert(recipient.clone());
+                        }
                         self.im.backlog.insert(recipient);
                         plain(
                             202,
@@ -301,7 +308,9 @@ impl<S: Store> Router<S> {
 
     /// The next batch of the recipient's stored messages, oldest first
     /// (answered with [`ImWake::Loaded`]).
-    fn im_load(&self, recipient: &str) {
+    fn im_load(&mut self, recipient: &str) {
+        // What is stored from now on may be missed by this load.
+        self.im.stored_during_run.remove(recipient);
         let store = self.registrar.store().clone();
         let handle = self.handle.clone();
         let batch = self.im.settings.silo.batch;
@@ -323,11 +332,13 @@ impl<S: Store> Router<S> {
     fn im_next(&mut self, ctx: &mut Ctx<'_>, recipient: &str, next: Next) {
         match next {
             // Messages stored while the run went on come after it: look
-            // again until a load finds nothing (that clears the backlog).
-            Next::Done if self.im.backlog.contains(recipient) => {
+            // again; otherwise everything stored has been delivered.
+            Next::Done if self.im.stored_during_run.contains(recipient) => {
                 self.im_deliver_stored(ctx, recipient);
             }
-            Next::Done => {}
+            Next::Done => {
+                self.im.backlog.remove(recipient);
+            }
             // The run goes on with the next batch.
             Next::Load => self.im_load(recipient),
             Next::Send(m) => {
@@ -483,6 +494,14 @@ impl<S: Store> Router<S> {
             None
         };
         if let Some(m) = delivered {
+            // The last stored message is taken: from now on live messages
+            // no longer overtake anything (the delete below may still be
+            // under way).
+            if self.im.outbox.in_flight_is_last(&m.recipient)
+                && !self.im.stored_during_run.contains(&m.recipient)
+            {
+                self.im.backlog.remove(&m.recipient);
+            }
             // Delete first, then the next: a crash in between re-sends at
             // most this one, never skips one.
             self.im_remove(m, true);
