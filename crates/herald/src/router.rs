@@ -635,6 +635,11 @@ impl<S: Store> Router<S> {
     /// back for the very user it was sent to (a loop, not a spiral to
     /// someone else, §16.3)?
     fn came_from_us(&self, msg: &SipMessage) -> bool {
+        // Cheap test first: no Via line holds a branch of ours with loop
+        // hash 0 (almost every request), so nothing is parsed.
+        if !has_branch_with_hash(msg, 0) {
+            return false;
+        }
         let aor_of = |u: &Uri<'_>| simple_registrar::register::canonical_aor(u);
         let same_user = match (
             msg.request_uri_str().and_then(|r| Uri::parse(r).ok()),
@@ -670,15 +675,17 @@ impl<S: Store> Router<S> {
         store_for: Option<String>,
     ) {
         let hash = loop_hash(&msg, &self.hash_key);
-        // §16.3 step 4: our own Via with this very hash means a loop.
-        let looped = msg.vias().flatten().any(|v| {
-            v.branch().and_then(branch_loop_hash) == Some(hash)
-                && self
-                    .core
-                    .local_addrs
-                    .iter()
-                    .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
-        });
+        // §16.3 step 4: our own Via with this very hash means a loop (the
+        // Vias are parsed only when a line holds that branch at all).
+        let looped = has_branch_with_hash(&msg, hash)
+            && msg.vias().flatten().any(|v| {
+                v.branch().and_then(branch_loop_hash) == Some(hash)
+                    && self
+                        .core
+                        .local_addrs
+                        .iter()
+                        .any(|a| a.port() == v.port.unwrap_or(5060) && host_is(&v.host, a.ip()))
+            });
         if looped {
             self.respond(ctx, key, &msg, &plain(482, "Loop Detected"));
             return;
@@ -898,6 +905,16 @@ async fn authorize<S: Users + Registrations + Clone>(
             }
         }
     }
+}
+
+/// Does any Via line hold one of our branches (`proxy::branch`) with this
+/// loop hash? A text search: the Vias are parsed only when it says yes.
+fn has_branch_with_hash(msg: &SipMessage, hash: u64) -> bool {
+    let needle = branch(hash, 0);
+    // `branch` ends with the counter; the prefix up to it names the hash.
+    let prefix = needle.trim_end_matches('0');
+    msg.header_lines(HeaderName::Via)
+        .any(|l| l.contains(prefix))
 }
 
 fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
