@@ -4,6 +4,15 @@
 //! digest (RFC 7616: SHA-256 and MD5, qop=auth) as SIP and XCAP, with method
 //! `AUTH` and the relay's URI as digest-uri (RFC 4976 §9.1). The chat room
 //! focus (RFC 7701) runs its MSRP endpoints as the relay's local sessions.
+//!
+//! MSRP over WebSocket (RFC 7977): with a relay configured, the `ws:` /
+//! `wss:` listeners also accept upgrades offering subprotocol `msrp` (on
+//! any path, like `sip`) and hand them to the relay — the same relay, so
+//! AUTH, tokens, forwarding to and from TCP clients, limits and send queues
+//! are those of the `msrp:` listeners. Without an `msrp:`/`msrps:`
+//! listener there is no relay and `msrp` upgrades are refused: the relay's
+//! Use-Path URIs are its TCP URIs (RFC 7977 §5.2.2, §8.1), what the far end
+//! of a session connects to, so a WebSocket-only relay could hand out none.
 
 use std::sync::Arc;
 
@@ -149,6 +158,22 @@ pub(crate) async fn bind<S: Store>(
         enabled: settings.auth.enabled,
     };
     RelayServer::bind(cfg, backend).await.map(Some)
+}
+
+/// The `msrp` WebSocket subprotocol (RFC 7977 §4.1) for the HTTP
+/// listeners: each upgraded connection becomes a connection of `relay`.
+pub(crate) fn websocket<S: Store>(relay: RelayHandle<HeraldAuth<S>>) -> sip_net::WsSubprotocol {
+    sip_net::WsSubprotocol {
+        name: "msrp".to_owned(),
+        max_message_size: relay.max_websocket_message(),
+        accept: Arc::new(move |c: sip_net::WsConnection| {
+            let (remote, local, secure) = (c.remote, c.local, c.secure);
+            if !relay.adopt_websocket(c.incoming, c.outgoing, remote, local, secure) {
+                // Dropping the connection closes it.
+                tracing::debug!(%remote, "MSRP WebSocket connection refused by the relay");
+            }
+        }),
+    }
 }
 
 /// The focus's MSRP endpoints are the relay's local sessions.

@@ -528,20 +528,7 @@ impl<S: Store> Router<S> {
                 // RFC 3856 §6.4 (and RFC 3261 §21.4.5): a subscription to
                 // nobody is 404, not a pending watcher of no one. With
                 // authentication off every user exists (no lookup).
-                let registrar = self.registrar.clone();
-                let handle = self.handle.clone();
-                tokio::spawn(async move {
-                    let exists = registrar.user_exists(&aor.0, &aor.1).await;
-                    let _ = handle
-                        .wake(Resume {
-                            key,
-                            msg,
-                            peer,
-                            aor,
-                            step: Step::Presentity(exists),
-                        })
-                        .await;
-                });
+                self.resume_after_user_lookup(key, msg, peer, aor, Step::Presentity);
                 return;
             }
             self.presence_subscribe(ctx, key, &msg, peer, Some(&aor));
@@ -559,20 +546,7 @@ impl<S: Store> Router<S> {
                 .collect()
         };
         if targets.is_empty() {
-            let registrar = self.registrar.clone();
-            let handle = self.handle.clone();
-            tokio::spawn(async move {
-                let exists = registrar.user_exists(&aor.0, &aor.1).await;
-                let _ = handle
-                    .wake(Resume {
-                        key,
-                        msg,
-                        peer,
-                        aor,
-                        step: Step::Exists(exists),
-                    })
-                    .await;
-            });
+            self.resume_after_user_lookup(key, msg, peer, aor, Step::Exists);
             return;
         }
         let message = msg.method() == Some(Method::Message);
@@ -585,6 +559,32 @@ impl<S: Store> Router<S> {
         }
         let store_for = message.then_some(aor_s);
         self.fork(ctx, key, msg, peer, targets, store_for);
+    }
+
+    /// Looks the AOR's user up (async) and resumes the request with
+    /// `step(exists)`.
+    fn resume_after_user_lookup(
+        &self,
+        key: TransactionKey,
+        msg: SipMessage,
+        peer: Peer,
+        aor: (String, String),
+        step: fn(bool) -> Step,
+    ) {
+        let registrar = self.registrar.clone();
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let exists = registrar.user_exists(&aor.0, &aor.1).await;
+            let _ = handle
+                .wake(Resume {
+                    key,
+                    msg,
+                    peer,
+                    aor,
+                    step: step(exists),
+                })
+                .await;
+        });
     }
 
     /// A forked MESSAGE's deadline passed (`im_deadline`): branches still

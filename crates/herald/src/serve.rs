@@ -97,8 +97,23 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         settings.domains.clone(),
         settings.auth.enabled,
     ));
+    // The MSRP relay (RFC 4976) on the msrp:/msrps: listeners, if any; bound
+    // first so that the HTTP listeners can hand it WebSocket connections.
+    let relay = match crate::msrp_serve::bind(&settings, registrar.clone()).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("herald: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut net = net_config(&settings);
     net.http_routes = Some(crate::xcap::routes(xcap.clone()));
+    // MSRP over WebSocket (RFC 7977) on the same HTTP listeners as SIP, only
+    // with a relay: the WebSocket server is an MSRP relay (§1, §5.1).
+    if let Some(r) = &relay {
+        net.ws_subprotocols
+            .push(crate::msrp_serve::websocket(r.handle()));
+    }
     let server = match SipServer::bind(net).await {
         Ok(s) => s,
         Err(e) => {
@@ -114,14 +129,6 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             t.via_token().to_ascii_lowercase()
         );
     }
-    // The MSRP relay (RFC 4976) on the msrp:/msrps: listeners, if any.
-    let relay = match crate::msrp_serve::bind(&settings, registrar.clone()).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("herald: {e}");
-            return ExitCode::from(2);
-        }
-    };
     if let Some(r) = &relay {
         for (secure, a) in r.local_addrs() {
             println!(

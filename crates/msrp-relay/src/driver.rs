@@ -2,6 +2,13 @@
 //! (framing with [`msrp::Decoder`]), the shared table of connections,
 //! outbound connections to next hops, bounded send queues, the clock.
 //!
+//! WebSocket connections (RFC 7977) are not accepted here: the
+//! application's HTTP server upgrades them and hands them over with
+//! [`RelayHandle::adopt_websocket`] as a stream of whole messages and a sink
+//! taking whole messages. One WebSocket message carries exactly one frame
+//! each way (RFC 7977 §5.1); otherwise they are connections like the
+//! others: same limits, AUTH, tokens, forwarding and send queues.
+//!
 //! Local sessions (an MSRP endpoint of the application's, such as a chat
 //! room focus): the core's [`LocalEvent`]s go out on one bounded channel
 //! ([`RelayServer::local_events`]); a reader waits for room in it like for
@@ -24,7 +31,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use msrp::{Decoder, Frame, Limits, MsrpUri};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -144,6 +152,70 @@ impl<A> RelayHandle<A> {
 }
 
 impl<A: AuthBackend> RelayHandle<A> {
+    /// Runs a WebSocket connection (RFC 7977) the application upgraded with
+    /// subprotocol `msrp`: `incoming` yields the payload of each WebSocket
+    /// message the client sent (text or binary alike, RFC 7977 §4.2) and
+    /// ends when the connection does; each item into `outgoing` becomes one
+    /// WebSocket message, and closing it closes the connection. `remote` is
+    /// the client, `local` the address it connected to, `secure` whether
+    /// that was `wss`. False (the connection is to be dropped) when a
+    /// connection limit refuses it, the relay has no TCP listener, or it is
+    /// shutting down.
+    pub fn adopt_websocket<S, K>(
+        &self,
+        incoming: S,
+        outgoing: K,
+        remote: SocketAddr,
+        local: SocketAddr,
+        secure: bool,
+    ) -> bool
+    where
+        S: Stream<Item = Bytes> + Unpin + Send + 'static,
+        K: Sink<Bytes, Error = std::io::Error> + Unpin + Send + 'static,
+    {
+        let shared = &self.shared;
+        if shared.shutdown.is_cancelled() {
+            return false;
+        }
+        let admitted = {
+            let mut core = lock(&shared.core);
+            let id =
+                core.relay
+                    .handle_accept_websocket(remote.ip(), local.ip(), secure, Instant::now());
+            id.map(|id| {
+                let (h, rx) = new_handle(&shared.shutdown, shared.queue_bytes);
+                core.conns.insert(id, h.clone());
+                (id, h, rx)
+            })
+        };
+        let Some((id, h, rx)) = admitted else {
+            return false;
+        };
+        tracing::debug!(conn = id.get(), %remote, secure, "MSRP WebSocket connection adopted");
+        let s = shared.clone();
+        shared.tracker.spawn(async move {
+            s.tracker.spawn(write_messages(
+                outgoing,
+                rx,
+                h.budget.clone(),
+                h.stop.clone(),
+            ));
+            read_messages(&s, id, incoming, &h.stop).await;
+            finish(&s, id).await;
+        });
+        true
+    }
+
+    /// The largest WebSocket message a client may send: one frame (RFC 7977
+    /// §5.1) with the largest head and body the decoder takes, plus room
+    /// for its end-line.
+    pub fn max_websocket_message(&self) -> usize {
+        let l = self.shared.decoder;
+        l.max_head
+            .saturating_add(l.max_body.max(l.max_non_send_body))
+            .saturating_add(1024)
+    }
+
     /// [`Relay::open_local`]: a new local session taking `accept`; its
     /// events arrive on [`RelayServer::local_events`].
     pub fn open_local(&self, accept: &[&str]) -> Option<String> {
@@ -237,6 +309,23 @@ struct Parts {
 }
 
 impl Parts {
+    /// The frame in one buffer (a WebSocket message is one payload).
+    fn into_message(self) -> Bytes {
+        match (self.body, self.tail) {
+            (None, None) => self.head,
+            (body, tail) => {
+                let body_len = body.as_ref().map_or(0, Bytes::len);
+                let tail_len = tail.as_ref().map_or(0, Bytes::len);
+                let mut b = BytesMut::with_capacity(self.head.len() + body_len + tail_len);
+                b.put_slice(&self.head);
+                for p in [body, tail].into_iter().flatten() {
+                    b.put_slice(&p);
+                }
+                b.freeze()
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         self.head.len()
             + self.body.as_ref().map_or(0, Bytes::len)
@@ -840,6 +929,102 @@ where
             }
         }
     }
+}
+
+/// The reader of a WebSocket connection: each message is one frame (RFC
+/// 7977 §5.1: "Each MSRP chunk MUST be carried within a single WebSocket
+/// message, and a WebSocket message MUST NOT contain more than one MSRP
+/// chunk"). A message holding part of a frame, or more than one, breaks
+/// the subprotocol (§4.1): the connection closes.
+async fn read_messages<A, S>(
+    shared: &Arc<Shared<A>>,
+    conn: ConnId,
+    mut incoming: S,
+    stop: &CancellationToken,
+) where
+    A: AuthBackend,
+    S: Stream<Item = Bytes> + Unpin,
+{
+    let mut dec = Decoder::new(shared.decoder);
+    let mut todo = VecDeque::new();
+    loop {
+        let msg = tokio::select! {
+            m = incoming.next() => m,
+            _ = stop.cancelled() => return,
+        };
+        let Some(msg) = msg else {
+            return;
+        };
+        // Each message on its own: nothing carries over from the last one.
+        dec.reset();
+        let mut buf = BytesMut::from(msg);
+        // At the message's end a partial frame is an error that closes
+        // (Truncated), as at the end of a TCP stream.
+        let decoded = dec.decode_eof(&mut buf);
+        if matches!(decoded, Ok(Some(_))) && !buf.is_empty() {
+            tracing::debug!(
+                conn = conn.get(),
+                "more than one MSRP chunk in a WebSocket message, closing"
+            );
+            return;
+        }
+        if matches!(decoded, Ok(None)) {
+            // An empty message: nothing to do.
+            continue;
+        }
+        let closing = matches!(&decoded, Err(e) if e.must_close());
+        {
+            let mut core = lock(&shared.core);
+            let now = Instant::now();
+            match decoded {
+                Ok(Some(frame)) => core.relay.handle_frame(conn, frame, now),
+                Ok(None) => {}
+                Err(e) => core.relay.handle_parse_error(conn, &e, now),
+            }
+            take(shared, &mut core, &mut todo);
+        }
+        if !todo.is_empty() && !dispatch(shared, &mut todo, Wait::Yes, stop).await {
+            return;
+        }
+        if closing {
+            // The Close is queued behind any answer; stop reading now.
+            return;
+        }
+    }
+}
+
+/// The writer of a WebSocket connection: each queued frame is one message
+/// (RFC 7977 §5.1); its permits go back once the message is written.
+async fn write_messages<K>(
+    mut sink: K,
+    mut rx: mpsc::UnboundedReceiver<Item>,
+    budget: Arc<Semaphore>,
+    stop: CancellationToken,
+) where
+    K: Sink<Bytes, Error = std::io::Error> + Unpin,
+{
+    loop {
+        let item = tokio::select! {
+            biased;
+            it = rx.recv() => it,
+            _ = stop.cancelled() => None,
+        };
+        let Some(Item::Data { parts, permits }) = item else {
+            // Close, the connection's end, or shutdown.
+            break;
+        };
+        let ok = tokio::select! {
+            r = sink.send(parts.into_message()) => r.is_ok(),
+            _ = stop.cancelled() => false,
+        };
+        budget.add_permits(permits as usize);
+        if !ok {
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+    budget.close();
+    stop.cancel();
 }
 
 /// Largest batch handed to one vectored write.

@@ -17,7 +17,9 @@
 //! - `driver`: [`RelayServer`], the tokio driver: listeners (TCP, and TLS
 //!   for `msrps:`), a reader and a writer task per connection, framing with
 //!   [`msrp::Decoder`], outbound connections to next hops reused per RFC
-//!   4975 §5.4, byte-bounded send queues (backpressure), the clock.
+//!   4975 §5.4, byte-bounded send queues (backpressure), the clock;
+//!   WebSocket connections (RFC 7977) the application upgraded, adopted
+//!   with [`RelayHandle::adopt_websocket`], one frame per message.
 //!   [`DriverConfig`], [`ListenSpec`].
 //! - `tls`: [`server_config_from_pem_files`] for `msrps:` listeners.
 //! - `error`: [`RelayError`], [`LocalSendError`].
@@ -26,7 +28,8 @@
 //! [`Relay`] reads no clock and touches no socket. The driver:
 //!
 //! - on an accepted connection calls [`Relay::handle_accept`] (which applies
-//!   the connection limits) and uses the [`ConnId`] it returns;
+//!   the connection limits) and uses the [`ConnId`] it returns; on a
+//!   WebSocket connection (RFC 7977) [`Relay::handle_accept_websocket`];
 //! - feeds every decoded frame to [`Relay::handle_frame`] and every decoder
 //!   error to [`Relay::handle_parse_error`];
 //! - after each call drains [`Relay::poll_output`]: [`Output::Send`] queues
@@ -45,7 +48,9 @@
 //!
 //! # What a relay does with a request (RFC 4976 §6)
 //! 1. The first To-Path URI must name this relay, or the connection is
-//!    dropped (§6.2).
+//!    dropped (§6.2). On a WebSocket connection a `;ws` URI with one of
+//!    our host names does too (RFC 7977 §8.1); Use-Path is still a TCP URI
+//!    of ours, what the far end connects to (RFC 7977 §5.2.2).
 //! 2. AUTH to this relay: digest challenge (401), then a token, Use-Path,
 //!    Expires within bounds (423 with Min-Expires / Max-Expires otherwise)
 //!    and Authentication-Info (§6.3, §9.1).

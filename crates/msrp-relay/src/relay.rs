@@ -243,8 +243,11 @@ type HopKey = (bool, String, u16);
 struct Conn {
     /// Inbound: the peer's address, for the per-address limit.
     ip: Option<IpAddr>,
-    /// Inbound: which listener it came in on (Use-Path URIs are made from it).
+    /// Inbound: which listener it came in on (Use-Path URIs are made from
+    /// it; for a WebSocket connection, the TCP listener of its security).
     listener: usize,
+    /// A WebSocket connection (RFC 7977): the address it connected to.
+    websocket: Option<IpAddr>,
     /// Outbound: the reuse key.
     hop: Option<HopKey>,
     /// Tokens this connection obtained.
@@ -593,6 +596,44 @@ impl Relay {
     /// A new inbound connection from `peer` on listener `listener`: its id,
     /// or `None` when a connection limit refuses it (close it at once).
     pub fn handle_accept(&mut self, peer: IpAddr, listener: usize, now: Instant) -> Option<ConnId> {
+        self.accept(peer, listener, None, now)
+    }
+
+    /// A new WebSocket connection (RFC 7977) from `peer` to `local`, over
+    /// TLS (`wss`) when `secure`: its id, or `None` when a connection limit
+    /// refuses it or the relay has no TCP listener (its Use-Path URIs are
+    /// this relay's TCP URIs: RFC 7977 §5.2.2 and the §8.1 examples, what
+    /// the far end of a session connects to). `local` and any alias name
+    /// the relay in `;ws` To-Path URIs on this connection.
+    pub fn handle_accept_websocket(
+        &mut self,
+        peer: IpAddr,
+        local: IpAddr,
+        secure: bool,
+        now: Instant,
+    ) -> Option<ConnId> {
+        if self.cfg.listeners.is_empty() {
+            tracing::debug!(%peer, "MSRP WebSocket connection refused: no TCP listener");
+            return None;
+        }
+        // A wss client gets an msrps Use-Path when there is one (RFC 7977
+        // §8.1.1: WSS to the relay, TLS beyond it).
+        let listener = self
+            .cfg
+            .listeners
+            .iter()
+            .position(|l| l.is_secure() == secure)
+            .unwrap_or(0);
+        self.accept(peer, listener, Some(local), now)
+    }
+
+    fn accept(
+        &mut self,
+        peer: IpAddr,
+        listener: usize,
+        websocket: Option<IpAddr>,
+        now: Instant,
+    ) -> Option<ConnId> {
         if self.conns.len() >= self.cfg.max_connections {
             tracing::debug!(%peer, "MSRP connection refused: connection limit");
             return None;
@@ -609,6 +650,7 @@ impl Relay {
             Conn {
                 ip: Some(peer),
                 listener: listener.min(self.cfg.listeners.len().saturating_sub(1)),
+                websocket,
                 hop: None,
                 tokens: Vec::new(),
                 locals: Vec::new(),
@@ -805,6 +847,38 @@ impl Relay {
         })
     }
 
+    /// Does `uri`, the first To-Path URI of a request on `conn`, name this
+    /// relay (RFC 4976 §6.2)? One of our TCP URIs does on any connection;
+    /// on a WebSocket connection a `ws` URI with one of our host names (a
+    /// listener's, an alias) or the address the client connected to does too (RFC 7977 §8.1: the
+    /// client addresses AUTH to `msrps://host:443;ws`). Its port is not
+    /// compared: the WebSocket reached us, whatever port a proxy in front
+    /// of us was dialled on.
+    fn names_us(&self, conn: ConnId, uri: &MsrpUri) -> bool {
+        if self.listener_of(uri).is_some() {
+            return true;
+        }
+        let Some(local) = self.conns.get(&conn).and_then(|c| c.websocket) else {
+            return false;
+        };
+        if !uri.transport().eq_ignore_ascii_case("ws") {
+            return false;
+        }
+        let host = uri.host_str();
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        uri.ip() == Some(local)
+            || self
+                .cfg
+                .aliases
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(bare))
+            || self
+                .cfg
+                .listeners
+                .iter()
+                .any(|l| l.host_str().eq_ignore_ascii_case(host))
+    }
+
     /// A frame read from `conn`.
     pub fn handle_frame(&mut self, conn: ConnId, frame: Frame, now: Instant) {
         if !self.conns.contains_key(&conn) {
@@ -830,7 +904,7 @@ impl Relay {
                 self.reply(conn, &frame, status::BAD_REQUEST, "Bad To-Path");
                 return;
             };
-            if self.listener_of(&first).is_none() {
+            if !self.names_us(conn, &first) {
                 // RFC 4976 §6.2: "If the request is not addressed to the
                 // relay, the relay immediately drops the corresponding
                 // connection."
@@ -1135,6 +1209,7 @@ impl Relay {
             Conn {
                 ip: None,
                 listener: 0,
+                websocket: None,
                 hop: Some(key.clone()),
                 tokens: Vec::new(),
                 locals: Vec::new(),
@@ -1714,6 +1789,63 @@ mod tests {
             .body("text/plain", Bytes::copy_from_slice(body))
             .build()
             .unwrap()
+    }
+
+    /// RFC 7977 §8.1: a WebSocket client addresses AUTH to `;ws` URIs of
+    /// ours (any port: the HTTP listener, or a proxy's) and gets a Use-Path
+    /// that is our TCP URI; TCP clients cannot use `;ws` URIs; a relay
+    /// without a TCP listener takes no WebSocket connection.
+    #[test]
+    fn websocket_auth_to_a_ws_uri_gets_a_tcp_use_path() {
+        let mut r = relay();
+        let now = Instant::now();
+        let local: IpAddr = "127.0.0.2".parse().unwrap();
+        let ws = r.handle_accept_websocket(ip(), local, true, now).unwrap();
+        let me = "msrp://x7df.invalid:2855/s1;ws";
+        for to in [
+            "msrps://relay.example.test:443;ws",
+            "msrp://127.0.0.2:8080;ws",
+            "msrp://relay.example.test:2855;tcp",
+        ] {
+            let f = Frame::builder(Method::Auth)
+                .to_path(&[uri(to)])
+                .from_path(&[uri(me)])
+                .build()
+                .unwrap();
+            r.handle_frame(ws, f, now);
+            let out = drain(&mut r);
+            assert!(out[0].0.starts_with("auth "), "{to}: {out:?}");
+        }
+        let u = authenticate(&mut r, ws, me, now);
+        // No msrps listener: the plain one, still `;tcp`.
+        assert_eq!(u.transport(), "tcp");
+        assert_eq!(u.host_str(), "relay.example.test");
+        assert_eq!(u.port(), Some(2855));
+
+        // A host that is not ours, even with `;ws`: not addressed to us.
+        let f = Frame::builder(Method::Auth)
+            .to_path(&[uri("msrp://elsewhere.test:443;ws")])
+            .from_path(&[uri(me)])
+            .build()
+            .unwrap();
+        r.handle_frame(ws, f, now);
+        assert_eq!(drain(&mut r)[0].0, "close");
+
+        // `;ws` on a TCP connection names nothing of ours.
+        let tcp = r.handle_accept(ip(), 0, now).unwrap();
+        let f = Frame::builder(Method::Auth)
+            .to_path(&[uri("msrp://relay.example.test:443;ws")])
+            .from_path(&[uri("msrp://alice.test:7777/a1;tcp")])
+            .build()
+            .unwrap();
+        r.handle_frame(tcp, f, now);
+        assert_eq!(drain(&mut r)[0].0, "close");
+
+        let mut bare = Relay::new(RelayConfig::default());
+        assert!(
+            bare.handle_accept_websocket(ip(), local, false, now)
+                .is_none()
+        );
     }
 
     #[test]

@@ -95,6 +95,11 @@ pub struct NetConfig {
     /// `/xcap-root`, say). The SIP WebSocket upgrade is this router's
     /// fallback: any path it does not route upgrades to SIP (RFC 7118).
     pub http_routes: Option<axum::Router>,
+    /// WebSocket subprotocols served on every `ws:`/`wss:` listener besides
+    /// `sip` (MSRP, RFC 7977): an upgrade offering one of them, on any path
+    /// the routes do not take, is handed to it. Empty by default: an upgrade
+    /// offering none of `sip` and these gets 400.
+    pub ws_subprotocols: Vec<crate::WsSubprotocol>,
 }
 
 impl Default for NetConfig {
@@ -112,6 +117,7 @@ impl Default for NetConfig {
             connect_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(32),
             http_routes: None,
+            ws_subprotocols: Vec::new(),
         }
     }
 }

@@ -40,7 +40,8 @@
 //! - `stream`: TCP and TLS: accept loop, outbound connects, per-connection
 //!   reader (framing, CRLF keep-alive, idle timeout) and writer (a bounded
 //!   queue).
-//! - `ws`: WebSocket (RFC 7118) on an axum HTTP server.
+//! - `ws`: WebSocket (RFC 7118) on an axum HTTP server; other WebSocket
+//!   subprotocols handed over whole ([`WsSubprotocol`], [`WsConnection`]).
 //! - `flow`: the flow table (FlowId → connection writer) and the connection
 //!   limit.
 //! - `tls`: rustls configurations ([`client_config_trusting`]).
@@ -89,4 +90,4 @@ pub use route::{UDP_MAX_REQUEST, needs_congestion_control, switch_large_request_
 pub use server::SipServer;
 pub use stats::NetStats;
 pub use tls::client_config_trusting;
-pub use ws::HttpListener;
+pub use ws::{HttpListener, WsConnection, WsIncoming, WsOutgoing, WsSubprotocol};

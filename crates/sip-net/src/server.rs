@@ -205,13 +205,17 @@ impl SipServer {
                 }
                 Transport::Ws => {
                     let routes = config.http_routes.clone();
-                    shared.tracker.spawn(ws::serve(sh, l, t, None, routes));
+                    let others = config.ws_subprotocols.clone();
+                    shared
+                        .tracker
+                        .spawn(ws::serve(sh, l, t, None, routes, others));
                 }
                 Transport::Wss => {
                     let routes = config.http_routes.clone();
+                    let others = config.ws_subprotocols.clone();
                     shared
                         .tracker
-                        .spawn(ws::serve(sh, l, t, wss_acceptor.clone(), routes));
+                        .spawn(ws::serve(sh, l, t, wss_acceptor.clone(), routes, others));
                 }
                 Transport::Udp => {}
             }

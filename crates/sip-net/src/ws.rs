@@ -8,6 +8,13 @@
 //! Other HTTP routes (XCAP under `/xcap-root`, ...) come in through
 //! [`NetConfig::http_routes`](crate::NetConfig::http_routes) and take
 //! precedence; SIP is the fallback.
+//!
+//! Other WebSocket subprotocols (MSRP, RFC 7977) come in through
+//! [`NetConfig::ws_subprotocols`](crate::NetConfig::ws_subprotocols): an
+//! upgrade offering one of them (on any path, like `sip`) is handed over
+//! as a [`WsConnection`], a stream of whole WebSocket messages and a sink
+//! taking one message per item; sip-net neither parses nor counts what goes
+//! over it (its connection slot and idle rule still apply).
 
 use std::future::Future;
 use std::io;
@@ -24,8 +31,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
 use bytes::Bytes;
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::{BoxStream, SplitSink, SplitStream};
+use futures_util::{Sink, SinkExt, StreamExt};
 use sip_msg::{Datagram, parse_datagram};
 use sip_proto::{Peer, Transport};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -42,6 +49,66 @@ use crate::stream::{account_write, deliver, fail_queued};
 /// RFC 7118 §4: the WebSocket subprotocol name.
 const SUBPROTOCOL: &str = "sip";
 
+/// The messages received on a [`WsConnection`], in order: the payload of
+/// every text or binary WebSocket message (text is handed over as its bytes).
+/// Ping and Pong are answered and skipped; the stream ends at a Close, a
+/// read error (logged) or a message over the subprotocol's size cap.
+pub type WsIncoming = BoxStream<'static, Bytes>;
+
+/// Sends on a [`WsConnection`]: each item is one WebSocket message (text
+/// when it is UTF-8, binary otherwise); closing the sink sends a Close.
+pub type WsOutgoing = Pin<Box<dyn Sink<Bytes, Error = io::Error> + Send>>;
+
+/// An upgraded WebSocket connection of another subprotocol (see
+/// [`WsSubprotocol`]).
+pub struct WsConnection {
+    /// What the client sends, one item per WebSocket message.
+    pub incoming: WsIncoming,
+    /// What goes to the client, one WebSocket message per item.
+    pub outgoing: WsOutgoing,
+    /// The client's address.
+    pub remote: SocketAddr,
+    /// The address the client connected to.
+    pub local: SocketAddr,
+    /// The connection is TLS (`wss:` / `https:` listener).
+    pub secure: bool,
+}
+
+impl std::fmt::Debug for WsConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsConnection")
+            .field("remote", &self.remote)
+            .field("local", &self.local)
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A WebSocket subprotocol other than `sip` served on the HTTP listeners
+/// (RFC 6455 §1.9): an upgrade offering `name` is accepted (101 with
+/// `Sec-WebSocket-Protocol: name`) and the connection handed to `accept`,
+/// which must not block (spawn what runs the connection). `sip` wins when a
+/// client offers both.
+#[derive(Clone)]
+pub struct WsSubprotocol {
+    /// The subprotocol name (`msrp`, RFC 7977 §4.1).
+    pub name: String,
+    /// Largest WebSocket message (and frame) accepted from the client; past
+    /// it the connection fails.
+    pub max_message_size: usize,
+    /// Takes each upgraded connection.
+    pub accept: Arc<dyn Fn(WsConnection) + Send + Sync>,
+}
+
+impl std::fmt::Debug for WsSubprotocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsSubprotocol")
+            .field("name", &self.name)
+            .field("max_message_size", &self.max_message_size)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Serves HTTP (and upgrades to SIP over WebSocket) on `listener` until
 /// draining starts; upgraded connections then live on until the server
 /// stops.
@@ -51,6 +118,7 @@ pub(crate) async fn serve(
     transport: Transport,
     tls: Option<TlsAcceptor>,
     routes: Option<Router>,
+    others: Vec<WsSubprotocol>,
 ) {
     let local = match listener.local_addr() {
         Ok(a) => a,
@@ -66,11 +134,12 @@ pub(crate) async fn serve(
         transport,
         tls,
         tx,
+        local,
     ));
-    let router = sip_router(Arc::clone(&shared), transport, routes);
+    let router = sip_router(Arc::clone(&shared), transport, routes, others);
     let served = axum::serve(
         ChannelListener { rx, local },
-        router.into_make_service_with_connect_info::<RemoteAddr>(),
+        router.into_make_service_with_connect_info::<ConnAddrs>(),
     )
     .with_graceful_shutdown(shared.stop_accept.clone().cancelled_owned())
     .await;
@@ -89,12 +158,20 @@ pub struct HttpListener {
     pub secure: bool,
 }
 
-/// `routes` (or an empty router) with the SIP upgrade as its fallback.
-fn sip_router(shared: Arc<Shared>, transport: Transport, routes: Option<Router>) -> Router {
-    let handler = move |ConnectInfo(RemoteAddr(remote)): ConnectInfo<RemoteAddr>,
+/// `routes` (or an empty router) with the SIP upgrade (and `others`) as its
+/// fallback.
+fn sip_router(
+    shared: Arc<Shared>,
+    transport: Transport,
+    routes: Option<Router>,
+    others: Vec<WsSubprotocol>,
+) -> Router {
+    let others: Arc<[WsSubprotocol]> = others.into();
+    let handler = move |ConnectInfo(addrs): ConnectInfo<ConnAddrs>,
                         ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| {
         let shared = Arc::clone(&shared);
-        async move { upgrade(shared, transport, remote, ws) }
+        let others = Arc::clone(&others);
+        async move { upgrade(shared, transport, addrs, &others, ws) }
     };
     routes
         .unwrap_or_default()
@@ -107,9 +184,11 @@ fn sip_router(shared: Arc<Shared>, transport: Transport, routes: Option<Router>)
 fn upgrade(
     shared: Arc<Shared>,
     transport: Transport,
-    remote: SocketAddr,
+    addrs: ConnAddrs,
+    others: &[WsSubprotocol],
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let remote = addrs.remote;
     let Ok(ws) = ws else {
         // Plain HTTP on a path nothing else serves.
         return (
@@ -122,7 +201,34 @@ fn upgrade(
         )
             .into_response();
     };
-    let ws = ws.protocols([SUBPROTOCOL]);
+    // `sip` first: it wins when a client offers several we serve.
+    let names =
+        std::iter::once(SUBPROTOCOL.to_owned()).chain(others.iter().map(|o| o.name.clone()));
+    let ws = ws.protocols(names);
+    let other = ws
+        .selected_protocol()
+        .and_then(|p| others.iter().find(|o| p.as_bytes() == o.name.as_bytes()));
+    if let Some(other) = other {
+        let max = other.max_message_size;
+        let accept = Arc::clone(&other.accept);
+        let secure = transport == Transport::Wss;
+        return ws
+            .max_message_size(max)
+            .max_frame_size(max)
+            .on_failed_upgrade(
+                move |e| tracing::debug!(%remote, error = %e, "WebSocket upgrade failed"),
+            )
+            .on_upgrade(move |socket| async move {
+                let (sink, stream) = socket.split();
+                accept(WsConnection {
+                    incoming: incoming(stream, remote),
+                    outgoing: outgoing(sink),
+                    remote,
+                    local: addrs.local,
+                    secure,
+                });
+            });
+    }
     if ws.selected_protocol().is_none() {
         // RFC 7118 §4.1: the client MUST offer "sip"; without it there is no
         // agreement on what the messages are.
@@ -139,6 +245,44 @@ fn upgrade(
             move |e| tracing::debug!(%remote, error = %e, "WebSocket upgrade failed"),
         )
         .on_upgrade(move |socket| run_ws(shared, socket, transport, remote))
+}
+
+/// The payloads of the text and binary messages of `stream`, until a Close
+/// or an error.
+fn incoming(stream: SplitStream<WebSocket>, remote: SocketAddr) -> WsIncoming {
+    futures_util::stream::unfold(stream, move |mut stream| async move {
+        loop {
+            match stream.next().await? {
+                Ok(Message::Text(t)) => return Some((Bytes::from(t), stream)),
+                Ok(Message::Binary(b)) => return Some((b, stream)),
+                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                Ok(Message::Close(_)) => return None,
+                Err(e) => {
+                    // Includes messages over the subprotocol's size cap.
+                    tracing::debug!(%remote, error = %e, "WebSocket read failed");
+                    return None;
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// A sink of payloads over `sink`: text messages for UTF-8, binary ones
+/// otherwise (as for SIP, RFC 7118 §5.2; a browser then gets text as a
+/// string).
+fn outgoing(sink: SplitSink<WebSocket, Message>) -> WsOutgoing {
+    Box::pin(
+        sink.sink_map_err(io::Error::other)
+            .with(|b: Bytes| std::future::ready(Ok::<_, io::Error>(ws_message(b)))),
+    )
+}
+
+fn ws_message(b: Bytes) -> Message {
+    match Utf8Bytes::try_from(b.clone()) {
+        Ok(t) => Message::Text(t),
+        Err(_) => Message::Binary(b),
+    }
 }
 
 /// One SIP-over-WebSocket connection, registered as a flow.
@@ -264,6 +408,7 @@ async fn accept_loop(
     transport: Transport,
     tls: Option<TlsAcceptor>,
     to_http: mpsc::Sender<(HttpIo, SocketAddr)>,
+    local: SocketAddr,
 ) {
     loop {
         let (sock, remote) = tokio::select! {
@@ -282,9 +427,10 @@ async fn accept_loop(
             continue;
         };
         let _ = sock.set_nodelay(true);
+        let local = sock.local_addr().unwrap_or(local);
         match &tls {
             None => {
-                let io = HttpIo::new(IoKind::Plain(sock), guard, shared.idle_timeout);
+                let io = HttpIo::new(IoKind::Plain(sock), guard, shared.idle_timeout, local);
                 if to_http.send((io, remote)).await.is_err() {
                     break;
                 }
@@ -297,7 +443,7 @@ async fn accept_loop(
                 shared.tracker.spawn(async move {
                     match tokio::time::timeout(limit, acceptor.accept(sock)).await {
                         Ok(Ok(s)) => {
-                            let io = HttpIo::new(IoKind::Tls(Box::new(s)), guard, idle_for);
+                            let io = HttpIo::new(IoKind::Tls(Box::new(s)), guard, idle_for, local);
                             let _ = to_http.send((io, remote)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
@@ -333,13 +479,20 @@ impl Listener for ChannelListener {
     }
 }
 
-/// The client address, for handlers (`ConnectInfo<RemoteAddr>`).
+/// The client's address and the one it connected to, for handlers
+/// (`ConnectInfo<ConnAddrs>`).
 #[derive(Debug, Clone, Copy)]
-struct RemoteAddr(SocketAddr);
+struct ConnAddrs {
+    remote: SocketAddr,
+    local: SocketAddr,
+}
 
-impl Connected<IncomingStream<'_, ChannelListener>> for RemoteAddr {
+impl Connected<IncomingStream<'_, ChannelListener>> for ConnAddrs {
     fn connect_info(stream: IncomingStream<'_, ChannelListener>) -> Self {
-        RemoteAddr(*stream.remote_addr())
+        ConnAddrs {
+            remote: *stream.remote_addr(),
+            local: stream.io().local,
+        }
     }
 }
 
@@ -354,15 +507,23 @@ struct HttpIo {
     /// connections have their own idle rule on top, with the same duration.
     idle: Pin<Box<tokio::time::Sleep>>,
     idle_for: std::time::Duration,
+    /// The address the client connected to.
+    local: SocketAddr,
 }
 
 impl HttpIo {
-    fn new(inner: IoKind, guard: ConnGuard, idle_for: std::time::Duration) -> HttpIo {
+    fn new(
+        inner: IoKind,
+        guard: ConnGuard,
+        idle_for: std::time::Duration,
+        local: SocketAddr,
+    ) -> HttpIo {
         HttpIo {
             inner,
             _guard: guard,
             idle: Box::pin(tokio::time::sleep(idle_for)),
             idle_for,
+            local,
         }
     }
 
