@@ -61,14 +61,10 @@ impl<S: Store> AuthBackend for HeraldAuth<S> {
             .authorization
             .iter()
             .find_map(|v| Authenticator::http_credentials(v, realm));
-        let claimed =
-            creds
-                .as_ref()
-                .and_then(|c| c.username())
-                .map(|name| match name.split_once('@') {
-                    Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
-                    None => (name.into_owned(), realm.to_ascii_lowercase()),
-                });
+        let claimed = creds
+            .as_ref()
+            .and_then(|c| c.username())
+            .map(|name| crate::users::claimed(&name, realm));
         let user = match &claimed {
             Some((u, d)) => match self.registrar.store().get_user(u, d).await {
                 Ok(user) => user,

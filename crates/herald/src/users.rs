@@ -48,6 +48,15 @@ pub(crate) enum UserCommand {
     },
 }
 
+/// The user and (lowercased) domain an HTTP/MSRP digest or Basic username
+/// names: `alice@example.test`, or a bare `alice` in the challenge's realm.
+pub(crate) fn claimed(name: &str, realm: &str) -> (String, String) {
+    match name.split_once('@') {
+        Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
+        None => (name.to_owned(), realm.to_ascii_lowercase()),
+    }
+}
+
 pub(crate) fn split(user: &str) -> Result<(String, String), String> {
     let user = user.strip_prefix("sip:").unwrap_or(user);
     match user.split_once('@') {

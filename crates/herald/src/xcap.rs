@@ -245,14 +245,10 @@ async fn authenticate<S: Store>(
         .iter()
         .find_map(|r| Authenticator::http_credentials(value, r).map(|c| (r.as_str(), Some(c))))
         .unwrap_or((preferred.as_str(), None));
-    let claimed =
-        creds
-            .as_ref()
-            .and_then(|c| c.username())
-            .map(|name| match name.split_once('@') {
-                Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
-                None => (name.into_owned(), realm.to_ascii_lowercase()),
-            });
+    let claimed = creds
+        .as_ref()
+        .and_then(|c| c.username())
+        .map(|name| crate::users::claimed(&name, realm));
     let user = match &claimed {
         Some((u, d)) => st.registrar.store().get_user(u, d).await.map_err(|e| {
             tracing::error!(error = %e, "user lookup failed");
@@ -329,10 +325,7 @@ async fn basic<S: Store>(
     let Some((name, password)) = text.split_once(':') else {
         return Ok(None);
     };
-    let (user, domain) = match name.split_once('@') {
-        Some((u, d)) => (u.to_owned(), d.to_ascii_lowercase()),
-        None => (name.to_owned(), realm.to_ascii_lowercase()),
-    };
+    let (user, domain) = crate::users::claimed(name, realm);
     let stored = st
         .registrar
         .store()
