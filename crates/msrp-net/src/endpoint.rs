@@ -8,8 +8,15 @@ use msrp::{
     Chunker, Decoder, Frame, Limits, MessageId, Method, MsrpUri, Reassembler, Reassembly,
     ReassemblyLimits,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// The byte stream under an endpoint: TCP, or TLS over TCP (`msrps:`,
+/// RFC 4975 §6).
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +69,7 @@ pub struct Received {
 /// One MSRP connection and this endpoint's URI on it.
 #[derive(Debug)]
 pub struct Endpoint {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     buf: BytesMut,
     dec: Decoder,
     me: MsrpUri,
@@ -78,7 +85,29 @@ impl Endpoint {
     pub async fn connect(addr: SocketAddr, me: MsrpUri) -> Result<Endpoint> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Endpoint {
+        Ok(Self::over(Box::new(stream), me))
+    }
+
+    /// Like [`connect`](Self::connect), over TLS (`msrps:`, RFC 4975 §6:
+    /// the first hop's certificate must match `server_name`, its host).
+    pub async fn connect_tls(
+        addr: SocketAddr,
+        server_name: &str,
+        config: Arc<rustls::ClientConfig>,
+        me: MsrpUri,
+    ) -> Result<Endpoint> {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+            .map_err(|e| EndpointError::Protocol(format!("server name {server_name}: {e}")))?;
+        let tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await?;
+        Ok(Self::over(Box::new(tls), me))
+    }
+
+    fn over(stream: Box<dyn Stream>, me: MsrpUri) -> Endpoint {
+        Endpoint {
             stream,
             buf: BytesMut::with_capacity(64 * 1024),
             dec: Decoder::new(Limits::default()),
@@ -86,7 +115,7 @@ impl Endpoint {
             reassembler: Reassembler::new(ReassemblyLimits::default()),
             inbox: VecDeque::new(),
             nonce_count: 0,
-        })
+        }
     }
 
     /// This endpoint's own URI.
@@ -257,6 +286,7 @@ impl Endpoint {
         let mut out = BytesMut::with_capacity(f.encoded_len());
         f.encode_into(&mut out);
         self.stream.write_all(&out).await?;
+        self.stream.flush().await?;
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-//! An MSRP endpoint (RFC 4975) over TCP for tokio: what a client uses to
+//! An MSRP endpoint (RFC 4975) over TCP or TLS for tokio: what a client uses to
 //! take part in a session — connect to its first hop (a peer or a relay),
 //! AUTH to a relay (RFC 4976 §5.1) for a Use-Path, send messages in chunks
 //! and wait for each chunk's transaction response, receive messages
@@ -13,8 +13,9 @@
 //! every chunk has its 200; frames that arrive meanwhile (a peer's SENDs)
 //! are answered and queued, and [`Endpoint::recv_message`] hands them out
 //! in order. Time-outs are the caller's (`tokio::time::timeout`).
-//! Not yet: TLS (`msrps:`), WebSocket (RFC 7977), several concurrent
-//! outgoing messages, REPORT generation.
+//! Over TCP ([`Endpoint::connect`]) or TLS ([`Endpoint::connect_tls`]).
+//! Not yet: WebSocket (RFC 7977), several concurrent outgoing messages,
+//! REPORT generation.
 
 mod endpoint;
 

@@ -124,3 +124,62 @@ async fn two_endpoints_chat_through_a_relay() {
     stop.cancel();
     let _ = running.await;
 }
+
+/// The same over `msrps:` (RFC 4975 §6, RFC 4976 §9.2): a TLS listener
+/// with a test certificate, endpoints trusting it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_over_tls() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let tls = msrp_relay::server_config_from_pem_files(&cert_path, &key_path).unwrap();
+    let cfg = DriverConfig {
+        listeners: vec![ListenSpec {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            tls: Some(tls),
+        }],
+        host: Some("localhost".to_owned()),
+        ..DriverConfig::default()
+    };
+    let relay = RelayServer::bind(cfg, OnePassword).await.unwrap();
+    let addr = relay.local_addrs()[0].1;
+    let relay_uri = relay.uris()[0].clone();
+    assert!(relay_uri.is_secure(), "{relay_uri}");
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(relay.run(stop.clone()));
+    let client = sip_net::client_config_trusting(cert.cert.pem().as_bytes()).unwrap();
+    let tls_me = |s: &str| MsrpUri::parse(&format!("msrps://127.0.0.1:9/{s};tcp")).unwrap();
+    let mut alice = Endpoint::connect_tls(addr, "localhost", client.clone(), tls_me("a2"))
+        .await
+        .unwrap();
+    let mut bob = Endpoint::connect_tls(addr, "localhost", client, tls_me("b2"))
+        .await
+        .unwrap();
+    let ua = alice.auth(&relay_uri, "alice", "pw", None).await.unwrap();
+    let ub = bob.auth(&relay_uri, "bob", "pw", None).await.unwrap();
+    assert!(ua.use_path[0].is_secure());
+    let to_bob = [
+        ua.use_path[0].clone(),
+        ub.use_path[0].clone(),
+        bob.uri().clone(),
+    ];
+    let body = Bytes::from(vec![7u8; 200_000]);
+    let sent = body.clone();
+    let sender = tokio::spawn(async move {
+        alice
+            .send_message(&to_bob, "application/octet-stream", sent, 16 * 1024)
+            .await
+            .unwrap()
+    });
+    let got = tokio::time::timeout(Duration::from_secs(20), bob.recv_message())
+        .await
+        .expect("in time")
+        .unwrap();
+    assert_eq!(got.message_id, sender.await.unwrap());
+    assert_eq!(got.body, body);
+    stop.cancel();
+    let _ = running.await;
+}
