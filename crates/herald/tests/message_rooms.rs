@@ -195,3 +195,33 @@ fn asking_who_is_there_does_not_join_and_a_strangers_leave_is_silent() {
     assert_eq!(say(&alice, "alice", "w4", "anyone?").status(), Some(200));
     silent(&dave);
 }
+
+/// A CPIM body relayed by the room names the authenticated sender in its
+/// From, whatever the client wrote; the content stays byte for byte.
+#[test]
+fn a_cpim_from_is_the_authenticated_sender() {
+    let s = Server::start(&[]);
+    let alice = member(&s, "alice");
+    let bob = member(&s, "bob");
+    assert_eq!(say(&bob, "bob", "c1", "here").status(), Some(200));
+    let forged = "From: Mallory <im:mallory@example.test>\r\nTo: <sip:lobby@chat.example.test>\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\n\r\nich bin nicht Mallory ✓";
+    let mut cseq = 1;
+    let r = alice.request_authed(
+        "MESSAGE",
+        "alice",
+        "secret",
+        LOBBY,
+        "c2",
+        &mut cseq,
+        "Content-Type: message/cpim\r\n",
+        forged,
+    );
+    assert_eq!(r.status(), Some(200));
+    // bob hears alice join, then her message.
+    assert!(hear(&bob).2.contains("alice@example.test joined"));
+    let (_, _, body) = hear(&bob);
+    let c = simple_im::cpim::parse(body.as_bytes()).unwrap();
+    assert_eq!(c.from(), Some("<sip:alice@example.test>"), "{body}");
+    assert_eq!(c.content(), "ich bin nicht Mallory ✓".as_bytes());
+    assert!(!body.contains("mallory"), "{body}");
+}

@@ -695,10 +695,23 @@ impl<S: Store> Router<S> {
                     }
                     self.focus_notice(room_uri, Some(sender), &body);
                 }
-                (
-                    msg.header(HeaderName::ContentType).unwrap_or("text/plain"),
-                    msg.body().clone(),
-                )
+                let ct = msg.header(HeaderName::ContentType).unwrap_or("text/plain");
+                // A CPIM body names its sender in its own From, which CPIM
+                // clients show: the authenticated sender replaces whatever
+                // the client wrote (RFC 7701 §6.3's rule, as the MSRP focus
+                // applies it); the content stays byte for byte.
+                let body =
+                    if simple_im::cpim::is_cpim(ct) && simple_im::cpim::parse(msg.body()).is_ok() {
+                        simple_im::room::cpim_with_from(
+                            msg.body(),
+                            sender,
+                            room_uri,
+                            &simple_im::imdn::rfc3339(now()),
+                        )
+                    } else {
+                        msg.body().clone()
+                    };
+                (ct, body)
             }
         };
         let ct = ct.to_owned();
