@@ -17,7 +17,7 @@
 # (doc GET runs before the PUTs so both servers serve the document as first stored.)
 #
 # Kamailio (--with-kamailio, the default when kamailio and its xcap_server
-# module are installed): tools/kamailio-xcap/ (config, schema, start/stop).
+# module are installed): tools/kamailio-xcap/ (config, start/stop; tables from the installed Kamailio schema files).
 # Its xcap_server evaluates the node selector as a plain XPath over the stored
 # document with the default namespace stripped, so the same entry URIs work;
 # differences in what it does are printed with the results.

@@ -20,7 +20,22 @@ if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" 2>/dev/null; then
     exit 1
 fi
 RUNDIR=$(mktemp -d "${KAM_XCAP_TMPDIR:-${TMPDIR:-/tmp}}/kam-xcap.XXXXXX")
-sqlite3 "$RUNDIR/xcap.db" < "$HERE/schema.sql" >/dev/null
+# The tables come from Kamailio's own installed schema files (version table,
+# then the xcap table of the presence schema), not from a copy kept here.
+# WAL persists in the file; db_sqlite never sets `synchronous`, so commits
+# still sync the WAL (SQLite's default FULL).
+SCHEMA=${KAM_SQLITE_SCHEMA_DIR:-/usr/share/kamailio/db_sqlite}
+[ -r "$SCHEMA/standard-create.sql" ] && [ -r "$SCHEMA/presence-create.sql" ] || {
+    echo "kamailio db_sqlite schema files not found in $SCHEMA" >&2; rm -rf "$RUNDIR"; exit 1; }
+{
+    echo "PRAGMA journal_mode=WAL;"
+    cat "$SCHEMA/standard-create.sql"
+    # only the xcap table (and its version row) of the presence schema
+    awk '/^CREATE TABLE xcap /{on=1} on{print} on && /^INSERT INTO version/{exit}' \
+        "$SCHEMA/presence-create.sql"
+} | sqlite3 "$RUNDIR/xcap.db" >/dev/null
+sqlite3 "$RUNDIR/xcap.db" "SELECT table_version FROM version WHERE table_name='xcap';" \
+    | grep -q . || { echo "xcap table not created from $SCHEMA" >&2; rm -rf "$RUNDIR"; exit 1; }
 
 setsid kamailio -f "$HERE/kamailio-xcap.cfg" -DD -E \
     -m "${KAM_SHM_MB:-256}" -M "${KAM_PKG_MB:-32}" \
