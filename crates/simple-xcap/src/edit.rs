@@ -20,6 +20,8 @@
 //! elements, comments, prefixes — as stored (RFC 4825 §8.2.3, §8.4).
 //! The functions on a bare [`Element`] edit the tree alone.
 
+// One escaper for attribute values and character data alike.
+use simple_pidf::xml::escape_attr as escape;
 use std::fmt::Write as _;
 
 use simple_pidf::xml::{self, Attribute, Element, Node};
@@ -942,22 +944,6 @@ fn new_attribute(chain: &[&ElementSpan], a: &Attribute) -> String {
     escape(&mut out, &a.value);
     out.push('"');
     out
-}
-
-/// Escapes text for a double-quoted attribute value.
-fn escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! ([`XcapError::body`]); the free text of a variant goes into the optional
 //! `phrase` attribute of the error element (RFC 4825 §11.2).
 
+// One escaper for attribute values and character data alike.
+use simple_pidf::xml::escape_attr as escape;
 use std::fmt::Write as _;
 
 use sha2::{Digest as _, Sha256};
@@ -159,22 +161,6 @@ impl XcapError {
         }
         out.push_str("</xcap-error>\n");
         Some(out)
-    }
-}
-
-/// Escapes text for an attribute value or character data.
-fn escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
     }
 }
 
