@@ -877,23 +877,8 @@ where
     loop {
         loop {
             let decoded = dec.decode(&mut buf);
-            let closing = matches!(&decoded, Err(e) if e.must_close());
             let got = !matches!(decoded, Ok(None));
-            {
-                let mut core = lock(&shared.core);
-                let now = Instant::now();
-                match decoded {
-                    Ok(Some(frame)) => core.relay.handle_frame(conn, frame, now),
-                    Ok(None) => {}
-                    Err(e) => core.relay.handle_parse_error(conn, &e, now),
-                }
-                take(shared, &mut core, &mut todo);
-            }
-            if !todo.is_empty() && !dispatch(shared, &mut todo, Wait::Yes, stop).await {
-                return;
-            }
-            if closing {
-                // The Close is queued behind any answer; stop reading now.
+            if !feed(shared, conn, decoded, &mut todo, stop).await {
                 return;
             }
             if !got {
@@ -972,25 +957,37 @@ async fn read_messages<A, S>(
             // An empty message: nothing to do.
             continue;
         }
-        let closing = matches!(&decoded, Err(e) if e.must_close());
-        {
-            let mut core = lock(&shared.core);
-            let now = Instant::now();
-            match decoded {
-                Ok(Some(frame)) => core.relay.handle_frame(conn, frame, now),
-                Ok(None) => {}
-                Err(e) => core.relay.handle_parse_error(conn, &e, now),
-            }
-            take(shared, &mut core, &mut todo);
-        }
-        if !todo.is_empty() && !dispatch(shared, &mut todo, Wait::Yes, stop).await {
-            return;
-        }
-        if closing {
-            // The Close is queued behind any answer; stop reading now.
+        if !feed(shared, conn, decoded, &mut todo, stop).await {
             return;
         }
     }
+}
+
+/// One decode result into the core, then whatever it answered out onto the
+/// connections. False when the reader must stop: the frame was beyond
+/// repair (the Close is queued behind any answer) or the server stops.
+async fn feed<A: AuthBackend>(
+    shared: &Arc<Shared<A>>,
+    conn: ConnId,
+    decoded: Result<Option<Frame>, msrp::ParseError>,
+    todo: &mut VecDeque<Todo>,
+    stop: &CancellationToken,
+) -> bool {
+    let closing = matches!(&decoded, Err(e) if e.must_close());
+    {
+        let mut core = lock(&shared.core);
+        let now = Instant::now();
+        match decoded {
+            Ok(Some(frame)) => core.relay.handle_frame(conn, frame, now),
+            Ok(None) => {}
+            Err(e) => core.relay.handle_parse_error(conn, &e, now),
+        }
+        take(shared, &mut core, todo);
+    }
+    if !todo.is_empty() && !dispatch(shared, todo, Wait::Yes, stop).await {
+        return false;
+    }
+    !closing
 }
 
 /// The writer of a WebSocket connection: each queued frame is one message
