@@ -12,6 +12,7 @@
 //! Dates are computed here with days-from-civil arithmetic: the crate reads no
 //! clock and has no date dependency; time comes in as Unix milliseconds.
 
+use sip_msg::misc::{SipDate, civil_from_days, days_from_civil, days_in_month};
 use std::fmt::Write as _;
 
 use rand::Rng as _;
@@ -194,21 +195,7 @@ pub fn rfc3339(ms: u64) -> String {
 
 /// RFC 1123 date (RFC 3261 §20.17 SIP Date header): "Sat, 13 Nov 2010 23:29:00 GMT".
 pub fn http_date(ms: u64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (days, secs) = split_ms(ms);
-    let (y, m, d) = civil_from_days(days);
-    // 1970-01-01 was a Thursday.
-    let weekday = WEEKDAYS[(days % 7) as usize];
-    let month = MONTHS[(m as usize).saturating_sub(1) % 12];
-    format!(
-        "{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    SipDate::format(i64::try_from(ms / 1000).unwrap_or(i64::MAX))
 }
 
 /// Parses a CPIM DateTime (RFC 3339 §5.6 `date-time`: `Z` or a numeric offset,
@@ -230,7 +217,7 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year, month as u32))
         || hour > 23
         || minute > 59
         || second > 60
@@ -268,7 +255,7 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, month as u32, day as u32);
     let local_secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     // Local time = UTC + offset, so UTC = local - offset (RFC 3339 §4.2).
     let utc_ms = (local_secs - offset_secs) * 1000 + millis;
@@ -371,62 +358,9 @@ fn split_ms(ms: u64) -> (i64, i64) {
     ((secs / 86_400) as i64, (secs % 86_400) as i64)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400; // [0, 399]
-    let mp = (m + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + d - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
-}
-
-/// The (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
-/// civil_from_days).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097; // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11]
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_round_trip_over_centuries() {
-        for days in (-800_000..800_000).step_by(97) {
-            let (y, m, d) = civil_from_days(days);
-            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-    }
-
-    #[test]
-    fn known_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    }
 
     #[test]
     fn parse_rejects_garbage() {
