@@ -1,5 +1,7 @@
 //! `xs:dateTime` (the RFC 3339 profile) to Unix milliseconds.
 
+use sip_msg::misc::{days_from_civil, days_in_month};
+
 /// Parses `YYYY-MM-DDThh:mm:ss[.fff...][Z|±hh:mm]` into milliseconds since
 /// the Unix epoch (negative before 1970). A time without zone offset is
 /// taken as UTC (XML Schema leaves it "local", which a server cannot know).
@@ -36,7 +38,7 @@ pub(crate) fn datetime_ms(s: &str) -> Option<i64> {
     }
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year, month as u32))
         || hour > 23
         || minute > 59
         || second > 59
@@ -75,35 +77,9 @@ pub(crate) fn datetime_ms(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, month as u32, day as u32);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_min * 60;
     Some(secs * 1000 + millis)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    // Count whole years from year 0 in 400-year eras, with March as the
-    // first month so that the leap day ends the year.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
