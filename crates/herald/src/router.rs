@@ -917,6 +917,18 @@ fn has_branch_with_hash(msg: &SipMessage, hash: u64) -> bool {
         .any(|l| l.contains(prefix))
 }
 
+/// Unix ms now, for the router's modules (the pure agents take time as an
+/// argument).
+fn now() -> u64 {
+    u64::try_from(now_ms()).unwrap_or(0)
+}
+
+/// 64 random bits in hex: tags, Call-IDs and tokens of the server's own
+/// requests.
+fn random_token() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
     match (host, ip) {
         (Host::V4(h), std::net::IpAddr::V4(i)) => *h == i,

@@ -46,7 +46,7 @@ use sip_msg::{HeaderName, Method, SipMessage, Uri};
 use sip_net::Ctx;
 use sip_proto::{Peer, Tag, TransactionKey, Transport, response_builder};
 
-use super::{Router, Store, hostport, plain};
+use super::{Router, Store, hostport, now, plain, random_token};
 
 mod sdp;
 
@@ -257,14 +257,6 @@ impl Focus {
             _ => {}
         }
     }
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
-}
-
-fn random_token() -> String {
-    format!("{:016x}", rand::random::<u64>())
 }
 
 /// The canonical AOR (`sip:user@domain`) of a URI in a CPIM header value.
@@ -556,7 +548,7 @@ impl<S: Store> Router<S> {
         // REPORTs on the whole message (RFC 4975 §7.1.3, §7.1.4).
         let whole = ByteRange::new(1, Some(len), Some(len));
         let ct = m.content_type.as_deref().unwrap_or("text/plain");
-        let datetime = simple_im::imdn::rfc3339(now_ms());
+        let datetime = simple_im::imdn::rfc3339(now());
         let (audience, inner_type, inner, wrapped) = if cpim::is_cpim(ct) {
             let c = match cpim::parse(&m.body) {
                 Ok(c) => c,
@@ -639,7 +631,7 @@ impl<S: Store> Router<S> {
 
     /// A notice (text/plain) to the room's MSRP participants but `except`.
     pub(super) fn focus_notice(&mut self, room: &str, except: Option<&str>, text: &Bytes) {
-        let datetime = simple_im::imdn::rfc3339(now_ms());
+        let datetime = simple_im::imdn::rfc3339(now());
         let wrapped = room::cpim_wrap(room, room, &datetime, NOTICE_TYPE, text);
         let targets: Vec<String> = self
             .focus
@@ -661,7 +653,7 @@ impl<S: Store> Router<S> {
         if self.focus.parts.is_empty() {
             return;
         }
-        let datetime = simple_im::imdn::rfc3339(now_ms());
+        let datetime = simple_im::imdn::rfc3339(now());
         let (to, inner_type, wrapped) = if cpim::is_cpim(ct) {
             let Ok(c) = cpim::parse(body) else {
                 return;

@@ -23,7 +23,7 @@ use sip_msg::{HeaderName, MessageBuilder, SipMessage};
 use sip_net::Ctx;
 use sip_proto::{Peer, TransactionKey};
 
-use super::{Router, Store, plain};
+use super::{Router, Store, now, plain, random_token};
 use crate::config::ImSettings;
 
 /// Why the server sent a MESSAGE.
@@ -122,14 +122,6 @@ pub(crate) enum ImWake {
 /// silent counts as unavailable (stored, 202): well inside the sender's own
 /// Timer F (32 s), so the 202 reaches a sender still waiting for it.
 const MESSAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(16);
-
-fn now() -> u64 {
-    u64::try_from(simple_registrar::now_ms()).unwrap_or(0)
-}
-
-fn random_token() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
 
 impl<S: Store> Router<S> {
     /// The canonical AOR of a request's From, when it parses.

@@ -15,7 +15,7 @@ use sip_net::{Ctx, ServerHandle};
 use sip_proto::{Peer, TransactionKey, Transport};
 use tokio::sync::mpsc;
 
-use super::{Router, hostport, plain, route_target};
+use super::{Router, hostport, now, plain, route_target};
 
 /// Store writes on their way to the writer task, with the responses that
 /// wait for them to be durable.
@@ -193,10 +193,6 @@ pub(crate) fn contacts(addrs: &[(Transport, SocketAddr)]) -> Vec<(Transport, Str
             (t, uri)
         })
         .collect()
-}
-
-fn now() -> u64 {
-    u64::try_from(now_ms()).unwrap_or(0)
 }
 
 /// Writes the agent's store operations in batches (group commit: whatever
