@@ -206,13 +206,21 @@ pub(crate) fn stateless_answer(cfg: &CoreConfig, req: &SipMessage) -> Option<Sip
         }
     }
     // OPTIONS to the server (no user part, no Route to follow): answered here.
+    // The host is ours, so of the rest of the chain only `method` can decide.
     let to_server = match &request.uri {
         Some(Uri::Sip(s)) => s.user.is_none() && cfg.is_local_host(&s.host),
         _ => false,
     };
-    if req.method() == Some(Method::Options) && to_server && req.header(HeaderName::Route).is_none()
+    if req.method() == Some(Method::Options)
+        && to_server
+        && req.header(HeaderName::Route).is_none()
+        && let Flow::Respond {
+            status,
+            reason,
+            headers,
+        } = method(cfg, &request)
     {
-        return handle(cfg, req);
+        return build(cfg, req, status, &reason, &headers);
     }
     None
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use simple_registrar::proxy::{
     ANY_FLOW, BranchFinal, ResponseContext, Target, binding_target, branch, branch_loop_hash,
-    forward_copy, loop_hash, uri_addr,
+    branch_prefix, forward_copy, loop_hash, uri_addr,
 };
 use simple_registrar::{AuthOutcome, Authenticator, Registrar, Reply, now_ms};
 use simple_store::{Registrations, Users};
@@ -254,12 +254,19 @@ impl<S: Store> Router<S> {
     /// loop hash (§16.6 step 8).
     fn our_via(&mut self, transport: Transport, local: SocketAddr, hash: u64) -> String {
         self.next_branch += 1;
-        format!(
-            "SIP/2.0/{} {};branch={};rport",
+        let mut v = String::with_capacity(96);
+        for part in [
+            "SIP/2.0/",
             transport.via_token(),
-            hostport(local),
-            branch(hash, self.next_branch)
-        )
+            " ",
+            &hostport(local),
+            ";branch=",
+            &branch(hash, self.next_branch),
+            ";rport",
+        ] {
+            v.push_str(part);
+        }
+        v
     }
 
     fn handle_cancel(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: &SipMessage) {
@@ -321,7 +328,7 @@ impl<S: Store> Router<S> {
             self.respond(ctx, key, &msg, &r);
             return;
         }
-        let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+        let in_dialog = msg.to_tag().is_ok_and(|t| t.is_some());
         if in_dialog && msg.method() == Some(Method::Subscribe) && self.presence.owns_dialog(&msg) {
             // A refresh or unsubscribe of one of our subscriptions.
             self.presence_subscribe(ctx, key, &msg, peer, None);
@@ -453,7 +460,7 @@ impl<S: Store> Router<S> {
         aor: (String, String),
     ) {
         let method = msg.method_str().unwrap_or("").to_owned();
-        let in_dialog = msg.to().is_ok_and(|t| t.tag().is_some());
+        let in_dialog = msg.to_tag().is_ok_and(|t| t.is_some());
         let auth = self.registrar.authenticator();
         // Who is sending: a local user is authenticated (407, §22.3).
         let from_local = msg
@@ -700,7 +707,7 @@ impl<S: Store> Router<S> {
             // now, so refused INVITEs never fill the table.
             self.msrp.note(&msg);
         }
-        let dialog_creating = !msg.to().is_ok_and(|t| t.tag().is_some())
+        let dialog_creating = !msg.to_tag().is_ok_and(|t| t.is_some())
             && matches!(
                 msg.method(),
                 Some(Method::Invite | Method::Subscribe | Method::Refer)
@@ -826,7 +833,7 @@ impl<S: Store> Router<S> {
         }
         let finals = std::mem::take(&mut p.finals);
         let request = p.request.clone();
-        if p.invite && !request.to().is_ok_and(|t| t.tag().is_some()) {
+        if p.invite && !request.to_tag().is_ok_and(|t| t.is_some()) {
             // The initial INVITE failed (CANCEL's 487 included): its MSRP
             // offer ends. A failed re-INVITE leaves the dialog up.
             self.msrp_invite_final(&request, 487);
@@ -910,11 +917,10 @@ async fn authorize<S: Users + Registrations + Clone>(
 /// Does any Via line hold one of our branches (`proxy::branch`) with this
 /// loop hash? A text search: the Vias are parsed only when it says yes.
 fn has_branch_with_hash(msg: &SipMessage, hash: u64) -> bool {
-    let needle = branch(hash, 0);
-    // `branch` ends with the counter; the prefix up to it names the hash.
-    let prefix = needle.trim_end_matches('0');
+    // Every branch made for this hash starts with the prefix.
+    let prefix = branch_prefix(hash);
     msg.header_lines(HeaderName::Via)
-        .any(|l| l.contains(prefix))
+        .any(|l| l.contains(prefix.as_str()))
 }
 
 /// Unix ms now, for the router's modules (the pure agents take time as an
@@ -938,10 +944,7 @@ fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
 }
 
 fn hostport(a: SocketAddr) -> String {
-    match a {
-        SocketAddr::V4(v) => v.to_string(),
-        SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
-    }
+    sip_msg::misc::hostport(a)
 }
 
 /// The next hop a Route value names, keeping the Request-URI.

@@ -611,7 +611,7 @@ impl PresenceAgent {
         registered: bool,
     ) -> Effects {
         let mut fx = Effects::default();
-        if req.to().is_ok_and(|t| t.tag().is_some()) {
+        if req.to_tag().is_ok_and(|t| t.is_some()) {
             self.refresh(now_ms, key, req, peer, &mut fx);
             return fx;
         }

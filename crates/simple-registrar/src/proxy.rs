@@ -130,13 +130,9 @@ pub fn loop_hash(msg: &SipMessage, key: &impl BuildHasher) -> u64 {
     let mut h = key.build_hasher();
     h.write(msg.request_uri_str().unwrap_or("").as_bytes());
     h.write_u8(0);
-    if let Ok(f) = msg.from() {
-        h.write(f.tag().unwrap_or("").as_bytes());
-    }
+    h.write(msg.from_tag().ok().flatten().unwrap_or("").as_bytes());
     h.write_u8(0);
-    if let Ok(t) = msg.to() {
-        h.write(t.tag().unwrap_or("").as_bytes());
-    }
+    h.write(msg.to_tag().ok().flatten().unwrap_or("").as_bytes());
     h.write_u8(0);
     h.write(msg.call_id().unwrap_or("").as_bytes());
     h.write_u8(0);
@@ -153,7 +149,29 @@ pub fn loop_hash(msg: &SipMessage, key: &impl BuildHasher) -> u64 {
 /// Our branch parameter: the magic cookie, our marker, the loop hash, and a
 /// per-branch counter.
 pub fn branch(loop_hash: u64, n: u64) -> String {
-    format!("z9hG4bK-hd-{loop_hash:016x}-{n:x}")
+    let mut s = branch_prefix(loop_hash);
+    push_hex(&mut s, n, 1);
+    s
+}
+
+/// `z9hG4bK-hd-<hash>-`: what every branch [`branch`] makes for this loop
+/// hash starts with.
+pub fn branch_prefix(loop_hash: u64) -> String {
+    let mut s = String::with_capacity(48);
+    s.push_str("z9hG4bK-hd-");
+    push_hex(&mut s, loop_hash, 16);
+    s.push('-');
+    s
+}
+
+/// Appends `n` in lower-case hex, zero-padded to `width` digits (what
+/// `{n:0width$x}` writes, without the formatting machinery).
+fn push_hex(s: &mut String, n: u64, width: usize) {
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    for i in (0..digits.max(width)).rev() {
+        let nibble = if i < 16 { (n >> (i * 4)) & 0xf } else { 0 };
+        s.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
 }
 
 /// The loop hash in one of our branch values.
@@ -352,6 +370,20 @@ To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\
         };
         assert_eq!(m.header_lines(HeaderName::WwwAuthenticate).count(), 1);
         assert_eq!(m.header_lines(HeaderName::ProxyAuthenticate).count(), 1);
+    }
+
+    #[test]
+    fn branch_text_matches_the_format_macro() {
+        for (h, n) in [
+            (0u64, 0u64),
+            (1, 1),
+            (0xdead_beef, 0x10),
+            (u64::MAX, u64::MAX),
+            (0x8000_0000_0000_0000, 255),
+        ] {
+            assert_eq!(branch(h, n), format!("z9hG4bK-hd-{h:016x}-{n:x}"));
+            assert!(branch(h, n).starts_with(&branch_prefix(h)));
+        }
     }
 
     #[test]

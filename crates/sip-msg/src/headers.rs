@@ -299,6 +299,20 @@ pub struct Via<'a> {
     pub port: Option<u16>,
     /// Parameters (`branch`, `received`, `rport`, `maddr`, `ttl`, ...).
     pub params: Params<'a>,
+    /// The parameters the core reads, found by the parse's one walk over
+    /// `params` so that reading them walks nothing.
+    known: ViaKnown<'a>,
+}
+
+/// The well-known Via parameters: the first of each name, as in
+/// [`Params::get`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ViaKnown<'a> {
+    pub(crate) branch: Option<&'a str>,
+    pub(crate) received: Option<&'a str>,
+    pub(crate) rport: Option<Option<&'a str>>,
+    pub(crate) maddr: Option<&'a str>,
+    pub(crate) ttl: Option<&'a str>,
 }
 
 impl<'a> Via<'a> {
@@ -322,20 +336,26 @@ impl<'a> Via<'a> {
         let end = find_byte(rest, b';').unwrap_or(rest.len());
         let (host, port) = parse_sent_by(trim(&rest[..end]))?;
         let params = parse_all_header_params(&rest[end..], "Via")?;
+        let mut known = ViaKnown::default();
         for p in params.iter() {
             let v = p.value;
             let ok = if p.name.eq_ignore_ascii_case("ttl") {
+                known.ttl = known.ttl.or(v);
                 v.and_then(|v| v.parse::<u8>().ok()).is_some()
                     && v.is_some_and(|v| v.bytes().all(|c| c.is_ascii_digit()))
             } else if p.name.eq_ignore_ascii_case("rport") {
+                known.rport = known.rport.or(Some(v));
                 v.is_none_or(|v| v.parse::<u16>().is_ok() && v.bytes().all(|c| c.is_ascii_digit()))
             } else if p.name.eq_ignore_ascii_case("received") {
+                known.received = known.received.or(v);
                 // RFC 3261 §20.42: IPv4address / IPv6address; RFC 5118 §4.5:
                 // accept it with or without brackets.
                 v.is_some_and(|v| Host::parse_received(v).is_ok())
             } else if p.name.eq_ignore_ascii_case("maddr") {
+                known.maddr = known.maddr.or(v);
                 v.is_some_and(|v| Host::parse(v).is_ok())
             } else if p.name.eq_ignore_ascii_case("branch") {
+                known.branch = known.branch.or(v);
                 v.is_some_and(is_token)
             } else {
                 true
@@ -354,12 +374,13 @@ impl<'a> Via<'a> {
             host,
             port,
             params,
+            known,
         })
     }
 
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch")
+        self.known.branch
     }
 
     /// Does the branch carry the RFC 3261 magic cookie `z9hG4bK` (§8.1.1.7)?
@@ -369,25 +390,23 @@ impl<'a> Via<'a> {
 
     /// The `received` parameter.
     pub fn received(&self) -> Option<&'a str> {
-        self.params.value("received")
+        self.known.received
     }
 
     /// `rport` (RFC 3581): `None` when absent, `Some(None)` when present without
     /// a value (a request to fill it in), `Some(Some(port))` when filled.
     pub fn rport(&self) -> Option<Option<u16>> {
-        self.params
-            .get("rport")
-            .map(|v| v.and_then(|v| v.parse().ok()))
+        self.known.rport.map(|v| v.and_then(|v| v.parse().ok()))
     }
 
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<&'a str> {
-        self.params.value("maddr")
+        self.known.maddr
     }
 
     /// The `ttl` parameter.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.value("ttl").and_then(|v| v.parse().ok())
+        self.known.ttl.and_then(|v| v.parse().ok())
     }
 }
 
@@ -668,13 +687,126 @@ fn single<'m, T>(
         .transpose()
 }
 
+/// A part of a header value, as byte offsets into it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rel(u32, u32);
+
+impl Rel {
+    /// Where `part` (a slice of `base`) lies in `base`; `None` if it is not
+    /// a slice of it.
+    fn of(base: &str, part: &str) -> Option<Rel> {
+        let start = (part.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+        let end = start.checked_add(part.len())?;
+        (end <= base.len()).then_some(Rel(start as u32, end as u32))
+    }
+
+    fn get(self, base: &str) -> Option<&str> {
+        base.get(self.0 as usize..self.1 as usize)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RelHost {
+    Name(Rel),
+    V4(std::net::Ipv4Addr),
+    V6(std::net::Ipv6Addr),
+}
+
+/// A parsed top Via kept by its message (see `SipMessage::via`): offsets into
+/// the text of the first Via line.
+#[derive(Debug, Clone)]
+pub(crate) struct TopVia {
+    protocol: Rel,
+    version: Rel,
+    transport: Rel,
+    host: RelHost,
+    port: Option<u16>,
+    params: Rel,
+    branch: Option<Rel>,
+    received: Option<Rel>,
+    rport: Option<Option<Rel>>,
+    maddr: Option<Rel>,
+    ttl: Option<Rel>,
+}
+
+impl TopVia {
+    fn record(base: &str, v: &Via<'_>) -> Option<TopVia> {
+        let opt = |p: Option<&str>| -> Option<Option<Rel>> {
+            match p {
+                Some(p) => Rel::of(base, p).map(Some),
+                None => Some(None),
+            }
+        };
+        Some(TopVia {
+            protocol: Rel::of(base, v.protocol)?,
+            version: Rel::of(base, v.version)?,
+            transport: Rel::of(base, v.transport)?,
+            host: match v.host {
+                Host::Name(n) => RelHost::Name(Rel::of(base, n)?),
+                Host::V4(a) => RelHost::V4(a),
+                Host::V6(a) => RelHost::V6(a),
+            },
+            port: v.port,
+            params: Rel::of(base, v.params.as_str())?,
+            branch: opt(v.known.branch)?,
+            received: opt(v.known.received)?,
+            rport: match v.known.rport {
+                Some(r) => Some(opt(r)?),
+                None => None,
+            },
+            maddr: opt(v.known.maddr)?,
+            ttl: opt(v.known.ttl)?,
+        })
+    }
+
+    fn rebuild<'a>(&self, base: &'a str) -> Option<Via<'a>> {
+        let opt = |r: Option<Rel>| -> Option<Option<&'a str>> {
+            match r {
+                Some(r) => r.get(base).map(Some),
+                None => Some(None),
+            }
+        };
+        Some(Via {
+            protocol: self.protocol.get(base)?,
+            version: self.version.get(base)?,
+            transport: self.transport.get(base)?,
+            host: match self.host {
+                RelHost::Name(r) => Host::Name(r.get(base)?),
+                RelHost::V4(a) => Host::V4(a),
+                RelHost::V6(a) => Host::V6(a),
+            },
+            port: self.port,
+            params: Params::from_validated(self.params.get(base)?),
+            known: ViaKnown {
+                branch: opt(self.branch)?,
+                received: opt(self.received)?,
+                rport: match self.rport {
+                    Some(r) => Some(opt(r)?),
+                    None => None,
+                },
+                maddr: opt(self.maddr)?,
+                ttl: opt(self.ttl)?,
+            },
+        })
+    }
+}
+
 impl SipMessage {
-    /// The top Via.
+    /// The top Via. Parsed on the first call and kept (until a Via edit):
+    /// later calls rebuild it from offsets without parsing.
     pub fn via(&self) -> Result<Via<'_>> {
-        match list_items(self, HeaderName::Via).next() {
-            Some(v) => v.and_then(Via::parse).map_err(bad("Via")),
-            None => Err(missing("Via")),
+        let base = self.header(HeaderName::Via).unwrap_or("");
+        if let Some(v) = self.top_via.get().and_then(|t| t.rebuild(base)) {
+            return Ok(v);
         }
+        let via = match list_items(self, HeaderName::Via).next() {
+            Some(v) => v.and_then(Via::parse).map_err(bad("Via"))?,
+            None => return Err(missing("Via")),
+        };
+        if let Some(t) = TopVia::record(base, &via) {
+            let _ = self.top_via.set(Box::new(t));
+        }
+        Ok(via)
     }
 
     /// Every Via value, top first.
@@ -690,6 +822,44 @@ impl SipMessage {
     /// To.
     pub fn to(&self) -> Result<FromTo<'_>> {
         single(self, HeaderName::To, FromTo::parse)?.ok_or_else(|| missing("To"))
+    }
+
+    /// The From tag: [`from`](Self::from)`()?.tag()`, parsed once and kept.
+    pub fn from_tag(&self) -> Result<Option<&str>> {
+        self.cached_tag(0, HeaderName::From, Self::from)
+    }
+
+    /// The To tag: [`to`](Self::to)`()?.tag()`, parsed once and kept.
+    pub fn to_tag(&self) -> Result<Option<&str>> {
+        self.cached_tag(1, HeaderName::To, Self::to)
+    }
+
+    fn cached_tag<'s>(
+        &'s self,
+        slot: usize,
+        name: HeaderName,
+        parse: fn(&'s Self) -> Result<FromTo<'s>>,
+    ) -> Result<Option<&'s str>> {
+        let base = self.header(name).unwrap_or("");
+        if let Some(cached) = self.tags[slot].get() {
+            match cached {
+                None => return Ok(None),
+                Some(r) => {
+                    if let Some(t) = r.get(base) {
+                        return Ok(Some(t));
+                    }
+                }
+            }
+        }
+        let tag = parse(self)?.tag();
+        let rel = match tag {
+            Some(t) => Rel::of(base, t).map(Some),
+            None => Some(None),
+        };
+        if let Some(rel) = rel {
+            let _ = self.tags[slot].set(rel);
+        }
+        Ok(tag)
     }
 
     /// Call-ID.
@@ -837,14 +1007,14 @@ impl SipMessage {
         ] {
             self.check_single(name)?;
         }
-        for v in self.vias() {
+        // The top one through `via()`, which keeps it for later callers.
+        self.via()?;
+        for v in self.vias().skip(1) {
             v?;
         }
-        if self.header(HeaderName::Via).is_none() {
-            return Err(missing("Via"));
-        }
-        self.from()?;
-        self.to()?;
+        // Through the tag accessors, which keep the tags for later callers.
+        self.from_tag()?;
+        self.to_tag()?;
         self.call_id()?;
         let cseq = self.cseq()?;
         if let Some(m) = self.method_str() {
@@ -889,11 +1059,13 @@ impl SipMessage {
         ] {
             self.check_single(name)?;
         }
+        // One pass: every Contact parses, and `*` stands alone.
+        let (mut contacts, mut wildcard) = (0usize, false);
         for c in self.contacts() {
-            c?;
+            wildcard |= matches!(c?, Contact::Wildcard);
+            contacts += 1;
         }
-        let contacts = self.contacts().count();
-        if self.contacts().any(|c| matches!(c, Ok(Contact::Wildcard))) && contacts > 1 {
+        if wildcard && contacts > 1 {
             return Err(ParseError::header("Contact '*' must be the only Contact"));
         }
         self.expires()?;

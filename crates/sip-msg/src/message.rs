@@ -149,6 +149,16 @@ pub struct SipMessage {
     first: [u16; KNOWN],
     body: Bytes,
     pristine: bool,
+    /// [`SipMessage::check_core`] passed and no core header changed since
+    /// (see [`SipMessage::mark_core_checked`]).
+    core_checked: bool,
+    /// The top Via as first parsed, as offsets into the first Via line:
+    /// `via()` is asked for by every layer (vetting, transaction matching,
+    /// the proxy, response routing) and parses once. Cleared by any Via edit.
+    pub(crate) top_via: std::sync::OnceLock<Box<crate::headers::TopVia>>,
+    /// The From and To tags as first parsed (offsets into the header's
+    /// text; `None` inside: no tag). Cleared by an edit of that header.
+    pub(crate) tags: [std::sync::OnceLock<Option<crate::headers::Rel>>; 2],
 }
 
 impl fmt::Debug for SipMessage {
@@ -387,6 +397,42 @@ impl SipMessage {
         out.extend_from_slice(&self.body);
     }
 
+    // ----- validation state -------------------------------------------------
+
+    /// Records that [`check_core`](SipMessage::check_core) passed, so later
+    /// steps (building a response, matching) may skip re-validating the core
+    /// headers. Any edit of Via, From, To, Call-ID, CSeq or Max-Forwards, or
+    /// of the Request-URI, clears the mark.
+    pub fn mark_core_checked(&mut self) {
+        self.core_checked = true;
+    }
+
+    /// Did [`check_core`](SipMessage::check_core) pass on the current
+    /// content? (Only as recorded by [`mark_core_checked`](Self::mark_core_checked).)
+    pub fn core_checked(&self) -> bool {
+        self.core_checked
+    }
+
+    fn edited(&mut self, name: HeaderName) {
+        match name {
+            HeaderName::Via => self.top_via = std::sync::OnceLock::new(),
+            HeaderName::From => self.tags[0] = std::sync::OnceLock::new(),
+            HeaderName::To => self.tags[1] = std::sync::OnceLock::new(),
+            _ => {}
+        }
+        if matches!(
+            name,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+        ) {
+            self.core_checked = false;
+        }
+    }
+
     // ----- editing (proxies, responses) ------------------------------------
 
     /// Puts a header line on top of all others (a proxy's Via, RFC 3261 §16.6).
@@ -408,6 +454,7 @@ impl SipMessage {
             value: Text::Own(value.into()),
             line: None,
         });
+        self.edited(known);
         self.touched();
     }
 
@@ -432,6 +479,7 @@ impl SipMessage {
                 line: None,
             },
         );
+        self.edited(name);
         self.touched();
     }
 
@@ -441,6 +489,7 @@ impl SipMessage {
         self.headers.retain(|h| h.name != name);
         let n = before - self.headers.len();
         if n > 0 {
+            self.edited(name);
             self.touched();
         }
         n
@@ -480,6 +529,7 @@ impl SipMessage {
         h.value = Text::Own(new_text.into());
         h.line = None;
         self.pristine = false;
+        self.edited(name);
         true
     }
 
@@ -502,6 +552,7 @@ impl SipMessage {
             h.value = Text::Own(rest.join(", ").into());
             h.line = None;
         }
+        self.edited(name);
         self.touched();
         Some(top)
     }
@@ -511,6 +562,7 @@ impl SipMessage {
         if let Start::Request { uri: u, .. } = &mut self.start {
             *u = Text::Own(uri.into());
             self.start_line = None;
+            self.core_checked = false;
             self.touched();
         }
     }
@@ -710,6 +762,9 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
         first,
         body: Bytes::new(),
         pristine: true,
+        core_checked: false,
+        top_via: std::sync::OnceLock::new(),
+        tags: Default::default(),
     };
 
     // Body, delimited per RFC 3261 §18.3.
@@ -901,34 +956,63 @@ fn check_version(v: &str) -> Result<()> {
 
 /// Builds canonical messages: `Name: value` lines in the order given, one SP
 /// after the colon, CRLF line ends, and Content-Length computed from the body.
+///
+/// The builder indexes each line as it writes it, so [`build`](Self::build)
+/// yields the message without parsing its own output again; lines it cannot
+/// index that way (a value with a line break, a name that is not a token, a
+/// Content-Length of the caller's) send the whole message through the parser.
 #[derive(Debug, Clone)]
 pub struct MessageBuilder {
     head: BytesMut,
     body: Bytes,
+    /// End of the start line (its CRLF excluded).
+    start_end: usize,
+    headers: Vec<Header>,
+    /// Every line so far was indexed; `false`: `build` parses.
+    indexed: bool,
 }
 
 impl MessageBuilder {
+    fn with_start(head: BytesMut) -> Self {
+        let start_end = head.len() - 2;
+        let indexed = memchr::memchr2(b'\r', b'\n', &head[..start_end]).is_none();
+        MessageBuilder {
+            head,
+            body: Bytes::new(),
+            start_end,
+            headers: Vec::with_capacity(16),
+            indexed,
+        }
+    }
+
     /// Starts a request `METHOD uri SIP/2.0`.
     pub fn request(method: &str, uri: &str) -> Self {
-        let mut head = BytesMut::with_capacity(512);
+        let mut head = BytesMut::with_capacity(1024);
         head.extend_from_slice(method.as_bytes());
         head.put_u8(b' ');
         head.extend_from_slice(uri.as_bytes());
         head.extend_from_slice(b" SIP/2.0\r\n");
-        MessageBuilder {
-            head,
-            body: Bytes::new(),
-        }
+        Self::with_start(head)
     }
 
     /// Starts a response `SIP/2.0 code reason`.
     pub fn response(code: u16, reason: &str) -> Self {
-        let mut head = BytesMut::with_capacity(512);
-        head.extend_from_slice(format!("SIP/2.0 {code:03} {reason}\r\n").as_bytes());
-        MessageBuilder {
-            head,
-            body: Bytes::new(),
+        let mut head = BytesMut::with_capacity(1024);
+        head.extend_from_slice(b"SIP/2.0 ");
+        if code < 1000 {
+            head.extend_from_slice(&[
+                b'0' + (code / 100) as u8,
+                b'0' + (code / 10 % 10) as u8,
+                b'0' + (code % 10) as u8,
+            ]);
+        } else {
+            // Not a status code; the start-line check refuses it in `build`.
+            head.extend_from_slice(code.to_string().as_bytes());
         }
+        head.put_u8(b' ');
+        head.extend_from_slice(reason.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        Self::with_start(head)
     }
 
     /// Starts a response to `req` with the headers RFC 3261 §8.2.6.2 copies:
@@ -953,17 +1037,64 @@ impl MessageBuilder {
 
     /// Appends a header line with a known name in its canonical spelling.
     pub fn header(self, name: HeaderName, value: &str) -> Self {
-        let n = name.as_str().unwrap_or("X-Unnamed");
-        self.header_named(n, value)
+        match name.as_str() {
+            Some(n) => self.line(n, Some(name), value),
+            None => self.line("X-Unnamed", None, value),
+        }
     }
 
     /// Appends a header line with any name.
-    pub fn header_named(mut self, name: &str, value: &str) -> Self {
+    pub fn header_named(self, name: &str, value: &str) -> Self {
+        self.line(name, None, value)
+    }
+
+    /// Appends `name: value`; `known` is the name's class when the caller
+    /// knows it (a canonical spelling), else it is classified here.
+    fn line(mut self, name: &str, known: Option<HeaderName>, value: &str) -> Self {
+        let line_start = self.head.len();
         self.head.extend_from_slice(name.as_bytes());
         self.head.extend_from_slice(b": ");
         self.head.extend_from_slice(value.as_bytes());
+        let line_end = self.head.len();
         self.head.extend_from_slice(b"\r\n");
+        if self.indexed {
+            let hn = known.unwrap_or_else(|| HeaderName::from_bytes(name.as_bytes()));
+            self.index_line(line_start, name, hn, value, line_end);
+        }
         self
+    }
+
+    /// Records the line just written, as `parse` would have indexed it, or
+    /// gives up indexing when `parse` might see it differently.
+    fn index_line(
+        &mut self,
+        line_start: usize,
+        name: &str,
+        hn: HeaderName,
+        value: &str,
+        line_end: usize,
+    ) {
+        let plain_name = !name.is_empty() && name.bytes().all(is_token_char);
+        if !plain_name
+            || hn == HeaderName::ContentLength
+            || memchr::memchr2(b'\r', b'\n', value.as_bytes()).is_some()
+            || self.headers.len() + 1 >= MAX_HEADERS
+        {
+            self.indexed = false;
+            return;
+        }
+        let name_end = line_start + name.len();
+        let v = value.as_bytes();
+        let lead = v.iter().take_while(|&&c| is_wsp(c)).count();
+        let trail = v[lead..].iter().rev().take_while(|&&c| is_wsp(c)).count();
+        let vs = name_end + 2 + lead;
+        let ve = line_end - trail;
+        self.headers.push(Header {
+            name: hn,
+            name_text: Text::Buf(Span::new(line_start, name_end)),
+            value: Text::Buf(Span::new(vs, ve)),
+            line: Some(Span::new(line_start, line_end)),
+        });
     }
 
     /// Sets the body with its Content-Type.
@@ -973,13 +1104,54 @@ impl MessageBuilder {
         b
     }
 
-    /// Adds Content-Length and parses the result, so what we send obeys the
-    /// same grammar we demand of others.
+    /// Adds Content-Length and returns the message. What we send obeys the
+    /// same framing grammar we demand of others: the start line is checked,
+    /// and anything the line index could not vouch for goes through the
+    /// parser.
     pub fn build(mut self) -> Result<SipMessage> {
+        self.head.reserve(self.body.len() + 32);
+        let line_start = self.head.len();
+        self.head.extend_from_slice(b"Content-Length: ");
+        let vs = self.head.len();
         self.head
-            .extend_from_slice(format!("Content-Length: {}\r\n\r\n", self.body.len()).as_bytes());
+            .extend_from_slice(self.body.len().to_string().as_bytes());
+        let line_end = self.head.len();
+        self.head.extend_from_slice(b"\r\n\r\n");
+        if self.indexed {
+            self.headers.push(Header {
+                name: HeaderName::ContentLength,
+                name_text: Text::Buf(Span::new(line_start, line_start + 14)),
+                value: Text::Buf(Span::new(vs, line_end)),
+                line: Some(Span::new(line_start, line_end)),
+            });
+        }
+        let body_start = self.head.len();
         self.head.extend_from_slice(&self.body);
-        parse(self.head.freeze(), Framing::Stream)
+        let buf = self.head.freeze();
+        if !self.indexed {
+            return parse(buf, Framing::Stream);
+        }
+        let start_span = Span::new(0, self.start_end);
+        let start = parse_start_line(&buf, start_span)?;
+        let mut first = [0u16; KNOWN];
+        for (i, h) in self.headers.iter().enumerate() {
+            if h.name != HeaderName::Other && first[h.name as usize] == 0 {
+                first[h.name as usize] = i as u16 + 1;
+            }
+        }
+        Ok(SipMessage {
+            span: Span::new(0, buf.len()),
+            body: buf.slice(body_start..),
+            buf,
+            start,
+            start_line: Some(start_span),
+            headers: self.headers,
+            first,
+            pristine: true,
+            core_checked: false,
+            top_via: std::sync::OnceLock::new(),
+            tags: Default::default(),
+        })
     }
 }
 
@@ -1117,6 +1289,118 @@ l: 3\r\n\r\nabcTRAILING";
             .unwrap();
         assert_eq!(b.header(HeaderName::ContentLength), Some("6"));
         assert_eq!(&b.body()[..], "héllo".as_bytes());
+    }
+
+    /// Everything observable about a message, to compare two of them.
+    fn observe(m: &SipMessage) -> String {
+        let mut o = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|",
+            m.method_str(),
+            m.request_uri_str(),
+            m.status(),
+            m.reason(),
+            m.body()
+        );
+        for (n, v) in m.headers() {
+            o.push_str(&format!("[{n}][{v}]"));
+        }
+        for name in [
+            HeaderName::Via,
+            HeaderName::To,
+            HeaderName::ContentLength,
+            HeaderName::ContentType,
+            HeaderName::Other,
+        ] {
+            o.push_str(&format!(
+                "{:?}{:?}",
+                m.header(name),
+                m.header_lines(name).count()
+            ));
+        }
+        o.push_str(&String::from_utf8_lossy(&m.to_bytes()));
+        o
+    }
+
+    #[test]
+    fn indexed_build_equals_parsing_the_same_bytes() {
+        type Lines = &'static [(&'static str, &'static str)];
+        type Case = (
+            &'static str,
+            Option<(&'static str, &'static str)>,
+            Lines,
+            &'static str,
+        );
+        let cases: &[Case] = &[
+            (
+                "resp",
+                None,
+                &[
+                    ("Via", "SIP/2.0/UDP h;branch=z9hG4bK1"),
+                    ("To", "<sip:a@b>"),
+                ],
+                "",
+            ),
+            (
+                "req",
+                Some(("MESSAGE", "sip:bob@example.test")),
+                &[
+                    ("v", "SIP/2.0/UDP h"),
+                    ("X-Odd", "  padded\t "),
+                    ("Empty", ""),
+                ],
+                "héllo",
+            ),
+            // Lines the index refuses: the parser decides (and may refuse).
+            (
+                "req",
+                Some(("OPTIONS", "sip:x")),
+                &[("Content-Length", "0")],
+                "",
+            ),
+            (
+                "req",
+                Some(("OPTIONS", "sip:x")),
+                &[("Subject", "a\r\n b")],
+                "",
+            ),
+            ("req", Some(("OPTIONS", "sip:x")), &[("Bad Name", "v")], ""),
+            ("req", Some(("OPT\r\nIONS", "sip:x")), &[], ""),
+            ("req", Some(("OPTIONS", "sip:x y")), &[], ""),
+        ];
+        for (kind, start, lines, body) in cases {
+            let mut b = match (kind, start) {
+                (&"req", Some((m, u))) => MessageBuilder::request(m, u),
+                _ => MessageBuilder::response(180, "Ringing"),
+            };
+            for (n, v) in lines.iter() {
+                b = b.header_named(n, v);
+            }
+            if !body.is_empty() {
+                b = b.body("text/plain", Bytes::from(body.as_bytes().to_vec()));
+            }
+            let built = b.build();
+            // The same bytes through the parser.
+            let mut b2 = match (kind, start) {
+                (&"req", Some((m, u))) => MessageBuilder::request(m, u),
+                _ => MessageBuilder::response(180, "Ringing"),
+            };
+            b2.indexed = false;
+            for (n, v) in lines.iter() {
+                b2 = b2.header_named(n, v);
+            }
+            if !body.is_empty() {
+                b2 = b2.body("text/plain", Bytes::from(body.as_bytes().to_vec()));
+            }
+            let parsed = b2.build();
+            match (&built, &parsed) {
+                (Ok(x), Ok(y)) => assert_eq!(observe(x), observe(y), "{kind} {lines:?}"),
+                (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string()),
+                _ => panic!("indexed {built:?} vs parsed {parsed:?} for {lines:?}"),
+            }
+        }
+        // A status the start line refuses, either way.
+        assert!(MessageBuilder::response(1000, "x").build().is_err());
+        assert!(MessageBuilder::response(99, "x").build().is_err());
     }
 
     #[test]

@@ -581,8 +581,83 @@ impl SipMessage {
     }
 }
 
+/// Appends `n` in decimal (what `write!(s, "{n}")` does, without the
+/// formatting machinery: the hot paths format addresses for every message).
+pub fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends an address as it goes into a Via sent-by, a URI host or a
+/// `received` parameter: dotted IPv4, or IPv6 in brackets when `brackets`.
+pub fn push_ip(out: &mut String, ip: std::net::IpAddr, brackets: bool) {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            for (i, o) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(out, u32::from(o));
+            }
+        }
+        std::net::IpAddr::V6(a) => {
+            use std::fmt::Write as _;
+            if brackets {
+                out.push('[');
+            }
+            let _ = write!(out, "{a}");
+            if brackets {
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// `host:port` of a socket address, IPv6 in brackets.
+pub fn hostport(a: std::net::SocketAddr) -> String {
+    let mut s = String::with_capacity(48);
+    push_ip(&mut s, a.ip(), true);
+    s.push(':');
+    push_decimal(&mut s, u32::from(a.port()));
+    s
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn decimal_and_address_formatting_match_display() {
+        for n in [0u32, 7, 10, 99, 255, 65535, 1_000_000, u32::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for a in [
+            "127.0.0.1:5060",
+            "0.0.0.0:1",
+            "255.255.255.255:65535",
+            "[::1]:5060",
+            "[2001:db8::7]:0",
+        ] {
+            let sa: std::net::SocketAddr = a.parse().unwrap();
+            assert_eq!(hostport(sa), a);
+            let mut s = String::new();
+            push_ip(&mut s, sa.ip(), false);
+            assert_eq!(s, sa.ip().to_string());
+        }
+    }
     #[test]
     fn civil_round_trip_over_centuries() {
         for days in (-800_000..800_000).step_by(97) {

@@ -81,6 +81,20 @@ proptest! {
         prop_assert_eq!(via.ttl(), ttl);
         prop_assert_eq!(m.vias().count(), 2);
         prop_assert!(m.validate().is_ok(), "{:?}", m.validate());
+        // The second call comes from the message's cache: same value as a
+        // fresh parse of the text, every field and parameter included.
+        let again = m.via().unwrap();
+        prop_assert_eq!(again, Via::parse(&v).unwrap());
+        prop_assert_eq!(again.received(), None);
+        prop_assert_eq!(again.maddr(), None);
+        // An edit of the Via replaces what the cache held.
+        let mut m = m;
+        let stamped = format!("{v};received=192.0.2.7");
+        m.replace_first_value(HeaderName::Via, &stamped);
+        prop_assert_eq!(m.via().unwrap().received(), Some("192.0.2.7"));
+        prop_assert_eq!(m.via().unwrap(), Via::parse(&stamped).unwrap());
+        m.pop_first_value(HeaderName::Via);
+        prop_assert_eq!(m.via().unwrap().branch(), Some("z9hG4bKbase"));
     }
 
     #[test]
@@ -114,6 +128,20 @@ proptest! {
         prop_assert_eq!(contacts[0].expires(), Some(expires));
         prop_assert_eq!(contacts[0].q(), Some(q));
         prop_assert_eq!(contacts[1], Contact::Wildcard);
+        // The tag accessors agree with the typed headers, before and after
+        // their cache is filled, and follow edits.
+        for _ in 0..2 {
+            prop_assert_eq!(m.from_tag().unwrap(), Some(tag.as_str()));
+            prop_assert_eq!(m.to_tag().unwrap(), None);
+        }
+        let mut m = m;
+        m.set_header(HeaderName::To, &format!("{addr};tag=x{tag}"));
+        let want = format!("x{tag}");
+        prop_assert_eq!(m.to_tag().unwrap(), Some(want.as_str()));
+        m.set_header(HeaderName::From, &addr);
+        prop_assert_eq!(m.from_tag().unwrap(), None);
+        m.set_header(HeaderName::From, "<sip:a@b>;tag=");
+        prop_assert!(m.from_tag().is_err());
     }
 
     #[test]

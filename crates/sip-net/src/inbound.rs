@@ -72,6 +72,7 @@ impl Shared {
 }
 
 /// What to do with a received message.
+#[allow(clippy::large_enum_variant)] // `Deliver` is nearly every verdict; boxing it would add an allocation per message
 #[derive(Debug)]
 pub(crate) enum Verdict {
     /// Hand it to the transaction layer.
@@ -120,6 +121,7 @@ pub(crate) fn vet(
             stats,
         );
     }
+    msg.mark_core_checked();
     Verdict::Deliver(msg)
 }
 

@@ -28,24 +28,24 @@ impl DialogId {
     /// local tag from To, remote tag from From. `None` when the To has no tag:
     /// the request is outside any dialog.
     pub fn of_received_request(req: &SipMessage) -> Result<Option<DialogId>, DialogError> {
-        let Some(local) = req.to()?.tag() else {
+        let Some(local) = req.to_tag()? else {
             return Ok(None);
         };
         Ok(Some(DialogId {
             call_id: req.call_id()?.into(),
             local_tag: local.into(),
-            remote_tag: req.from()?.tag().map(Tag::from),
+            remote_tag: req.from_tag()?.map(Tag::from),
         }))
     }
 
     /// The dialog a received response belongs to, seen from the UAC (§12.1.2):
     /// local tag from From, remote tag from To.
     pub fn of_received_response(resp: &SipMessage) -> Result<DialogId, DialogError> {
-        let local = resp.from()?.tag().ok_or(DialogError::MissingTag("From"))?;
+        let local = resp.from_tag()?.ok_or(DialogError::MissingTag("From"))?;
         Ok(DialogId {
             call_id: resp.call_id()?.into(),
             local_tag: local.into(),
-            remote_tag: resp.to()?.tag().map(Tag::from),
+            remote_tag: resp.to_tag()?.map(Tag::from),
         })
     }
 }
@@ -124,7 +124,7 @@ impl Dialog {
     /// the response's Contact. Local sequence number: the request's CSeq.
     pub fn uac(request: &SipMessage, response: &SipMessage) -> Result<Dialog, DialogError> {
         let state = creating_state(response)?;
-        let remote_tag = response.to()?.tag().map(Tag::from);
+        let remote_tag = response.to_tag()?.map(Tag::from);
         if state == DialogState::Early && remote_tag.is_none() {
             // A provisional without a To tag creates no early dialog.
             return Err(DialogError::MissingTag("To"));

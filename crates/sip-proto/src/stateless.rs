@@ -3,9 +3,9 @@
 //! received request (§18.2.1, RFC 3581 §4), and deciding where a response goes
 //! (§18.2.2, RFC 3581 §4).
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
+use sip_msg::misc::{push_decimal, push_ip};
 use sip_msg::{HeaderName, Host, MessageBuilder, SipMessage, Via};
 
 use crate::error::ProtoError;
@@ -97,11 +97,13 @@ pub fn response_builder(
     if !req.is_request() {
         return Err(ProtoError::NotARequest);
     }
-    // Typed access validates what we copy.
-    let has_tag = req.to()?.tag().is_some();
-    req.from()?;
-    req.call_id()?;
-    req.cseq()?;
+    // Typed access validates what we copy, unless the transport's check did.
+    let has_tag = req.to_tag()?.is_some();
+    if !req.core_checked() {
+        req.from()?;
+        req.call_id()?;
+        req.cseq()?;
+    }
     let mut b = MessageBuilder::response(status, reason);
     for via in req.header_lines(HeaderName::Via) {
         b = b.header(HeaderName::Via, via);
@@ -173,19 +175,20 @@ pub fn stamp_received(msg: &mut SipMessage, source: SocketAddr) -> Result<(), Pr
         if !add_received && !fill_rport && !stale_received {
             return Ok(());
         }
-        let mut s = format!(
-            "{}/{}/{} {}",
-            via.protocol,
-            via.version,
-            via.transport,
-            sent_by(&via)
-        );
+        let mut s = String::with_capacity(via.params.as_str().len() + 96);
+        for part in [via.protocol, "/", via.version, "/", via.transport, " "] {
+            s.push_str(part);
+        }
+        push_sent_by(&mut s, &via);
         for p in via.params.iter() {
             if p.name.eq_ignore_ascii_case("received") {
                 continue;
             }
             if fill_rport && p.name.eq_ignore_ascii_case("rport") {
-                let _ = write!(s, ";{}={}", p.name, source.port());
+                s.push(';');
+                s.push_str(p.name);
+                s.push('=');
+                push_decimal(&mut s, u32::from(source.port()));
                 continue;
             }
             s.push(';');
@@ -198,7 +201,8 @@ pub fn stamp_received(msg: &mut SipMessage, source: SocketAddr) -> Result<(), Pr
         if add_received {
             // RFC 3261 §25.1: via-received = "received" EQUAL (IPv4address /
             // IPv6address): no brackets around an IPv6 address.
-            let _ = write!(s, ";received={source_ip}");
+            s.push_str(";received=");
+            push_ip(&mut s, source_ip, false);
         }
         s
     };
@@ -208,20 +212,27 @@ pub fn stamp_received(msg: &mut SipMessage, source: SocketAddr) -> Result<(), Pr
 
 /// `host[:port]` of a Via's sent-by, IPv6 in brackets.
 pub(crate) fn sent_by(via: &Via<'_>) -> String {
-    let host = host_text(&via.host);
-    match via.port {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    let mut s = String::with_capacity(48);
+    push_sent_by(&mut s, via);
+    s
+}
+
+/// Appends [`sent_by`].
+pub(crate) fn push_sent_by(s: &mut String, via: &Via<'_>) {
+    push_host(s, &via.host);
+    if let Some(p) = via.port {
+        s.push(':');
+        push_decimal(s, u32::from(p));
     }
 }
 
-/// A host as it appears in a sent-by or URI: names lower-cased (they compare
-/// case-insensitively), IPv6 in brackets.
-pub(crate) fn host_text(host: &Host<'_>) -> String {
+/// Appends a host as it appears in a sent-by or URI: names lower-cased (they
+/// compare case-insensitively), IPv6 in brackets.
+fn push_host(s: &mut String, host: &Host<'_>) {
     match host {
-        Host::Name(n) => n.to_ascii_lowercase(),
-        Host::V4(a) => a.to_string(),
-        Host::V6(a) => format!("[{a}]"),
+        Host::Name(n) => s.extend(n.chars().map(|c| c.to_ascii_lowercase())),
+        Host::V4(a) => push_ip(s, IpAddr::V4(*a), true),
+        Host::V6(a) => push_ip(s, IpAddr::V6(*a), true),
     }
 }
 

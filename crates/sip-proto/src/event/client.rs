@@ -206,7 +206,7 @@ impl ClientSubscription {
             id: DialogId {
                 call_id: self.call_id.clone(),
                 local_tag: self.local_tag.clone(),
-                remote_tag: resp.to()?.tag().map(Tag::from),
+                remote_tag: resp.to_tag()?.map(Tag::from),
             },
             state: DialogState::Confirmed,
             local_seq: Some(self.local_seq),
@@ -232,7 +232,7 @@ impl ClientSubscription {
             id: DialogId {
                 call_id: self.call_id.clone(),
                 local_tag: self.local_tag.clone(),
-                remote_tag: req.from()?.tag().map(Tag::from),
+                remote_tag: req.from_tag()?.map(Tag::from),
             },
             state: DialogState::Confirmed,
             local_seq: Some(self.local_seq),

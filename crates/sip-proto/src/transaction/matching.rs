@@ -4,15 +4,15 @@
 use sip_msg::{Method, SipMessage, Via};
 
 use crate::error::ProtoError;
-use crate::stateless::sent_by;
+use crate::stateless::{push_sent_by, sent_by};
 
 /// A server transaction created by an RFC 3261 client (branch with the magic
 /// cookie), §17.2.3: branch, sent-by and method, with ACK folded onto INVITE.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ServerId {
-    branch: Box<str>,
-    sent_by: Box<str>,
-    method: Box<str>,
+    /// `branch SP sent-by SP method` in one allocation (none of the three
+    /// holds a space).
+    id: Box<str>,
 }
 
 impl ServerId {
@@ -30,11 +30,14 @@ impl ServerId {
     pub(crate) fn with_method(via: &Via<'_>, method: &str) -> ServerId {
         // §17.2.3 rule 3: an ACK matches the INVITE transaction.
         let method = if method == "ACK" { "INVITE" } else { method };
-        ServerId {
-            branch: via.branch().unwrap_or_default().into(),
-            sent_by: sent_by(via).into(),
-            method: method.into(),
-        }
+        let branch = via.branch().unwrap_or_default();
+        let mut id = String::with_capacity(branch.len() + method.len() + 50);
+        id.push_str(branch);
+        id.push(' ');
+        push_sent_by(&mut id, via);
+        id.push(' ');
+        id.push_str(method);
+        ServerId { id: id.into() }
     }
 }
 
@@ -42,16 +45,17 @@ impl ServerId {
 /// method (a CANCEL shares the INVITE's branch but is its own transaction).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ClientId {
-    branch: Box<str>,
-    method: Box<str>,
+    /// `branch SP method` in one allocation.
+    id: Box<str>,
 }
 
 impl ClientId {
     pub(crate) fn new(branch: &str, method: &str) -> ClientId {
-        ClientId {
-            branch: branch.into(),
-            method: method.into(),
-        }
+        let mut id = String::with_capacity(branch.len() + method.len() + 1);
+        id.push_str(branch);
+        id.push(' ');
+        id.push_str(method);
+        ClientId { id: id.into() }
     }
 
     /// The id a response belongs to.
@@ -98,7 +102,7 @@ impl LegacyId {
         let cseq = msg.cseq()?;
         let id = LegacyId {
             request_uri: msg.request_uri_str().unwrap_or_default().into(),
-            from_tag: msg.from()?.tag().map(Into::into),
+            from_tag: msg.from_tag()?.map(Into::into),
             call_id: msg.call_id()?.into(),
             cseq: cseq.seq,
             top_via: format!(
@@ -113,7 +117,7 @@ impl LegacyId {
         };
         let extra = LegacyExtra {
             method: msg.method_str().unwrap_or(cseq.method_str).into(),
-            to_tag: msg.to()?.tag().map(Into::into),
+            to_tag: msg.to_tag()?.map(Into::into),
         };
         Ok((id, extra))
     }

@@ -240,5 +240,5 @@ impl Transaction {
 }
 
 fn to_tag(msg: &SipMessage) -> Option<Box<str>> {
-    msg.to().ok().and_then(|t| t.tag()).map(Into::into)
+    msg.to_tag().ok().flatten().map(Into::into)
 }
