@@ -1057,7 +1057,9 @@ impl<S: Store> TransactionUser for Router<S> {
                 let handle = self.handle.clone();
                 let core = self.core.clone();
                 tokio::spawn(async move {
-                    let r = registrar.register(&msg, peer, &domain).await;
+                    // Boxed: the registrar's future (with the store's inside)
+                    // is large, and an unboxed one is copied into the task.
+                    let r = Box::pin(registrar.register(&msg, peer, &domain)).await;
                     if let Some(resp) = reply_msg(&core, &msg, &r) {
                         let _ = handle.respond(key, resp).await;
                     }

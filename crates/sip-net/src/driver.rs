@@ -24,6 +24,7 @@ use crate::inbound::{Event, Shared};
 use crate::salvage::random_token;
 use crate::stats::NetStats;
 use crate::stream::open_flow;
+use crate::udp::{self, SendQueue};
 
 /// The flow id meaning "no particular flow": in a [`Peer`] given to
 /// [`Ctx::send_request`] it lets the driver pick (reuse an open connection to
@@ -293,6 +294,8 @@ pub(crate) struct UdpOut {
     pub(crate) flow: FlowId,
     pub(crate) sock: Arc<UdpSocket>,
     pub(crate) local: SocketAddr,
+    /// Datagrams produced during this wake-up, sent together at its end.
+    pub(crate) queue: SendQueue,
 }
 
 /// The driver's side of the transports.
@@ -314,15 +317,19 @@ impl Net {
     /// The UDP socket for `peer`: the one its flow names, else one of the
     /// same address family, else any.
     fn udp_for(&self, peer: Peer) -> Option<&UdpOut> {
+        self.udp.get(self.udp_index(peer)?)
+    }
+
+    fn udp_index(&self, peer: Peer) -> Option<usize> {
         self.udp
             .iter()
-            .find(|u| u.flow == peer.flow)
+            .position(|u| u.flow == peer.flow)
             .or_else(|| {
                 self.udp
                     .iter()
-                    .find(|u| u.local.is_ipv4() == peer.remote.is_ipv4())
+                    .position(|u| u.local.is_ipv4() == peer.remote.is_ipv4())
             })
-            .or_else(|| self.udp.first())
+            .or_else(|| (!self.udp.is_empty()).then_some(0))
     }
 
     /// Makes `peer.flow` name something that can carry a message now (see
@@ -353,33 +360,18 @@ impl Net {
         }
     }
 
-    /// Puts one [`Transmit`] on the wire. `false`: it failed (the caller
-    /// reports a transport error for its transaction).
+    /// Puts one [`Transmit`] on the wire, or for UDP in its socket's queue
+    /// (sent by [`flush_udp`](Self::flush_udp)). `false`: it failed (the
+    /// caller reports a transport error for its transaction).
     fn transmit(&mut self, t: Transmit, layer: &TransactionLayer) -> bool {
         let stats = &self.shared.stats;
         if t.to.transport == Transport::Udp {
-            let Some(u) = self.udp_for(t.to) else {
+            let Some(u) = self.udp_index(t.to).and_then(|i| self.udp.get_mut(i)) else {
                 NetStats::inc(&stats.send_failures);
                 return false;
             };
-            return match u.sock.try_send_to(&t.bytes, t.to.remote) {
-                Ok(_) => {
-                    NetStats::inc(&stats.sent);
-                    true
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    // The socket buffer is full: as if lost on the wire; the
-                    // transaction layer retransmits (§17.1.1.2).
-                    NetStats::inc(&stats.send_failures);
-                    tracing::debug!(remote = %t.to.remote, "UDP send buffer full, datagram dropped");
-                    true
-                }
-                Err(e) => {
-                    NetStats::inc(&stats.send_failures);
-                    tracing::warn!(remote = %t.to.remote, error = %e, "UDP send failed");
-                    false
-                }
-            };
+            u.queue.push(t.bytes, t.to.remote, t.key);
+            return true;
         }
         let out = Outgoing::new(t.bytes, t.key);
         match self.shared.flows.send(t.to.flow, out, stats) {
@@ -390,6 +382,22 @@ impl Net {
             }
             Queued::NoFlow(out) => self.reconnect(t.to, out, layer),
         }
+    }
+
+    /// Does a UDP socket have a whole `sendmmsg` batch queued?
+    fn udp_batch_ready(&self) -> bool {
+        self.udp.iter().any(|u| u.queue.len() >= udp::BATCH)
+    }
+
+    /// Sends the queued UDP datagrams (see [`SendQueue::flush`]: a full
+    /// socket buffer is loss, the transaction layer retransmits). Returns
+    /// the transactions whose datagram failed otherwise.
+    fn flush_udp(&mut self) -> Vec<TransactionKey> {
+        let mut failed = Vec::new();
+        for u in &mut self.udp {
+            u.queue.flush(&u.sock, &self.shared.stats, &mut failed);
+        }
+        failed
     }
 
     /// The flow is gone. A response goes where §18.2.2 says (the top Via's
@@ -506,6 +514,27 @@ impl Driver {
                 }
                 Some(cmd) = self.commands.recv() => self.on_command(cmd, &mut tu),
             }
+            // One sendmmsg per socket for what this wake-up produced.
+            self.flush(&mut tu);
+        }
+    }
+
+    /// Sends what the UDP sockets have queued. A datagram that could not be
+    /// sent is a transport error for its transaction (RFC 3261 §18.4),
+    /// whose handling may queue more: until nothing is left.
+    fn flush<T: TransactionUser>(&mut self, tu: &mut T) {
+        // Bounded: a TU that answers every failure with another doomed send
+        // must not keep the driver here; what is left goes at the next flush.
+        for _ in 0..8 {
+            let failed = self.net.flush_udp();
+            if failed.is_empty() {
+                return;
+            }
+            let now = Instant::now();
+            for key in failed {
+                let _ = self.layer.handle_input(now, Input::TransportError { key });
+            }
+            self.pump(tu);
         }
     }
 
@@ -639,6 +668,13 @@ impl Driver {
                         && let Some(key) = key
                     {
                         let _ = self.layer.handle_input(now, Input::TransportError { key });
+                    }
+                    // A big burst (a NOTIFY fan-out) goes out a batch at a
+                    // time rather than all at the end.
+                    if self.net.udp_batch_ready() {
+                        for key in self.net.flush_udp() {
+                            let _ = self.layer.handle_input(now, Input::TransportError { key });
+                        }
                     }
                 }
                 Output::Request { key, msg, peer } => {

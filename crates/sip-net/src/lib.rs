@@ -57,8 +57,11 @@
 //! right there, statelessly. The driver owns the
 //! [`TransactionLayer`](sip_proto::TransactionLayer) and the TU: it feeds
 //! received messages, TU actions and timer deadlines in, and carries the
-//! output out — `Transmit`s to a UDP socket (`try_send_to`) or into a
-//! connection's bounded queue (`try_send`), everything else to the TU. The
+//! output out — `Transmit`s into a UDP socket's queue, sent with one
+//! `sendmmsg(2)` per socket at the end of each driver wake-up (receive side:
+//! `recvmmsg(2)`, up to 32 datagrams per call; elsewhere than Linux, one
+//! datagram per call), or into a connection's bounded queue (`try_send`),
+//! everything else to the TU. The
 //! driver never waits on a peer: a connection whose queue is full is dropped
 //! and its transactions get transport errors (RFC 3261 §18.4).
 //!

@@ -91,6 +91,7 @@ impl SipServer {
                     flow: flows.next_id(),
                     sock: Arc::new(sock),
                     local,
+                    queue: udp::SendQueue::default(),
                 });
                 local
             } else {
@@ -188,6 +189,7 @@ impl SipServer {
                 Arc::clone(&shared),
                 Arc::clone(&u.sock),
                 u.flow,
+                config.udp_coalesce,
             ));
         }
         for (t, l) in listeners {

@@ -1,14 +1,26 @@
 //! SIP over UDP (RFC 3261 §18): one socket per listener, one message per
 //! datagram.
+//!
+//! Batching, to spend fewer system calls and wake-ups per message: the
+//! receive loop drains the socket with `recvmmsg(2)`, up to [`BATCH`]
+//! datagrams per call, and the driver queues what it sends during one
+//! wake-up per socket ([`SendQueue`]) and flushes it with `sendmmsg(2)`
+//! before it waits again. Both are Linux-only; elsewhere the same loops make
+//! one `recv_from`/`send_to` per datagram. Under load the receive loop can
+//! also wait a little between reads ([`Coalescer`], off by default: see
+//! [`NetConfig::udp_coalesce`](crate::NetConfig::udp_coalesce)).
 
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_msg::{Datagram, parse_datagram};
-use sip_proto::{FlowId, Peer, Transport};
+use sip_proto::{FlowId, Peer, TransactionKey, Transport};
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::inbound::{Event, Shared, Verdict, vet};
 use crate::stats::NetStats;
@@ -16,24 +28,55 @@ use crate::stats::NetStats;
 /// Largest UDP payload (RFC 3261 §18.1.1 leaves it to the IP layer).
 const MAX_DATAGRAM: usize = 65_535;
 
+/// Datagrams per `recvmmsg`/`sendmmsg` call.
+pub(crate) const BATCH: usize = 32;
+
+/// Above this many datagrams a second the receive loop coalesces reads
+/// (waits `udp_coalesce` after a read that emptied the socket). Below it a
+/// datagram is read as soon as it arrives.
+const COALESCE_ABOVE_PER_SEC: u64 = 2_000;
+
+/// The rate is measured over windows of this length.
+const RATE_WINDOW: Duration = Duration::from_millis(50);
+
 /// Receives datagrams until the server stops. Keeps reading while draining:
-/// responses and ACKs for live transactions still arrive here.
-pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: FlowId) {
+/// responses and ACKs for live transactions still arrive here. `coalesce`:
+/// see [`NetConfig::udp_coalesce`](crate::NetConfig::udp_coalesce).
+pub(crate) async fn recv_loop(
+    shared: Arc<Shared>,
+    sock: Arc<UdpSocket>,
+    flow: FlowId,
+    coalesce: Duration,
+) {
     let local = sock.local_addr().ok();
-    // One fixed buffer, and each datagram copied out at its own size: the
-    // parsed message keeps its bytes alive as long as its transaction (up to
-    // 64*T1), so slicing a shared 64 KiB buffer would pin 64 KiB per message.
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        // Batching: a recvmmsg(2) loop (several datagrams per syscall, via
-        // socket2 and `UdpSocket::try_io`) would replace this single recv once
-        // a benchmark shows the syscall rate matters.
+    let mut batch = RecvBatch::new();
+    let mut rate = Coalescer::new(Instant::now());
+    // The last read filled the whole batch: more is waiting, read on.
+    let mut full = false;
+    'read: loop {
+        if rate.hot() && !full && !coalesce.is_zero() {
+            // Interrupt moderation: let datagrams pile up so the next read
+            // takes several at once.
+            tokio::select! {
+                _ = shared.stop_all.cancelled() => break,
+                () = tokio::time::sleep(coalesce) => {}
+            }
+        } else if full {
+            // Let the driver answer what was read before reading more.
+            tokio::task::yield_now().await;
+        }
         let r = tokio::select! {
             _ = shared.stop_all.cancelled() => break,
-            r = sock.recv_from(&mut buf) => r,
+            r = sock.readable() => r,
         };
-        let (n, source) = match r {
-            Ok(x) => x,
+        let r = r.and_then(|()| batch.recv(&sock));
+        let n = match r {
+            Ok(n) => n,
+            // The readiness was stale; it is cleared now.
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                full = false;
+                continue;
+            }
             Err(e) => {
                 // ICMP errors surface here on some platforms; never spin.
                 if !matches!(
@@ -42,48 +85,549 @@ pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: F
                 ) {
                     tracing::warn!(local = ?local, error = %e, "UDP receive failed");
                 }
+                full = false;
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
-        let Some(data) = buf.get(..n) else {
-            continue;
-        };
-        let data = Bytes::copy_from_slice(data);
-        let verdict = match parse_datagram(data.clone()) {
-            // Bare CRLFs: a NAT keep-alive (RFC 5626 §4.4.1 specifies STUN on
-            // UDP; many phones send CRLFs). Nothing to answer.
-            Ok(Datagram::KeepAlive) => {
-                NetStats::inc(&shared.stats.keepalives);
-                continue;
+        full = n == BATCH;
+        if !coalesce.is_zero() {
+            rate.record(n, Instant::now());
+        }
+        for (data, source) in batch.datagrams(n) {
+            if !handle_datagram(&shared, &sock, flow, data, source).await {
+                break 'read;
             }
-            Ok(Datagram::Message(m)) => vet(Ok(m), &data, source, &shared.stats),
-            Err(e) => vet(Err(e), &data, source, &shared.stats),
-        };
-        match verdict {
-            Verdict::Deliver(msg) => {
-                let peer = Peer::new(Transport::Udp, source, flow);
-                if !shared.emit(Event::Received { msg, peer }).await {
-                    break;
-                }
-            }
-            Verdict::Answer(a) => {
-                // RFC 3261 §18.2.2 / RFC 3581 §4: to `received` and `rport` of
-                // the stamped top Via; the source when the Via is unusable.
-                let to = a.route.unwrap_or(source);
-                match sock.try_send_to(&a.bytes, to) {
-                    Ok(_) => {
-                        NetStats::inc(&shared.stats.answered_400);
-                        NetStats::inc(&shared.stats.sent);
-                    }
-                    Err(e) => {
-                        NetStats::inc(&shared.stats.send_failures);
-                        tracing::debug!(%to, error = %e, "cannot send error response");
-                    }
-                }
-            }
-            Verdict::Drop => {}
         }
     }
     tracing::info!(transport = %Transport::Udp, local = ?local, "SIP listener stopped");
+}
+
+/// Vets one datagram and passes it on (or answers it). `false`: the driver
+/// is gone.
+async fn handle_datagram(
+    shared: &Shared,
+    sock: &UdpSocket,
+    flow: FlowId,
+    data: &[u8],
+    source: SocketAddr,
+) -> bool {
+    // Each datagram copied out at its own size: the parsed message keeps its
+    // bytes alive as long as its transaction (up to 64*T1), so slicing the
+    // shared receive buffers would pin 64 KiB per message.
+    let data = Bytes::copy_from_slice(data);
+    let verdict = match parse_datagram(data.clone()) {
+        // Bare CRLFs: a NAT keep-alive (RFC 5626 §4.4.1 specifies STUN on
+        // UDP; many phones send CRLFs). Nothing to answer.
+        Ok(Datagram::KeepAlive) => {
+            NetStats::inc(&shared.stats.keepalives);
+            return true;
+        }
+        Ok(Datagram::Message(m)) => vet(Ok(m), &data, source, &shared.stats),
+        Err(e) => vet(Err(e), &data, source, &shared.stats),
+    };
+    match verdict {
+        Verdict::Deliver(msg) => {
+            let peer = Peer::new(Transport::Udp, source, flow);
+            // Without waiting when there is room (the common case); the
+            // bounded channel still holds the reader back when the driver
+            // falls behind (then the kernel buffers, and drops).
+            match shared.events.try_send(Event::Received { msg, peer }) {
+                Ok(()) => true,
+                Err(TrySendError::Full(ev)) => shared.emit(ev).await,
+                Err(TrySendError::Closed(_)) => false,
+            }
+        }
+        Verdict::Answer(a) => {
+            // RFC 3261 §18.2.2 / RFC 3581 §4: to `received` and `rport` of
+            // the stamped top Via; the source when the Via is unusable.
+            let to = a.route.unwrap_or(source);
+            match sock.try_send_to(&a.bytes, to) {
+                Ok(_) => {
+                    NetStats::inc(&shared.stats.answered_400);
+                    NetStats::inc(&shared.stats.sent);
+                }
+                Err(e) => {
+                    NetStats::inc(&shared.stats.send_failures);
+                    tracing::debug!(%to, error = %e, "cannot send error response");
+                }
+            }
+            true
+        }
+        Verdict::Drop => true,
+    }
+}
+
+/// Interrupt moderation for the receive loop: measures the datagram rate
+/// over [`RATE_WINDOW`]s and says when it is above
+/// [`COALESCE_ABOVE_PER_SEC`] ("hot"). Clock-free: time comes in as an
+/// argument.
+#[derive(Debug)]
+pub(crate) struct Coalescer {
+    window_start: Instant,
+    count: u64,
+    hot: bool,
+}
+
+impl Coalescer {
+    pub(crate) fn new(now: Instant) -> Self {
+        Coalescer {
+            window_start: now,
+            count: 0,
+            hot: false,
+        }
+    }
+
+    /// Counts `n` datagrams read at `now`; at the end of a window decides
+    /// for the next one.
+    pub(crate) fn record(&mut self, n: usize, now: Instant) {
+        self.count = self.count.saturating_add(n as u64);
+        let elapsed = now.saturating_duration_since(self.window_start);
+        if elapsed >= RATE_WINDOW {
+            self.hot = at_least_rate(self.count, elapsed, COALESCE_ABOVE_PER_SEC);
+            self.window_start = now;
+            self.count = 0;
+        }
+    }
+
+    /// Should the next read wait?
+    pub(crate) fn hot(&self) -> bool {
+        self.hot
+    }
+}
+
+/// Are `count` events in `elapsed` at least `per_sec` a second?
+fn at_least_rate(count: u64, elapsed: Duration, per_sec: u64) -> bool {
+    u128::from(count) * 1_000_000_000 >= u128::from(per_sec) * elapsed.as_nanos()
+}
+
+/// Receive buffers for one socket, reused for every read: [`BATCH`] slots of
+/// [`MAX_DATAGRAM`] bytes (2 MiB of address space; the kernel only touches
+/// the pages datagrams land in) and where each datagram came from.
+struct RecvBatch {
+    bufs: Vec<u8>,
+    lens: [usize; BATCH],
+    from: [Option<SocketAddr>; BATCH],
+    #[cfg(target_os = "linux")]
+    names: Vec<libc::sockaddr_storage>,
+}
+
+impl RecvBatch {
+    fn new() -> Self {
+        RecvBatch {
+            bufs: vec![0; BATCH * MAX_DATAGRAM],
+            lens: [0; BATCH],
+            from: [None; BATCH],
+            #[cfg(target_os = "linux")]
+            names: vec![sys::zeroed_storage(); BATCH],
+        }
+    }
+
+    /// Reads what is waiting, up to [`BATCH`] datagrams; `WouldBlock` when
+    /// nothing is (and the socket's readiness is cleared).
+    #[cfg(target_os = "linux")]
+    fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let fd = sock.as_raw_fd();
+        sock.try_io(tokio::io::Interest::READABLE, || sys::recv_batch(fd, self))
+    }
+
+    /// Reads what is waiting, up to [`BATCH`] datagrams, one call each.
+    #[cfg(not(target_os = "linux"))]
+    fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        let mut n = 0;
+        for (slot, buf) in self.bufs.chunks_exact_mut(MAX_DATAGRAM).enumerate() {
+            match sock.try_recv_from(buf) {
+                Ok((len, from)) => {
+                    self.lens[slot] = len;
+                    self.from[slot] = Some(from);
+                    n += 1;
+                }
+                Err(e) if n > 0 && e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return if n > 0 { Ok(n) } else { Err(e) },
+            }
+        }
+        Ok(n)
+    }
+
+    /// The first `n` datagrams of the last read, with their sources.
+    fn datagrams(&self, n: usize) -> impl Iterator<Item = (&[u8], SocketAddr)> {
+        self.bufs
+            .chunks_exact(MAX_DATAGRAM)
+            .zip(self.lens.iter().zip(&self.from))
+            .take(n)
+            .filter_map(|(buf, (&len, from))| Some((buf.get(..len)?, (*from)?)))
+    }
+}
+
+/// One datagram the driver queued.
+#[derive(Debug)]
+struct Outbound {
+    bytes: Bytes,
+    to: SocketAddr,
+    /// The transaction to tell when it cannot be sent.
+    key: Option<TransactionKey>,
+}
+
+/// What the driver sends through one UDP socket during one wake-up, sent
+/// together by [`flush`](Self::flush) (`sendmmsg`, [`BATCH`] per call).
+#[derive(Debug, Default)]
+pub(crate) struct SendQueue {
+    items: Vec<Outbound>,
+    /// Destination addresses of the batch being sent, reused.
+    #[cfg(target_os = "linux")]
+    addrs: Vec<socket2::SockAddr>,
+}
+
+impl SendQueue {
+    pub(crate) fn push(&mut self, bytes: Bytes, to: SocketAddr, key: Option<TransactionKey>) {
+        self.items.push(Outbound { bytes, to, key });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Sends everything queued, in order, and empties the queue. A full
+    /// socket buffer (`WouldBlock`) drops the datagram as if lost on the
+    /// wire: counted, and the transaction layer retransmits (RFC 3261
+    /// §17.1.1.2). Any other failure adds the datagram's transaction to
+    /// `failed` (a transport error, §18.4).
+    pub(crate) fn flush(
+        &mut self,
+        sock: &UdpSocket,
+        stats: &NetStats,
+        failed: &mut Vec<TransactionKey>,
+    ) {
+        let mut start = 0;
+        while start < self.items.len() {
+            let (sent, err) = self.send_some(sock, start);
+            stats.sent.fetch_add(sent as u64, Ordering::Relaxed);
+            start += sent;
+            if let Some(e) = err
+                && let Some(item) = self.items.get(start)
+            {
+                // The first datagram not sent failed: skip it, go on with
+                // the next one.
+                NetStats::inc(&stats.send_failures);
+                if e.kind() == ErrorKind::WouldBlock {
+                    tracing::debug!(remote = %item.to, "UDP send buffer full, datagram dropped");
+                } else {
+                    tracing::warn!(remote = %item.to, error = %e, "UDP send failed");
+                    failed.extend(item.key);
+                }
+                start += 1;
+            }
+        }
+        self.items.clear();
+    }
+
+    /// Sends from `items[start]` on, up to [`BATCH`]: how many went out, and
+    /// the error of the first that did not when that is why it stopped.
+    #[cfg(target_os = "linux")]
+    fn send_some(&mut self, sock: &UdpSocket, start: usize) -> (usize, Option<io::Error>) {
+        use std::os::fd::AsRawFd;
+        let end = self.items.len().min(start + BATCH);
+        let Some(items) = self.items.get(start..end) else {
+            return (0, None);
+        };
+        self.addrs.clear();
+        self.addrs
+            .extend(items.iter().map(|o| socket2::SockAddr::from(o.to)));
+        let fd = sock.as_raw_fd();
+        let addrs = &self.addrs;
+        match sock.try_io(tokio::io::Interest::WRITABLE, || {
+            sys::send_batch(fd, items, addrs)
+        }) {
+            // sendmmsg sends at least one or fails; "none" would loop
+            // forever, so it counts as a failure of the first.
+            Ok(0) => (0, Some(ErrorKind::WriteZero.into())),
+            Ok(n) => (n, None),
+            Err(e) => (0, Some(e)),
+        }
+    }
+
+    /// Sends from `items[start]` on, one call each, up to the first failure.
+    #[cfg(not(target_os = "linux"))]
+    fn send_some(&mut self, sock: &UdpSocket, start: usize) -> (usize, Option<io::Error>) {
+        let mut sent = 0;
+        for o in self.items.iter().skip(start).take(BATCH) {
+            if let Err(e) = sock.try_send_to(&o.bytes, o.to) {
+                return (sent, Some(e));
+            }
+            sent += 1;
+        }
+        (sent, None)
+    }
+}
+
+/// The two system calls, on raw descriptors.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+mod sys {
+    use std::io;
+    use std::mem;
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+    use std::os::fd::RawFd;
+
+    use super::{BATCH, MAX_DATAGRAM, Outbound, RecvBatch};
+
+    pub(super) fn zeroed_storage() -> libc::sockaddr_storage {
+        // SAFETY: `sockaddr_storage` is plain integers; all zeros is valid.
+        unsafe { mem::zeroed() }
+    }
+
+    /// `recvmmsg(2)` into the batch's slots, without blocking.
+    pub(super) fn recv_batch(fd: RawFd, batch: &mut RecvBatch) -> io::Result<usize> {
+        // SAFETY: `iovec` and `mmsghdr` are plain integers and pointers; all
+        // zeros (null pointers, zero lengths) is valid.
+        let mut iov: [libc::iovec; BATCH] = unsafe { mem::zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { mem::zeroed() };
+        let slots = batch.bufs.chunks_exact_mut(MAX_DATAGRAM);
+        for (((buf, v), h), name) in slots.zip(&mut iov).zip(&mut hdrs).zip(&mut batch.names) {
+            v.iov_base = buf.as_mut_ptr().cast();
+            v.iov_len = buf.len();
+            h.msg_hdr.msg_name = (name as *mut libc::sockaddr_storage).cast();
+            h.msg_hdr.msg_namelen = storage_len();
+            h.msg_hdr.msg_iov = v;
+            h.msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: every header points at a live iovec for a distinct
+        // MAX_DATAGRAM-byte slot of `bufs` and at a distinct address buffer
+        // of the stated length, all borrowed mutably for the whole call; the
+        // kernel writes at most BATCH headers and within those bounds.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                hdrs.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+        for (i, h) in hdrs.iter().enumerate().take(n) {
+            batch.lens[i] = (h.msg_len as usize).min(MAX_DATAGRAM);
+            batch.from[i] = socket_addr(&batch.names[i], h.msg_hdr.msg_namelen);
+        }
+        Ok(n)
+    }
+
+    /// `sendmmsg(2)` of `items` to `addrs` (same length, at most BATCH):
+    /// how many were sent, or the error of the first.
+    pub(super) fn send_batch(
+        fd: RawFd,
+        items: &[Outbound],
+        addrs: &[socket2::SockAddr],
+    ) -> io::Result<usize> {
+        // SAFETY: plain integers and pointers; all zeros is valid.
+        let mut iov: [libc::iovec; BATCH] = unsafe { mem::zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { mem::zeroed() };
+        let mut count: usize = 0;
+        for (((o, a), v), h) in items.iter().zip(addrs).zip(&mut iov).zip(&mut hdrs) {
+            // The kernel only reads through these pointers.
+            v.iov_base = o.bytes.as_ptr().cast_mut().cast();
+            v.iov_len = o.bytes.len();
+            h.msg_hdr.msg_name = a.as_ptr().cast_mut().cast();
+            h.msg_hdr.msg_namelen = a.len();
+            h.msg_hdr.msg_iov = v;
+            h.msg_hdr.msg_iovlen = 1;
+            count += 1;
+        }
+        // SAFETY: the first `count` headers point at live iovecs over the
+        // datagrams' bytes and at initialised addresses of the stated
+        // lengths, all borrowed for the whole call; the kernel reads them
+        // and writes only each header's `msg_len`.
+        let n = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), count as libc::c_uint, 0) };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
+    }
+
+    fn storage_len() -> libc::socklen_t {
+        mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t
+    }
+
+    /// The IPv4 or IPv6 address the kernel wrote.
+    fn socket_addr(s: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
+        let len = len as usize;
+        match libc::c_int::from(s.ss_family) {
+            libc::AF_INET if len >= mem::size_of::<libc::sockaddr_in>() => {
+                // SAFETY: the family says the storage holds a `sockaddr_in`;
+                // `sockaddr_storage` is large and aligned enough for it.
+                let a =
+                    unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+                let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+                Some(SocketAddr::from((ip, u16::from_be(a.sin_port))))
+            }
+            libc::AF_INET6 if len >= mem::size_of::<libc::sockaddr_in6>() => {
+                // SAFETY: as above, for `sockaddr_in6`.
+                let a =
+                    unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    Ipv6Addr::from(a.sin6_addr.s6_addr),
+                    u16::from_be(a.sin6_port),
+                    a.sin6_flowinfo,
+                    a.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_threshold() {
+        let s = Duration::from_secs(1);
+        assert!(at_least_rate(2_000, s, 2_000));
+        assert!(!at_least_rate(1_999, s, 2_000));
+        // 100 in 50 ms is 2000/s; 99 is not.
+        assert!(at_least_rate(100, Duration::from_millis(50), 2_000));
+        assert!(!at_least_rate(99, Duration::from_millis(50), 2_000));
+        assert!(!at_least_rate(0, s, 1));
+        assert!(at_least_rate(0, Duration::ZERO, 0));
+    }
+
+    #[test]
+    fn coalescer_turns_on_under_load_and_off_when_it_passes() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(t0);
+        assert!(!c.hot());
+        // 8000/s: 8 datagrams a millisecond for one window.
+        for i in 1..=50 {
+            c.record(8, t0 + ms(i));
+        }
+        assert!(c.hot());
+        // A trickle (one per 10 ms: 100/s) for the next window.
+        for i in 1..=5 {
+            c.record(1, t0 + ms(50 + 10 * i));
+        }
+        assert!(!c.hot());
+        // A lone datagram after a long silence stays cold.
+        c.record(1, t0 + Duration::from_secs(60));
+        assert!(!c.hot());
+        // The decision waits for the end of the window: a burst of 1000
+        // within 1 ms does not switch at once...
+        let t1 = t0 + Duration::from_secs(61);
+        let mut c = Coalescer::new(t1);
+        c.record(1_000, t1 + ms(1));
+        assert!(!c.hot());
+        // ...but counts once the window is over.
+        c.record(1, t1 + ms(50));
+        assert!(c.hot());
+    }
+
+    async fn pair() -> (UdpSocket, UdpSocket) {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn one_read_takes_many_datagrams() {
+        let (rx, tx) = pair().await;
+        let to = rx.local_addr().unwrap();
+        for i in 0..100 {
+            tx.send_to(format!("datagram {i}").as_bytes(), to)
+                .await
+                .unwrap();
+        }
+        let mut batch = RecvBatch::new();
+        let mut got = Vec::new();
+        let mut reads = 0;
+        while got.len() < 100 {
+            rx.readable().await.unwrap();
+            match batch.recv(&rx) {
+                Ok(n) => {
+                    reads += 1;
+                    for (data, from) in batch.datagrams(n) {
+                        assert_eq!(from, tx.local_addr().unwrap());
+                        got.push(String::from_utf8(data.to_vec()).unwrap());
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let want: Vec<String> = (0..100).map(|i| format!("datagram {i}")).collect();
+        assert_eq!(got, want);
+        // All 100 were queued before the first read: BATCH per read.
+        assert_eq!(reads, 100_usize.div_ceil(BATCH));
+    }
+
+    #[tokio::test]
+    async fn flush_sends_everything_in_order() {
+        let (rx, tx) = pair().await;
+        let to = rx.local_addr().unwrap();
+        let stats = NetStats::default();
+        let mut q = SendQueue::default();
+        for i in 0..100 {
+            q.push(Bytes::from(format!("out {i}")), to, None);
+        }
+        // As in the server, where the runtime has seen the socket writable
+        // before the driver sends (`try_io` does not even try before).
+        tx.writable().await.unwrap();
+        let mut failed = Vec::new();
+        q.flush(&tx, &stats, &mut failed);
+        assert!(failed.is_empty());
+        assert_eq!(q.len(), 0);
+        assert_eq!(NetStats::get(&stats.sent), 100);
+        let mut buf = [0u8; 64];
+        for i in 0..100 {
+            let (n, _) = tokio::time::timeout(Duration::from_secs(5), rx.recv_from(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(&buf[..n], format!("out {i}").as_bytes());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_datagram_is_reported_and_the_rest_still_go() {
+        let (rx, tx) = pair().await;
+        let to = rx.local_addr().unwrap();
+        // An IPv6 destination on an IPv4 socket: the kernel refuses it
+        // (EAFNOSUPPORT) without anything reaching the wire. In the middle
+        // of a batch, sendmmsg stops short there and the rest is sent by
+        // the next call.
+        let bad: SocketAddr = "[::1]:9".parse().unwrap();
+        let (k1, k2) = (TransactionKey::detached(1), TransactionKey::detached(2));
+        let stats = NetStats::default();
+        let mut q = SendQueue::default();
+        q.push(Bytes::from_static(b"first"), to, None);
+        q.push(Bytes::from_static(b"refused 1"), bad, Some(k1));
+        q.push(Bytes::from_static(b"second"), to, None);
+        for i in 0..40 {
+            q.push(Bytes::from(format!("more {i}")), to, None);
+        }
+        q.push(Bytes::from_static(b"refused 2"), bad, Some(k2));
+        q.push(Bytes::from_static(b"last"), to, None);
+        // As in the server, where the runtime has seen the socket writable
+        // before the driver sends (`try_io` does not even try before).
+        tx.writable().await.unwrap();
+        let mut failed = Vec::new();
+        q.flush(&tx, &stats, &mut failed);
+        assert_eq!(failed, vec![k1, k2]);
+        assert_eq!(NetStats::get(&stats.sent), 43);
+        assert_eq!(NetStats::get(&stats.send_failures), 2);
+        let mut buf = [0u8; 64];
+        let mut got = Vec::new();
+        for _ in 0..43 {
+            let (n, _) = tokio::time::timeout(Duration::from_secs(5), rx.recv_from(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            got.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+        }
+        assert_eq!(got[0], "first");
+        assert_eq!(got[1], "second");
+        assert_eq!(got[41], "more 39");
+        assert_eq!(got[42], "last");
+    }
 }
