@@ -120,6 +120,12 @@ fn is_xml_char(c: char) -> bool {
 }
 
 fn check_chars(s: &str, position: u64) -> Result<(), PidfError> {
+    // Fast path: printable ASCII and the three allowed controls.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return Ok(());
+    }
     match s.chars().find(|c| !is_xml_char(*c)) {
         Some(c) => Err(not_well_formed(
             position,
@@ -185,9 +191,10 @@ fn open_element(
     reader: &NsReader<&[u8]>,
     start: &BytesStart<'_>,
     position: u64,
+    cache: &mut NsCache,
 ) -> Result<Element, PidfError> {
     let (ns, _) = reader.resolve_element(start.name());
-    let namespace = resolved(ns, position)?;
+    let namespace = cache.resolve(ns, position)?;
     if matches!(
         namespace.as_deref(),
         Some(NS_XML | "http://www.w3.org/2000/xmlns/")
@@ -217,7 +224,7 @@ fn open_element(
         let (ans, alocal) = reader.resolve_attribute(attr.key);
         let namespace = match ans {
             ResolveResult::Unbound => None,
-            other => resolved(other, position)?,
+            other => cache.resolve(other, position)?,
         };
         let name = std::str::from_utf8(alocal.as_ref()).map_err(|_| PidfError::NotUtf8)?;
         if !is_ncname(name) {
@@ -248,6 +255,34 @@ fn open_element(
         });
     }
     Ok(el)
+}
+
+/// The namespaces of one document, resolved once each: a PIDF document
+/// names the same few URIs on every element.
+#[derive(Default)]
+struct NsCache {
+    seen: Vec<(Vec<u8>, Option<String>)>,
+}
+
+impl NsCache {
+    fn resolve(
+        &mut self,
+        ns: ResolveResult<'_>,
+        position: u64,
+    ) -> Result<Option<String>, PidfError> {
+        let ResolveResult::Bound(raw) = &ns else {
+            return resolved(ns, position);
+        };
+        if let Some((_, done)) = self.seen.iter().find(|(r, _)| r[..] == *raw.as_ref()) {
+            return Ok(done.clone());
+        }
+        let key = raw.as_ref().to_vec();
+        let done = resolved(ns, position)?;
+        if self.seen.len() < 16 {
+            self.seen.push((key, done.clone()));
+        }
+        Ok(done)
+    }
 }
 
 fn resolved(ns: ResolveResult<'_>, position: u64) -> Result<Option<String>, PidfError> {
@@ -284,6 +319,7 @@ pub fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
         root: None,
         text: String::new(),
     };
+    let mut ns_cache = NsCache::default();
     loop {
         let position = reader.buffer_position();
         let event = match reader.read_event() {
@@ -299,7 +335,7 @@ pub fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
                 if b.stack.len() >= MAX_DEPTH {
                     return Err(PidfError::TooDeep);
                 }
-                let el = open_element(&reader, &start, position)?;
+                let el = open_element(&reader, &start, position, &mut ns_cache)?;
                 b.stack.push(el);
             }
             Event::Empty(start) => {
@@ -307,7 +343,7 @@ pub fn parse_tree(xml: &[u8]) -> Result<Element, PidfError> {
                 if b.stack.len() >= MAX_DEPTH {
                     return Err(PidfError::TooDeep);
                 }
-                let el = open_element(&reader, &start, position)?;
+                let el = open_element(&reader, &start, position, &mut ns_cache)?;
                 b.close(el);
             }
             Event::End(_) => {
