@@ -4,14 +4,19 @@
 //! transaction; the throughput line is AORs per second, so per-AOR cost = time / batch.
 //!
 //! Also `write_publications` (the presence server's PUBLISH group commit): batches of 100
-//! publications of ~1 KiB PIDF each, into a table already holding 10 000.
+//! publications of ~1 KiB PIDF each, into a table already holding 10 000; a PUBLISH's
+//! writes one transaction each (store, refresh) and refreshes 50 to a transaction; and
+//! `write_subscriptions` (dialog updates after NOTIFYs), 1 and 50 to a transaction.
 //!
 //! `cargo bench -p simple-store --bench bindings`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is a failure report
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use simple_store::{Binding, Publication, Publications, Registrations, SqliteStore};
+use simple_store::{
+    Binding, Publication, PublicationKey, Publications, Registrations, SqliteStore, Subscription,
+    Subscriptions,
+};
 
 const AORS: usize = 10_000;
 
@@ -119,7 +124,161 @@ fn bench(c: &mut Criterion) {
         );
     });
     g.finish();
+
+    publish(c, &rt, &store);
+    subscribe(c, &rt, &store);
     rt.block_on(store.close());
+}
+
+/// A ~1 KiB PIDF publication of AOR number `i`.
+fn pidf(i: usize, etag: String, expires_at_ms: u64) -> Publication {
+    Publication {
+        aor: format!("user{i}@example.test"),
+        event: "presence".to_owned(),
+        etag,
+        content_type: "application/pidf+xml".to_owned(),
+        body: vec![b'x'; 1024],
+        expires_at_ms,
+        updated_ms: expires_at_ms,
+        created_ms: 1,
+        publisher: format!("sip:user{i}@example.test"),
+    }
+}
+
+/// The presence server's PUBLISH writes, one transaction each as under light load: a
+/// first PUBLISH stores a publication (one put); a refresh replaces it under a new
+/// entity-tag (one put, one remove, RFC 3903 §6). Then refreshes of 50 AORs in one
+/// transaction, as the store writer task groups them under load. The table holds
+/// 10 000 publications (the group above) plus one per `store_1` iteration.
+fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore) {
+    // The current entity-tag of each AOR's publication (as the group above wrote them).
+    let mut current: Vec<String> = (0..AORS).map(|i| format!("etag-{i:08x}")).collect();
+    let mut serial = 0_u64;
+    let mut next_etag = move || {
+        serial += 1;
+        format!("new-{serial:016x}")
+    };
+    let mut refresh = move |i: usize, etag: String, expires: u64| {
+        let i = i % AORS;
+        let old = std::mem::replace(&mut current[i], etag.clone());
+        let put = pidf(i, etag, expires);
+        let remove = PublicationKey {
+            aor: put.aor.clone(),
+            event: put.event.clone(),
+            etag: old,
+        };
+        (put, remove)
+    };
+
+    let mut g = c.benchmark_group("sqlite_publish");
+    g.throughput(Throughput::Elements(1));
+    let mut next = 0_usize;
+    let mut expires = 1_000_000_u64;
+    g.bench_function("store_1", |b| {
+        b.iter_batched(
+            || {
+                next += 1;
+                expires += 1;
+                vec![pidf(next % AORS, next_etag(), expires)]
+            },
+            |input| rt.block_on(store.write_publications(&input, &[])).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("refresh_1", |b| {
+        b.iter_batched(
+            || {
+                next += 1;
+                expires += 1;
+                let (put, remove) = refresh(next, next_etag(), expires);
+                (vec![put], vec![remove])
+            },
+            |(puts, removes)| {
+                rt.block_on(store.write_publications(&puts, &removes))
+                    .unwrap();
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    let n = 50_usize;
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function(format!("refresh_batch_{n}"), |b| {
+        b.iter_batched(
+            || {
+                expires += 1;
+                (0..n)
+                    .map(|_| {
+                        next += 1;
+                        refresh(next, next_etag(), expires)
+                    })
+                    .unzip::<_, _, Vec<_>, Vec<_>>()
+            },
+            |(puts, removes)| {
+                rt.block_on(store.write_publications(&puts, &removes))
+                    .unwrap();
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.finish();
+}
+
+/// A presence subscription of watcher number `i`, dialog state as after a NOTIFY.
+fn subscription(i: usize, local_cseq: u32, expires_at_ms: u64) -> Subscription {
+    Subscription {
+        id: format!("sub-{i:08x}"),
+        aor: format!("sip:user{}@example.test", i % 1000),
+        event: "presence".to_owned(),
+        event_id: None,
+        watcher: format!("sip:watcher{i}@example.test"),
+        state: "active".to_owned(),
+        expires_at_ms,
+        content_type: "application/pidf+xml".to_owned(),
+        call_id: format!("{i}-sub@192.0.2.1"),
+        local_tag: format!("ltag-{i:08x}"),
+        remote_tag: Some(format!("rtag-{i:08x}")),
+        local_uri: format!("sip:user{}@example.test", i % 1000),
+        remote_uri: format!("sip:watcher{i}@example.test"),
+        remote_target: format!("sip:watcher{i}@192.0.2.{}:5060;transport=tcp", i % 250),
+        route_set: vec!["<sip:edge.example.test;lr>".to_owned()],
+        secure: false,
+        local_cseq,
+        remote_cseq: 1,
+        transport: "tcp".to_owned(),
+        remote_addr: format!("192.0.2.{}:49152", i % 250),
+        created_ms: 1,
+        updated_ms: expires_at_ms,
+    }
+}
+
+/// `write_subscriptions` as the presence server does after NOTIFYs (the new local CSeq
+/// must be durable before a restart could reuse it): upserts of existing dialogs, one
+/// per transaction and 50 per transaction, into a table of 10 000.
+fn subscribe(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore) {
+    let all: Vec<Subscription> = (0..AORS).map(|i| subscription(i, 1, 1)).collect();
+    rt.block_on(store.write_subscriptions(&all, &[])).unwrap();
+    let mut g = c.benchmark_group("sqlite_write_subscriptions");
+    let mut next = 0_usize;
+    let mut cseq = 1_u32;
+    for n in [1_usize, 50] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("batch_{n}"), |b| {
+            b.iter_batched(
+                || {
+                    cseq += 1;
+                    (0..n)
+                        .map(|_| {
+                            next += 1;
+                            subscription(next % AORS, cseq, 2_000_000 + u64::from(cseq))
+                        })
+                        .collect::<Vec<_>>()
+                },
+                |input| rt.block_on(store.write_subscriptions(&input, &[])).unwrap(),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

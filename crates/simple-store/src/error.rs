@@ -22,7 +22,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The database stayed locked past the busy timeout (another process, such as the
-    /// `herald user` CLI, held the write lock), or no pooled connection came free in time.
+    /// `herald user` CLI, held the write lock).
     #[error("database busy: {0}")]
     Busy(String),
     /// A stored row does not decode into the domain type (edited by hand, or written by
@@ -71,40 +71,20 @@ impl StoreError {
     }
 }
 
-/// SQLite primary result codes that mean "someone else holds a lock": `SQLITE_BUSY` (5)
-/// and `SQLITE_LOCKED` (6). The extended codes (`SQLITE_BUSY_SNAPSHOT` = 517, ...) share
-/// the low byte.
-const SQLITE_BUSY: i32 = 5;
-const SQLITE_LOCKED: i32 = 6;
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolClosed => StoreError::Closed,
-            sqlx::Error::PoolTimedOut => {
-                StoreError::Busy("timed out waiting for a database connection".into())
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            // "Someone else holds a lock": `SQLITE_BUSY` (the busy timeout ran out) and
+            // `SQLITE_LOCKED`, with their extended codes (`SQLITE_BUSY_SNAPSHOT`, ...).
+            rusqlite::Error::SqliteFailure(f, message)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Busy(message.clone().unwrap_or_else(|| f.to_string()))
             }
-            sqlx::Error::Database(db) => {
-                let code = db.code().and_then(|c| c.parse::<i32>().ok());
-                match code.map(|c| c & 0xff) {
-                    Some(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Busy(db.message().to_owned()),
-                    _ => StoreError::Backend(Box::new(sqlx::Error::Database(db))),
-                }
-            }
-            other => StoreError::Backend(Box::new(other)),
-        }
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        match e {
-            sqlx::migrate::MigrateError::Execute(inner) => match StoreError::from(inner) {
-                busy @ (StoreError::Busy(_) | StoreError::Closed) => busy,
-                StoreError::Backend(b) => StoreError::Migrate(b),
-                other => StoreError::Migrate(Box::new(other)),
-            },
-            other => StoreError::Migrate(Box::new(other)),
+            _ => StoreError::Backend(Box::new(e)),
         }
     }
 }

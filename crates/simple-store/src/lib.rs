@@ -14,9 +14,10 @@
 //!   writes are one transaction each (group commit).
 //! - `memory`: [`MemoryStore`], everything in a mutex-guarded map; tests and fast runs.
 //! - `sqlite`: [`SqliteStore`], the embedded default: one SQLite file in WAL mode through
-//!   sqlx, a one-connection writer pool and a small reader pool, schema migrations from
-//!   `migrations/sqlite/` embedded in the binary. Its type docs spell out durability
-//!   (survives `kill -9`, not power loss) and the column encodings.
+//!   rusqlite (SQLite bundled), one writer thread and a few reader threads each owning a
+//!   connection, schema migrations from `migrations/sqlite/` embedded in the binary. Its
+//!   type docs spell out the threads, durability (survives `kill -9`, not power loss)
+//!   and the column encodings.
 //! - `error`: [`StoreError`] and [`Result`].
 //! - `conformance` (feature `conformance`): the one test suite every backend must pass,
 //!   as generic async functions plus the `conformance_tests!` macro that instantiates it
