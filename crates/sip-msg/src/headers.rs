@@ -8,8 +8,8 @@ use crate::error::{ErrorKind, ParseError, Result};
 use crate::message::{Method, SipMessage};
 use crate::name::HeaderName;
 use crate::scan::{
-    self, Params, is_token, is_token_char, is_word_char, parse_all_header_params, parse_u32,
-    quoted_len, split_list, trim, trim_start,
+    self, Params, is_token, is_token_char, is_word_char, parse_all_header_params,
+    parse_all_header_params_visit, parse_u32, quoted_len, split_list, trim, trim_start,
 };
 use crate::scan::{find_any, find_byte};
 use crate::uri::{Host, Uri};
@@ -62,6 +62,16 @@ impl std::fmt::Display for NameAddr<'_> {
 /// Parses `(name-addr / addr-spec) *(SEMI generic-param)`: the shape of From,
 /// To, Contact, Route, Record-Route, Path, Refer-To.
 pub(crate) fn parse_addr_params(s: &str) -> Result<(NameAddr<'_>, Params<'_>)> {
+    parse_addr_params_visit(s, |_, _| {})
+}
+
+/// [`parse_addr_params`], handing each header parameter to `visit` as the
+/// validation reads it (see [`scan::parse_params_visit`]).
+#[inline]
+fn parse_addr_params_visit<'a>(
+    s: &'a str,
+    visit: impl FnMut(&'a str, Option<&'a str>),
+) -> Result<(NameAddr<'a>, Params<'a>)> {
     let s = trim(s);
     if s.is_empty() {
         return Err(ParseError::header("Empty address"));
@@ -102,14 +112,19 @@ pub(crate) fn parse_addr_params(s: &str) -> Result<(NameAddr<'_>, Params<'_>)> {
         }
         (None, uri, &s[end..], false)
     };
-    if uri_text.bytes().any(|c| c == b' ' || c == b'\t') {
-        return Err(ParseError::header("Whitespace inside addr-spec"));
-    }
     if uri_text.is_empty() {
         return Err(ParseError::header("Empty URI"));
     }
-    let uri = Uri::parse(uri_text)?;
-    let params = parse_all_header_params(rest, "header")?;
+    // A URI that parses has no SP or HTAB (see `Uri::parse`), so whitespace,
+    // whose reason comes first, is only looked for when the parse fails.
+    let uri = Uri::parse(uri_text).map_err(|e| {
+        if uri_text.bytes().any(|c| c == b' ' || c == b'\t') {
+            ParseError::header("Whitespace inside addr-spec")
+        } else {
+            e
+        }
+    })?;
+    let params = parse_all_header_params_visit(rest, "header", visit)?;
     Ok((
         NameAddr {
             display,
@@ -135,24 +150,35 @@ pub struct FromTo<'a> {
     pub addr: NameAddr<'a>,
     /// The header parameters (`tag` among them).
     pub params: Params<'a>,
+    /// The first `tag` parameter, found by the parse's walk over `params`.
+    tag: Option<&'a str>,
 }
 
 impl<'a> FromTo<'a> {
     /// Parses a From or To value.
     pub fn parse(s: &'a str) -> Result<Self> {
-        let (addr, params) = parse_addr_params(s)?;
-        if let Some(tag) = params.get("tag") {
+        let mut tag = None;
+        let (addr, params) = parse_addr_params_visit(s, |name, value| {
+            if tag.is_none() && name.eq_ignore_ascii_case("tag") {
+                tag = Some(value);
+            }
+        })?;
+        if let Some(tag) = tag {
             match tag {
                 Some(t) if is_token(t) => {}
                 _ => return Err(ParseError::header("tag must be a token")),
             }
         }
-        Ok(FromTo { addr, params })
+        Ok(FromTo {
+            addr,
+            params,
+            tag: tag.flatten(),
+        })
     }
 
     /// The `tag` parameter.
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.value("tag")
+        self.tag
     }
 }
 
@@ -178,17 +204,17 @@ impl<'a> Contact<'a> {
         if trim(s) == "*" {
             return Ok(Contact::Wildcard);
         }
-        let (addr, params) = parse_addr_params(s)?;
-        // Check the typed parameters now (one pass) so the accessors cannot fail.
-        for p in params.iter() {
-            let v = p.value.unwrap_or("");
-            if p.name.eq_ignore_ascii_case("expires") {
-                parse_u32(v, "Contact expires")?;
-            } else if p.name.eq_ignore_ascii_case("q") {
-                parse_qvalue(v)?;
-            } else if p.name.eq_ignore_ascii_case("reg-id") && parse_u32(v, "reg-id")? == 0 {
-                return Err(ParseError::header("reg-id must be positive"));
+        // Check the typed parameters as the validation walks them, so the
+        // accessors cannot fail; the first failure is reported once the whole
+        // value has been found well-formed.
+        let mut first_err: Option<ParseError> = None;
+        let (addr, params) = parse_addr_params_visit(s, |name, value| {
+            if first_err.is_none() {
+                first_err = check_contact_param(name, value.unwrap_or("")).err();
             }
+        })?;
+        if let Some(e) = first_err {
+            return Err(e);
         }
         Ok(Contact::Addr { addr, params })
     }
@@ -238,6 +264,18 @@ impl<'a> Contact<'a> {
     pub fn reg_id(&self) -> Option<u32> {
         self.params().value("reg-id").and_then(|v| v.parse().ok())
     }
+}
+
+/// The value rules of the Contact parameters the accessors read.
+fn check_contact_param(name: &str, v: &str) -> Result<()> {
+    if name.eq_ignore_ascii_case("expires") {
+        parse_u32(v, "Contact expires")?;
+    } else if name.eq_ignore_ascii_case("q") {
+        parse_qvalue(v)?;
+    } else if name.eq_ignore_ascii_case("reg-id") && parse_u32(v, "reg-id")? == 0 {
+        return Err(ParseError::header("reg-id must be positive"));
+    }
+    Ok(())
 }
 
 /// RFC 3261 §25.1: `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`,
@@ -335,37 +373,38 @@ impl<'a> Via<'a> {
         let rest = trim_start(rest);
         let end = find_byte(rest, b';').unwrap_or(rest.len());
         let (host, port) = parse_sent_by(trim(&rest[..end]))?;
-        let params = parse_all_header_params(&rest[end..], "Via")?;
         let mut known = ViaKnown::default();
-        for p in params.iter() {
-            let v = p.value;
-            let ok = if p.name.eq_ignore_ascii_case("ttl") {
+        // The value rules are checked as the validation walks the list; the
+        // first failure is reported once the whole list is well-formed.
+        let mut bad_param: Option<&str> = None;
+        let params = parse_all_header_params_visit(&rest[end..], "Via", |name, v| {
+            let ok = if name.eq_ignore_ascii_case("ttl") {
                 known.ttl = known.ttl.or(v);
                 v.and_then(|v| v.parse::<u8>().ok()).is_some()
                     && v.is_some_and(|v| v.bytes().all(|c| c.is_ascii_digit()))
-            } else if p.name.eq_ignore_ascii_case("rport") {
+            } else if name.eq_ignore_ascii_case("rport") {
                 known.rport = known.rport.or(Some(v));
                 v.is_none_or(|v| v.parse::<u16>().is_ok() && v.bytes().all(|c| c.is_ascii_digit()))
-            } else if p.name.eq_ignore_ascii_case("received") {
+            } else if name.eq_ignore_ascii_case("received") {
                 known.received = known.received.or(v);
                 // RFC 3261 §20.42: IPv4address / IPv6address; RFC 5118 §4.5:
                 // accept it with or without brackets.
                 v.is_some_and(|v| Host::parse_received(v).is_ok())
-            } else if p.name.eq_ignore_ascii_case("maddr") {
+            } else if name.eq_ignore_ascii_case("maddr") {
                 known.maddr = known.maddr.or(v);
                 v.is_some_and(|v| Host::parse(v).is_ok())
-            } else if p.name.eq_ignore_ascii_case("branch") {
+            } else if name.eq_ignore_ascii_case("branch") {
                 known.branch = known.branch.or(v);
                 v.is_some_and(is_token)
             } else {
                 true
             };
-            if !ok {
-                return Err(ParseError::header(format!(
-                    "Bad Via parameter '{}'",
-                    p.name
-                )));
+            if !ok && bad_param.is_none() {
+                bad_param = Some(name);
             }
+        })?;
+        if let Some(name) = bad_param {
+            return Err(ParseError::header(format!("Bad Via parameter '{name}'")));
         }
         Ok(Via {
             protocol,
@@ -490,19 +529,21 @@ impl<'a> CSeq<'a> {
 
 /// RFC 3261 §25.1: `callid = word [ "@" word ]`.
 pub fn check_call_id(s: &str) -> Result<()> {
-    let ok = match s.split_once('@') {
-        Some((a, b)) => is_word(a) && is_word(b),
-        None => is_word(s),
-    };
+    // One pass: word characters around at most one '@' (not a word
+    // character), which needs a word on each side.
+    let b = s.as_bytes();
+    let others = b.iter().filter(|&&c| !is_word_char(c)).count();
+    let ok = !b.is_empty()
+        && match others {
+            0 => true,
+            1 => find_byte(s, b'@').is_some_and(|i| i > 0 && i + 1 < b.len()),
+            _ => false,
+        };
     if ok {
         Ok(())
     } else {
         Err(ParseError::header("Bad Call-ID"))
     }
-}
-
-fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_word_char)
 }
 
 // ----- media types --------------------------------------------------------------
@@ -588,7 +629,16 @@ impl<'a> Event<'a> {
 
 /// `event-type = event-package *( "." event-template )`, each a token without dots.
 fn check_event_type(s: &str) -> Result<()> {
-    if !s.is_empty() && s.split('.').all(is_token) {
+    // One pass: token characters ('.' among them) with no empty part: no
+    // '.' first, last or twice in a row.
+    let b = s.as_bytes();
+    let mut ok = b.first().is_some_and(|&c| c != b'.') && b.last().is_some_and(|&c| c != b'.');
+    let mut prev = 0u8;
+    for &c in b {
+        ok &= is_token_char(c) & !(c == b'.' && prev == b'.');
+        prev = c;
+    }
+    if ok {
         Ok(())
     } else {
         Err(ParseError::header(format!("Bad event type '{s}'")))

@@ -652,14 +652,14 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
     if data.get(line_end..line_end + 2) != Some(b"\r\n") {
         return Err(err_start("Start line not terminated by CRLF"));
     }
-    if std::str::from_utf8(&data[pos..line_end]).is_err() {
+    let Ok(start_text) = std::str::from_utf8(&data[pos..line_end]) else {
         return Err(ParseError::new(
             ErrorKind::Encoding,
             "Start line is not valid UTF-8",
         ));
-    }
+    };
     let start_span = Span::new(pos, line_end);
-    let start = parse_start_line(data, start_span)?;
+    let start = parse_start_line_text(start_text, start_span)?;
 
     // Header lines, up to the empty line.
     let mut headers: Vec<Header> = Vec::with_capacity(24);
@@ -698,23 +698,20 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
             i = nl + 1;
             continue;
         }
-        let colon = memchr::memchr(b':', line).ok_or_else(|| {
-            ParseError::header(format!(
-                "Header line without colon: {}",
-                String::from_utf8_lossy(&line[..line.len().min(40)])
-            ))
-        })?;
-        let mut name_end = colon;
-        while name_end > 0 && is_wsp(line[name_end - 1]) {
-            name_end -= 1;
+        // Usually `token *WSP ":"`: read the name and find the colon in one
+        // pass; anything else (an error) is sorted out below.
+        let mut name_end = 0;
+        while name_end < line.len() && is_token_char(line[name_end]) {
+            name_end += 1;
+        }
+        let mut colon = name_end;
+        while colon < line.len() && is_wsp(line[colon]) {
+            colon += 1;
+        }
+        if name_end == 0 || line.get(colon) != Some(&b':') {
+            return Err(header_line_error(line));
         }
         let name = &line[..name_end];
-        if name.is_empty() || !name.iter().all(|&c| is_token_char(c)) {
-            return Err(ParseError::header(format!(
-                "Bad header name '{}'",
-                String::from_utf8_lossy(&name[..name.len().min(40)])
-            )));
-        }
         let mut vs = colon + 1;
         while vs < line.len() && is_wsp(line[vs]) {
             vs += 1;
@@ -782,6 +779,27 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
     Ok(msg)
 }
 
+/// Why `line` (not a continuation line) is not `token *WSP ":" ...`.
+#[cold]
+fn header_line_error(line: &[u8]) -> ParseError {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return ParseError::header(format!(
+            "Header line without colon: {}",
+            String::from_utf8_lossy(&line[..line.len().min(40)])
+        ));
+    };
+    let mut name_end = colon;
+    while name_end > 0 && is_wsp(line[name_end - 1]) {
+        name_end -= 1;
+    }
+    let name = &line[..name_end];
+    debug_assert!(name.is_empty() || !name.iter().all(|&c| is_token_char(c)));
+    ParseError::header(format!(
+        "Bad header name '{}'",
+        String::from_utf8_lossy(&name[..name.len().min(40)])
+    ))
+}
+
 /// The Content-Length of a message (all lines must agree), `None` when absent.
 pub(crate) fn content_length(msg: &SipMessage) -> Result<Option<usize>> {
     let mut found: Option<usize> = None;
@@ -837,7 +855,11 @@ fn unfold(buf: &Bytes, headers: &mut [Header]) {
 /// RFC 3261 §7.1 Request-Line / §7.2 Status-Line: single SP separators, no
 /// leading or trailing whitespace (RFC 4475 §3.1.2.9, §3.1.2.10).
 fn parse_start_line(data: &[u8], span: Span) -> Result<Start> {
-    let line = buf_slice_str(data, span);
+    parse_start_line_text(buf_slice_str(data, span), span)
+}
+
+/// [`parse_start_line`] on the line's text (`span`'s bytes).
+fn parse_start_line_text(line: &str, span: Span) -> Result<Start> {
     if line.is_empty() {
         return Err(err_start("Empty start line"));
     }
@@ -875,6 +897,9 @@ fn parse_start_line(data: &[u8], span: Span) -> Result<Start> {
         });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
+    if let Some(start) = request_line_fast(line, span)? {
+        return Ok(start);
+    }
     if line.ends_with([' ', '\t']) {
         return Err(err_start("Malformed Request-Line: trailing whitespace"));
     }
@@ -914,6 +939,46 @@ fn parse_start_line(data: &[u8], span: Span) -> Result<Start> {
         method_text: Text::Buf(Span::new(m0, m0 + method.len())),
         uri: Text::Buf(Span::new(u0, u0 + uri.len())),
     })
+}
+
+/// The usual Request-Line in one pass: exactly two single SPs, neither first
+/// nor last, and no HTAB or control character anywhere. `Ok(None)` for
+/// anything else, which the general path in [`parse_start_line_text`] reads
+/// with its reasons in their order; for the lines it takes, the checks here
+/// are the general path's, in the same order.
+fn request_line_fast(line: &str, span: Span) -> Result<Option<Start>> {
+    let b = line.as_bytes();
+    let (mut sp1, mut sp2, mut spaces, mut odd) = (0, 0, 0u32, false);
+    for (i, &c) in b.iter().enumerate() {
+        if c == b' ' {
+            if spaces == 0 {
+                sp1 = i;
+            } else {
+                sp2 = i;
+            }
+            spaces += 1;
+        } else if c < 0x20 || c == 0x7f {
+            odd = true;
+        }
+    }
+    if odd || spaces != 2 || sp1 == 0 || sp2 == sp1 + 1 || sp2 + 1 == b.len() {
+        return Ok(None);
+    }
+    let (method, uri, version) = (&line[..sp1], &line[sp1 + 1..sp2], &line[sp2 + 1..]);
+    if !is_token(method) {
+        return Err(err_start("Malformed Request-Line: bad method"));
+    }
+    if uri.starts_with('<') {
+        return Err(err_start("Request-URI must not be enclosed in <>"));
+    }
+    check_version(version)?;
+    let m0 = span.start as usize;
+    let u0 = m0 + sp1 + 1;
+    Ok(Some(Start::Request {
+        method: Method::from_token(method),
+        method_text: Text::Buf(Span::new(m0, m0 + sp1)),
+        uri: Text::Buf(Span::new(u0, u0 + uri.len())),
+    }))
 }
 
 fn buf_slice_str(data: &[u8], span: Span) -> &str {

@@ -154,6 +154,51 @@ impl HeaderName {
                 _ => Other,
             };
         }
+        if name.len() > MAX_LEN {
+            return Other;
+        }
+        // A perfect hash of the full names, then one case-insensitive compare.
+        let e = &ENTRIES[INDEX[hash(name)] as usize];
+        if e.len as usize == name.len() && e.matches(name) {
+            e.name
+        } else {
+            Other
+        }
+    }
+
+    /// The classification before the perfect hash, to compare against.
+    #[cfg(test)]
+    fn from_bytes_reference(name: &[u8]) -> HeaderName {
+        use HeaderName::*;
+        if name.is_empty() {
+            return Other;
+        }
+        if name.len() == 1 {
+            // RFC 3261 §7.3.3 and the IANA registry of compact forms.
+            return match name[0].to_ascii_lowercase() {
+                b'v' => Via,
+                b'f' => From,
+                b't' => To,
+                b'i' => CallId,
+                b'm' => Contact,
+                b'c' => ContentType,
+                b'l' => ContentLength,
+                b'e' => ContentEncoding,
+                b'o' => Event,
+                b'u' => AllowEvents,
+                b'k' => Supported,
+                b's' => Subject,
+                b'r' => ReferTo,
+                b'b' => ReferredBy,
+                b'x' => SessionExpires,
+                b'a' => AcceptContact,
+                b'j' => RejectContact,
+                b'd' => RequestDisposition,
+                b'y' => Identity,
+                b'n' => IdentityInfo,
+                _ => Other,
+            };
+        }
         // Dispatch on length and first letter, then one case-insensitive compare.
         let cand: &[(&[u8], HeaderName)] = match (name.len(), name[0].to_ascii_lowercase()) {
             (2, b't') => &[(b"to", To)],
@@ -241,6 +286,152 @@ impl HeaderName {
     }
 }
 
+/// The full names, lowercase: the [`HeaderName::from_bytes`] table.
+const NAMES: [(&[u8], HeaderName); KNOWN] = [
+    (b"to", HeaderName::To),
+    (b"via", HeaderName::Via),
+    (b"cseq", HeaderName::CSeq),
+    (b"date", HeaderName::Date),
+    (b"from", HeaderName::From),
+    (b"path", HeaderName::Path),
+    (b"allow", HeaderName::Allow),
+    (b"event", HeaderName::Event),
+    (b"route", HeaderName::Route),
+    (b"accept", HeaderName::Accept),
+    (b"server", HeaderName::Server),
+    (b"call-id", HeaderName::CallId),
+    (b"contact", HeaderName::Contact),
+    (b"expires", HeaderName::Expires),
+    (b"require", HeaderName::Require),
+    (b"subject", HeaderName::Subject),
+    (b"warning", HeaderName::Warning),
+    (b"identity", HeaderName::Identity),
+    (b"refer-to", HeaderName::ReferTo),
+    (b"sip-etag", HeaderName::SipETag),
+    (b"supported", HeaderName::Supported),
+    (b"timestamp", HeaderName::Timestamp),
+    (b"user-agent", HeaderName::UserAgent),
+    (b"min-expires", HeaderName::MinExpires),
+    (b"retry-after", HeaderName::RetryAfter),
+    (b"referred-by", HeaderName::ReferredBy),
+    (b"unsupported", HeaderName::Unsupported),
+    (b"allow-events", HeaderName::AllowEvents),
+    (b"content-type", HeaderName::ContentType),
+    (b"max-forwards", HeaderName::MaxForwards),
+    (b"record-route", HeaderName::RecordRoute),
+    (b"sip-if-match", HeaderName::SipIfMatch),
+    (b"authorization", HeaderName::Authorization),
+    (b"identity-info", HeaderName::IdentityInfo),
+    (b"proxy-require", HeaderName::ProxyRequire),
+    (b"accept-contact", HeaderName::AcceptContact),
+    (b"content-length", HeaderName::ContentLength),
+    (b"reject-contact", HeaderName::RejectContact),
+    (b"accept-encoding", HeaderName::AcceptEncoding),
+    (b"accept-language", HeaderName::AcceptLanguage),
+    (b"session-expires", HeaderName::SessionExpires),
+    (b"content-encoding", HeaderName::ContentEncoding),
+    (b"www-authenticate", HeaderName::WwwAuthenticate),
+    (b"proxy-authenticate", HeaderName::ProxyAuthenticate),
+    (b"subscription-state", HeaderName::SubscriptionState),
+    (b"authentication-info", HeaderName::AuthenticationInfo),
+    (b"content-disposition", HeaderName::ContentDisposition),
+    (b"proxy-authorization", HeaderName::ProxyAuthorization),
+    (b"request-disposition", HeaderName::RequestDisposition),
+];
+
+/// The longest full name (`subscription-state` and friends: 19 bytes).
+const MAX_LEN: usize = 19;
+
+/// The slot of a name in [`INDEX`]: a perfect hash of the full names over
+/// length and the first, last and second-to-last bytes (case folded), found
+/// by search; `index_table` checks at compile time that it has no collision.
+/// `n` has 2 to [`MAX_LEN`] bytes.
+#[inline]
+const fn hash(n: &[u8]) -> usize {
+    let len = n.len();
+    let (first, last, prev) = (n[0] | 0x20, n[len - 1] | 0x20, n[len - 2] | 0x20);
+    (len + first as usize * 30 + last as usize * 5 + prev as usize * 12) & 127
+}
+
+/// One known name: its bytes lowercase and, per byte, the bit that case
+/// folding may flip (0x20 on letters, 0 on `-`), zero-padded to 24 bytes
+/// for word-wise compares.
+#[derive(Clone, Copy)]
+struct Entry {
+    lower: [u8; 24],
+    fold: [u8; 24],
+    len: u8,
+    name: HeaderName,
+}
+
+impl Entry {
+    /// `name` (of this entry's length, at least 2 bytes) equals this entry,
+    /// ASCII case ignored: `x | fold == lower` byte-wise, a word at a time
+    /// with an overlapping last word.
+    #[inline]
+    fn matches(&self, name: &[u8]) -> bool {
+        let n = name.len();
+        let eq = |k: usize, w: usize| -> bool {
+            let mut x = [0u8; 8];
+            let mut f = [0u8; 8];
+            let mut l = [0u8; 8];
+            x[..w].copy_from_slice(&name[k..k + w]);
+            f[..w].copy_from_slice(&self.fold[k..k + w]);
+            l[..w].copy_from_slice(&self.lower[k..k + w]);
+            u64::from_le_bytes(x) | u64::from_le_bytes(f) == u64::from_le_bytes(l)
+        };
+        match n {
+            16.. => eq(0, 8) && eq(8, 8) && eq(n - 8, 8),
+            8.. => eq(0, 8) && eq(n - 8, 8),
+            4.. => eq(0, 4) && eq(n - 4, 4),
+            _ => eq(0, 2) && eq(n - 2, 2),
+        }
+    }
+}
+
+/// [`NAMES`] as entries, plus an empty last one (length 0: matches nothing).
+const fn entries() -> [Entry; KNOWN + 1] {
+    let mut out = [Entry {
+        lower: [0; 24],
+        fold: [0; 24],
+        len: 0,
+        name: HeaderName::Other,
+    }; KNOWN + 1];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let (n, h) = NAMES[i];
+        assert!(n.len() >= 2 && n.len() <= MAX_LEN);
+        let mut j = 0;
+        while j < n.len() {
+            assert!(n[j].is_ascii_lowercase() || n[j] == b'-');
+            out[i].lower[j] = n[j];
+            out[i].fold[j] = if n[j].is_ascii_lowercase() { 0x20 } else { 0 };
+            j += 1;
+        }
+        out[i].len = n.len() as u8;
+        out[i].name = h;
+        i += 1;
+    }
+    out
+}
+
+static ENTRIES: [Entry; KNOWN + 1] = entries();
+
+/// [`hash`] slot -> index into [`ENTRIES`] (`KNOWN`: none).
+const fn index_table() -> [u8; 128] {
+    let mut t = [KNOWN as u8; 128];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let h = hash(NAMES[i].0);
+        assert!(t[h] == KNOWN as u8, "header name hash collision");
+        t[h] = i as u8;
+        i += 1;
+    }
+    t
+}
+
+static INDEX: [u8; 128] = index_table();
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +460,50 @@ mod tests {
             HeaderName::from_bytes(b"a-very-long-header-name-indeed"),
             HeaderName::Other
         );
+    }
+
+    #[test]
+    fn perfect_hash_agrees_with_the_reference() {
+        let mut names: Vec<Vec<u8>> = NAMES.iter().map(|(n, _)| n.to_vec()).collect();
+        for (n, _) in NAMES {
+            names.push(n.to_ascii_uppercase());
+            // Every single-byte change, including CR for '-' and the case-fold
+            // neighbours ('@' for '`', '\r' for '-').
+            for i in 0..n.len() {
+                for c in [
+                    0u8,
+                    b'\r',
+                    b'@',
+                    b'[',
+                    b'`',
+                    b'{',
+                    b'-',
+                    b'a',
+                    b'Z',
+                    0xc3,
+                    n[i] ^ 0x20,
+                    n[i] ^ 0x01,
+                ] {
+                    let mut m = n.to_vec();
+                    m[i] = c;
+                    names.push(m);
+                }
+            }
+            names.push(n[1..].to_vec());
+            names.push([n, b"x"].concat());
+        }
+        for b in 0..=255u8 {
+            names.push(vec![b]);
+            names.push(vec![b, b'o']);
+            names.push(vec![b'v', b'i', b]);
+        }
+        for n in names {
+            assert_eq!(
+                HeaderName::from_bytes(&n),
+                HeaderName::from_bytes_reference(&n),
+                "{:?}",
+                String::from_utf8_lossy(&n)
+            );
+        }
     }
 }

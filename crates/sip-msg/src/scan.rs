@@ -40,22 +40,35 @@ pub(crate) fn is_token(s: &str) -> bool {
 /// RFC 3261 `word` characters: token characters plus `( ) < > : \ " / [ ] ? { }`.
 #[inline]
 pub(crate) fn is_word_char(c: u8) -> bool {
-    is_token_char(c)
-        || matches!(
-            c,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'{'
-                | b'}'
-        )
+    WORD[c as usize]
+}
+
+static WORD: [bool; 256] = word_table();
+
+const fn word_table() -> [bool; 256] {
+    let mut t = token_table();
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = t[i]
+            || matches!(
+                c,
+                b'(' | b')'
+                    | b'<'
+                    | b'>'
+                    | b':'
+                    | b'\\'
+                    | b'"'
+                    | b'/'
+                    | b'['
+                    | b']'
+                    | b'?'
+                    | b'{'
+                    | b'}'
+            );
+        i += 1;
+    }
+    t
 }
 
 /// Position of byte `b` in `s`. Header pieces are short: a plain loop beats
@@ -106,14 +119,20 @@ pub(crate) fn quoted_len(s: &str) -> Result<usize> {
     let b = s.as_bytes();
     debug_assert_eq!(b.first(), Some(&b'"'));
     let mut i = 1;
-    // Jump between the only bytes that matter; CR and LF cannot occur in a
-    // header value any more (framing rejected bare ones and unfolded the rest)
-    // but are still refused for callers with other text.
-    while let Some(rel) = memchr::memchr3(b'"', b'\\', b'\n', &b[i..]) {
-        i += rel;
-        match b[i] {
+    // A CR before the closing quote is reported there (a bad escape or a LF
+    // found first wins). CR and LF cannot occur in a header value any more
+    // (framing rejected bare ones and unfolded the rest) but are still
+    // refused for callers with other text.
+    let mut cr = false;
+    loop {
+        // Jump to the next byte that matters, a word at a time.
+        i = skip_to_any(b, i, [b'"', b'\\', b'\r', b'\n']);
+        let Some(&c) = b.get(i) else {
+            return Err(ParseError::header("Unterminated quoted string"));
+        };
+        match c {
             b'"' => {
-                return if b[1..i].contains(&b'\r') {
+                return if cr {
                     Err(ParseError::header("Line break in quoted string"))
                 } else {
                     Ok(i + 1)
@@ -127,10 +146,47 @@ pub(crate) fn quoted_len(s: &str) -> Result<usize> {
                 }
                 i += 2;
             }
-            _ => return Err(ParseError::header("Line break in quoted string")),
+            b'\n' => return Err(ParseError::header("Line break in quoted string")),
+            b'\r' => {
+                cr = true;
+                i += 1;
+            }
+            _ => i += 1,
         }
     }
-    Err(ParseError::header("Unterminated quoted string"))
+}
+
+/// The high bit of each byte of `w` (little-endian) that is one of `set`;
+/// the lowest set bit is exactly the first such byte (a byte above a match
+/// may show a false one).
+#[inline]
+fn word_has_any(w: u64, set: [u8; 4]) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    zero(w ^ (LO * u64::from(set[0])))
+        | zero(w ^ (LO * u64::from(set[1])))
+        | zero(w ^ (LO * u64::from(set[2])))
+        | zero(w ^ (LO * u64::from(set[3])))
+}
+
+/// The position of the first byte of `b[i..]` in `set`, or `b.len()`; a word
+/// at a time.
+#[inline]
+pub(crate) fn skip_to_any(b: &[u8], mut i: usize, set: [u8; 4]) -> usize {
+    while let Some(w) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let m = word_has_any(u64::from_le_bytes(a), set);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !set.contains(&b[i]) {
+        i += 1;
+    }
+    i
 }
 
 /// The content of a quoted string (without quotes) with `\x` pairs resolved.
@@ -180,15 +236,15 @@ impl<'a> Iterator for ListIter<'a> {
         if self.done {
             return None;
         }
-        // Fast path: nothing that could hide or make a comma.
-        if memchr::memchr3(b',', b'"', b'<', self.rest.as_bytes()).is_none() {
-            self.done = true;
-            return Some(Ok(trim(self.rest)));
-        }
+        // Jump between the bytes that could hide or make a comma.
         let b = self.rest.as_bytes();
         let mut i = 0;
         let mut angle = false;
-        while i < b.len() {
+        loop {
+            i = skip_to_any(b, i, [b'"', b'<', b'>', b',']);
+            if i >= b.len() {
+                break;
+            }
             match b[i] {
                 b'"' if !angle => match quoted_len(&self.rest[i..]) {
                     Ok(n) => {
@@ -311,7 +367,11 @@ impl<'a> Iterator for ParamIter<'a> {
             let b = self.rest.as_bytes();
             let mut i = 0;
             let mut eq = None;
-            while i < b.len() {
+            loop {
+                i = skip_to_any(b, i, [b';', b'=', b'"', b';']);
+                if i >= b.len() {
+                    break;
+                }
                 match b[i] {
                     b';' => break,
                     b'=' if eq.is_none() => {
@@ -392,7 +452,20 @@ pub(crate) fn check_escaped(s: &str, allowed: fn(u8) -> bool) -> bool {
 /// `s` is either empty or starts (after optional LWS) with `;`. Parsing stops at
 /// the end of `s`, or — for header parameters — at a top-level character that
 /// cannot continue a parameter (the caller decides whether that is an error).
+#[cfg(test)]
 pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>, &str)> {
+    parse_params_visit(s, grammar, |_, _| {})
+}
+
+/// [`parse_params`], handing each parameter to `visit` as it is read (as
+/// [`ParamIter`] would yield it), so that a caller needing the values walks
+/// the list once. `visit` may see parameters before a later syntax error.
+#[inline]
+pub(crate) fn parse_params_visit<'a>(
+    s: &'a str,
+    grammar: ParamGrammar,
+    mut visit: impl FnMut(&'a str, Option<&'a str>),
+) -> Result<(Params<'a>, &'a str)> {
     let b = s.as_bytes();
     let mut i = 0;
     let mut end = 0;
@@ -433,6 +506,8 @@ pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>
         if grammar == ParamGrammar::Uri && !check_escaped(&s[name_start..j], is_uri_param_char) {
             return Err(ParseError::uri("Bad escape in URI parameter"));
         }
+        let name = &s[name_start..j];
+        let mut value = None;
         // Optional value.
         let mut k = j;
         if grammar == ParamGrammar::Header {
@@ -448,7 +523,9 @@ pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>
                         k += 1;
                     }
                     if k < b.len() && b[k] == b'"' {
+                        let v = k;
                         k += quoted_len(&s[k..])?;
+                        value = Some(&s[v..k]);
                     } else {
                         let v = k;
                         // gen-value = token / host (host adds IPv6 references).
@@ -463,6 +540,7 @@ pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>
                                 &s[name_start..j]
                             )));
                         }
+                        value = Some(&s[v..k]);
                     }
                 }
                 ParamGrammar::Uri => {
@@ -479,10 +557,12 @@ pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>
                     if !check_escaped(&s[v..k], is_uri_param_char) {
                         return Err(ParseError::uri("Bad escape in URI parameter"));
                     }
+                    value = Some(&s[v..k]);
                 }
             }
             j = k;
         }
+        visit(name, value);
         end = j;
         i = j;
     }
@@ -491,7 +571,17 @@ pub(crate) fn parse_params(s: &str, grammar: ParamGrammar) -> Result<(Params<'_>
 
 /// Parses a complete header-parameter list: all of `s` must be parameters.
 pub(crate) fn parse_all_header_params<'a>(s: &'a str, what: &str) -> Result<Params<'a>> {
-    let (params, rest) = parse_params(s, ParamGrammar::Header)?;
+    parse_all_header_params_visit(s, what, |_, _| {})
+}
+
+/// [`parse_all_header_params`] with a visitor (see [`parse_params_visit`]).
+#[inline]
+pub(crate) fn parse_all_header_params_visit<'a>(
+    s: &'a str,
+    what: &str,
+    visit: impl FnMut(&'a str, Option<&'a str>),
+) -> Result<Params<'a>> {
+    let (params, rest) = parse_params_visit(s, ParamGrammar::Header, visit)?;
     if !trim(rest).is_empty() {
         return Err(ParseError::header(format!(
             "Unexpected '{}' in {what} parameters",
@@ -564,5 +654,76 @@ mod tests {
         assert!(parse_u32("4294967296", "x").is_err());
         assert!(parse_u32("-1", "x").is_err());
         assert!(parse_u32("", "x").is_err());
+    }
+
+    /// The `quoted_len` before the word-wise scan, to compare against.
+    fn quoted_len_reference(s: &str) -> Result<usize> {
+        let b = s.as_bytes();
+        let mut i = 1;
+        while let Some(rel) = memchr::memchr3(b'"', b'\\', b'\n', &b[i..]) {
+            i += rel;
+            match b[i] {
+                b'"' => {
+                    return if b[1..i].contains(&b'\r') {
+                        Err(ParseError::header("Line break in quoted string"))
+                    } else {
+                        Ok(i + 1)
+                    };
+                }
+                b'\\' => {
+                    match b.get(i + 1) {
+                        Some(&c) if c < 0x80 && c != b'\r' && c != b'\n' => {}
+                        _ => return Err(ParseError::header("Bad escape in quoted string")),
+                    }
+                    i += 2;
+                }
+                _ => return Err(ParseError::header("Line break in quoted string")),
+            }
+        }
+        Err(ParseError::header("Unterminated quoted string"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoted_len_agrees_with_the_reference(
+            body in proptest::collection::vec(
+                proptest::sample::select(vec!['a', ' ', '"', '\\', '\r', '\n', 'é', '\u{7f}', ';']),
+                0..40,
+            )
+        ) {
+            let s: String = std::iter::once('"').chain(body).collect();
+            let (a, b) = (quoted_len(&s), quoted_len_reference(&s));
+            proptest::prop_assert_eq!(
+                a.as_ref().map_err(|e| e.to_string()),
+                b.as_ref().map_err(|e| e.to_string()),
+                "{:?}", s
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn visited_params_are_the_iterated_ones(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ";", " ", "\t", "=", "a", "Tag", "x-y", "\"q;=\"", "\"", "\\", "[::1]", ":", ",", "%41", "%4", "?",
+                ]),
+                0..14,
+            ),
+            uri in proptest::bool::ANY,
+        ) {
+            let s: String = parts.concat();
+            let grammar = if uri { ParamGrammar::Uri } else { ParamGrammar::Header };
+            let mut seen = Vec::new();
+            let visited = parse_params_visit(&s, grammar, |n, v| seen.push(Param { name: n, value: v }));
+            let plain = parse_params(&s, grammar);
+            proptest::prop_assert_eq!(
+                visited.as_ref().map_err(|e| e.to_string()),
+                plain.as_ref().map_err(|e| e.to_string())
+            );
+            if let Ok((p, _)) = visited {
+                proptest::prop_assert_eq!(seen, p.iter().collect::<Vec<_>>(), "{:?}", s);
+            }
+        }
     }
 }
