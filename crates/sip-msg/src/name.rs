@@ -129,30 +129,7 @@ impl HeaderName {
             return Other;
         }
         if name.len() == 1 {
-            // RFC 3261 §7.3.3 and the IANA registry of compact forms.
-            return match name[0].to_ascii_lowercase() {
-                b'v' => Via,
-                b'f' => From,
-                b't' => To,
-                b'i' => CallId,
-                b'm' => Contact,
-                b'c' => ContentType,
-                b'l' => ContentLength,
-                b'e' => ContentEncoding,
-                b'o' => Event,
-                b'u' => AllowEvents,
-                b'k' => Supported,
-                b's' => Subject,
-                b'r' => ReferTo,
-                b'b' => ReferredBy,
-                b'x' => SessionExpires,
-                b'a' => AcceptContact,
-                b'j' => RejectContact,
-                b'd' => RequestDisposition,
-                b'y' => Identity,
-                b'n' => IdentityInfo,
-                _ => Other,
-            };
+            return compact(name[0]);
         }
         if name.len() > MAX_LEN {
             return Other;
@@ -174,30 +151,7 @@ impl HeaderName {
             return Other;
         }
         if name.len() == 1 {
-            // RFC 3261 §7.3.3 and the IANA registry of compact forms.
-            return match name[0].to_ascii_lowercase() {
-                b'v' => Via,
-                b'f' => From,
-                b't' => To,
-                b'i' => CallId,
-                b'm' => Contact,
-                b'c' => ContentType,
-                b'l' => ContentLength,
-                b'e' => ContentEncoding,
-                b'o' => Event,
-                b'u' => AllowEvents,
-                b'k' => Supported,
-                b's' => Subject,
-                b'r' => ReferTo,
-                b'b' => ReferredBy,
-                b'x' => SessionExpires,
-                b'a' => AcceptContact,
-                b'j' => RejectContact,
-                b'd' => RequestDisposition,
-                b'y' => Identity,
-                b'n' => IdentityInfo,
-                _ => Other,
-            };
+            return compact(name[0]);
         }
         // Dispatch on length and first letter, then one case-insensitive compare.
         let cand: &[(&[u8], HeaderName)] = match (name.len(), name[0].to_ascii_lowercase()) {
@@ -431,6 +385,35 @@ const fn index_table() -> [u8; 128] {
 }
 
 static INDEX: [u8; 128] = index_table();
+
+/// A one-letter compact form (RFC 3261 §7.3.3 and the IANA registry of
+/// compact forms), any case.
+fn compact(c: u8) -> HeaderName {
+    use HeaderName::*;
+    match c.to_ascii_lowercase() {
+        b'v' => Via,
+        b'f' => From,
+        b't' => To,
+        b'i' => CallId,
+        b'm' => Contact,
+        b'c' => ContentType,
+        b'l' => ContentLength,
+        b'e' => ContentEncoding,
+        b'o' => Event,
+        b'u' => AllowEvents,
+        b'k' => Supported,
+        b's' => Subject,
+        b'r' => ReferTo,
+        b'b' => ReferredBy,
+        b'x' => SessionExpires,
+        b'a' => AcceptContact,
+        b'j' => RejectContact,
+        b'd' => RequestDisposition,
+        b'y' => Identity,
+        b'n' => IdentityInfo,
+        _ => Other,
+    }
+}
 
 #[cfg(test)]
 mod tests {
