@@ -29,6 +29,7 @@ use simple_registrar::proxy::{
 };
 use simple_registrar::{AuthOutcome, Authenticator, Registrar, Reply, now_ms};
 use simple_store::{Registrations, Users};
+use sip_msg::misc::hostport;
 use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
 use sip_net::{Ctx, ServerHandle, TransactionUser};
 use sip_proto::{Peer, TransactionKey, Transport, cancel_request};
@@ -941,10 +942,6 @@ fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {
         (Host::V6(h), std::net::IpAddr::V6(i)) => *h == i,
         _ => false,
     }
-}
-
-fn hostport(a: SocketAddr) -> String {
-    sip_msg::misc::hostport(a)
 }
 
 /// The next hop a Route value names, keeping the Request-URI.
