@@ -256,7 +256,16 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             }
         }
     });
-    let router = Router::new(
+    // Whose stored messages wait (RFC 3428 store-and-forward): their
+    // REGISTERs deliver, and live messages queue behind them.
+    let waiting = match store.message_recipients().await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("herald: loading stored-message recipients: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut router = Router::new(
         cfg,
         registrar,
         server.handle(),
@@ -268,6 +277,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
         msrp_link,
         focus,
     );
+    router.im_preload_backlog(waiting);
     let result = server.run(router, shutdown).await;
     // The relay stops with the server (its connections close).
     relay_stop.cancel();

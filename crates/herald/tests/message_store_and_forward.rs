@@ -408,6 +408,60 @@ fn a_live_message_does_not_overtake_stored_ones() {
     assert_eq!(alice.final_for("ov-3").status(), Some(200));
 }
 
+/// The order holds across a restart even for a message not yet due again:
+/// the restarted server reads from the store whose messages wait, so a live
+/// message queues behind one that waits for a retry an hour away.
+#[test]
+fn after_a_restart_a_live_message_still_queues_behind_a_stored_one() {
+    let cfg = config("retry_base_secs = 3600\nsweep_interval_secs = 3600");
+    let cfg_path = cfg.0.to_str().unwrap().to_owned();
+    let mut s = Server::start(&["--auth", "off", "--config", &cfg_path]);
+    users(&s);
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "rq-breg");
+    let alice = Ua::new(s.udp.unwrap());
+    alice.send(&alice.request_raw(
+        "MESSAGE",
+        "alice",
+        BOB,
+        "rq-1",
+        1,
+        "Content-Type: text/plain\r\n",
+        "one",
+    ));
+    receive(&bob, 1, 480);
+    assert_eq!(alice.final_for("rq-1").status(), Some(202), "stored");
+    // Her next REGISTER tries it again; refused, it is rescheduled an hour
+    // from now (retry_base_secs).
+    register(&bob, "bob", "rq-breg-again");
+    let again = receive(&bob, 1, 480);
+    assert_eq!(&again[0].body()[..], b"one");
+    std::thread::sleep(Duration::from_millis(300));
+
+    assert_eq!(s.stop_keeping_data(), Some(0));
+    let s = Server::start_in(&s.data_dir, &["--auth", "off", "--config", &cfg_path]);
+    // bob's binding survived the restart; "one" is not due for an hour, so
+    // no sweep finds it: only the store can say that it waits.
+    let bob = bob.toward(s.udp.unwrap());
+    let alice = Ua::new(s.udp.unwrap());
+    alice.send(&alice.request_raw(
+        "MESSAGE",
+        "alice",
+        BOB,
+        "rq-2",
+        1,
+        "Content-Type: text/plain\r\n",
+        "two",
+    ));
+    assert_eq!(alice.final_for("rq-2").status(), Some(202), "stored behind");
+    // Her next REGISTER (or the restored binding itself) delivers both, in
+    // order: "two" never overtakes "one" live.
+    register(&bob, "bob", "rq-breg2");
+    let got = receive(&bob, 2, 200);
+    assert_eq!(&got[0].body()[..], b"one");
+    assert_eq!(&got[1].body()[..], b"two");
+}
+
 /// A registered device that never answers: the sender gets 202 well
 /// before its own Timer F (32 s) gives up, and the message is kept.
 #[test]

@@ -1663,6 +1663,11 @@ pub async fn messages_due_and_expired<S: Messages>(s: &S) -> Result<()> {
     m3.expires_at_ms = 300;
     let a3 = stored(s.store_message(&m3, BIG).await?);
     assert_eq!(s.due_recipients(99).await?, Vec::<String>::new());
+    // Stored at all, whether due or not.
+    assert_eq!(
+        s.message_recipients().await?,
+        vec![ALICE.to_owned(), BOB.to_owned()]
+    );
     assert_eq!(s.due_recipients(150).await?, vec![ALICE.to_owned()]);
     assert_eq!(
         s.due_recipients(250).await?,
@@ -1675,6 +1680,7 @@ pub async fn messages_due_and_expired<S: Messages>(s: &S) -> Result<()> {
     assert_eq!(gone.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a2, a3]);
     assert_eq!(gone[1].body, b"c");
     assert_eq!(s.take_expired_messages(300).await?, vec![]);
+    assert_eq!(s.message_recipients().await?, vec![BOB.to_owned()]);
     assert_eq!(s.messages_for(ALICE, 10).await?, vec![]);
     assert_eq!(s.messages_for(BOB, 10).await?.len(), 1);
     Ok(())

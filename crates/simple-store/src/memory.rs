@@ -406,6 +406,13 @@ impl Messages for MemoryStore {
         Ok(due.into_iter().cloned().collect())
     }
 
+    async fn message_recipients(&self) -> Result<Vec<String>> {
+        let g = self.lock();
+        let all: std::collections::BTreeSet<&String> =
+            g.messages.values().map(|m| &m.recipient).collect();
+        Ok(all.into_iter().cloned().collect())
+    }
+
     async fn take_expired_messages(&self, now_ms: u64) -> Result<Vec<StoredMessage>> {
         let mut g = self.lock();
         let ids: Vec<u64> = g

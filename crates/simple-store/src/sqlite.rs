@@ -782,6 +782,19 @@ impl Messages for SqliteStore {
             .await
     }
 
+    async fn message_recipients(&self) -> Result<Vec<String>> {
+        self.threads
+            .read(move |conn| {
+                query_rows(
+                    conn,
+                    "SELECT DISTINCT recipient FROM stored_messages ORDER BY recipient",
+                    [],
+                    |row| col(row, 0, "stored_messages"),
+                )
+            })
+            .await
+    }
+
     async fn take_expired_messages(&self, now_ms: u64) -> Result<Vec<StoredMessage>> {
         let now = ms_to_sql(now_ms.min(crate::model::MAX_MS));
         self.threads

@@ -294,6 +294,11 @@ pub trait Messages: Send + Sync + 'static {
     /// sorted, each once.
     fn due_recipients(&self, now_ms: u64) -> impl Future<Output = Result<Vec<String>>> + Send;
 
+    /// Every recipient with a stored message, due or not, expired or not, sorted, each
+    /// once: what a server loads at startup to know whose live messages must queue
+    /// behind stored ones.
+    fn message_recipients(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+
     /// Deletes every message expired at `now_ms` (`expires_at_ms <= now_ms`) and returns
     /// them, lowest id first.
     fn take_expired_messages(

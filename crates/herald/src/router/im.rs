@@ -57,8 +57,13 @@ pub(crate) struct Im {
     /// Our client transaction → its group.
     sends: HashMap<TransactionKey, u64>,
     next_group: u64,
-    /// Recipients known to have stored messages: a new MESSAGE for them is
-    /// stored behind those instead of overtaking them live.
+    /// Recipients with stored messages: a new MESSAGE for them is stored
+    /// behind those instead of overtaking them live, and only their
+    /// REGISTERs start a delivery run (a REGISTER of anyone else costs no
+    /// store query). Loaded from the store at startup
+    /// ([`Router::im_preload_backlog`]) and kept by every store, load and
+    /// delete since; a message whose store races with a REGISTER is picked up
+    /// by the periodic sweep.
     backlog: std::collections::HashSet<String>,
     /// Recipients for whom a message was stored after their delivery run
     /// last loaded: the run must look again before it ends.
@@ -244,6 +249,7 @@ impl<S: Store> Router<S> {
                     self.im_report(ctx, m, DeliveryStatus::Failed);
                 }
                 for r in due {
+                    self.im.backlog.insert(r.clone());
                     self.im_deliver_stored(ctx, &r);
                 }
             }
@@ -289,10 +295,19 @@ impl<S: Store> Router<S> {
         });
     }
 
+    /// Recipients with stored messages, read from the store at startup:
+    /// their next REGISTER delivers, and live messages queue behind.
+    pub(crate) fn im_preload_backlog(&mut self, recipients: Vec<String>) {
+        self.im.backlog.extend(recipients);
+    }
+
     /// The recipient registered (or a retry is due): start a delivery run
-    /// if she has a live binding and none is going.
+    /// if she has stored messages, a live binding, and no run going.
     pub(super) fn im_deliver_stored(&mut self, _ctx: &mut Ctx<'_>, recipient: &str) {
-        if !self.has_live_binding(recipient) || !self.im.outbox.start(recipient) {
+        if !self.im.backlog.contains(recipient)
+            || !self.has_live_binding(recipient)
+            || !self.im.outbox.start(recipient)
+        {
             return;
         }
         self.im_load(recipient);
@@ -547,9 +562,7 @@ impl<S: Store> Router<S> {
     }
 
     /// Does this local recipient have stored messages a live MESSAGE must
-    /// not overtake?
-    /// Known from what was stored in this run of the server and from what
-    /// the last load found (a run merely starting says nothing yet).
+    /// not overtake? (See [`Im::backlog`].)
     pub(super) fn im_has_backlog(&self, recipient: &str) -> bool {
         self.im.backlog.contains(recipient)
     }
