@@ -256,7 +256,15 @@ fn to_tag(cfg: &CoreConfig, req: &SipMessage) -> Tag {
         h.write(req.header(name).unwrap_or("").as_bytes());
         h.write_u8(0);
     }
-    Tag::new(format!("{:016x}", h.finish()))
+    // 16 hex digits, written without `format!` (one allocation, exact).
+    let v = h.finish();
+    let mut t = String::with_capacity(16);
+    for i in (0..16).rev() {
+        t.push(char::from(
+            b"0123456789abcdef"[((v >> (i * 4)) & 0xf) as usize],
+        ));
+    }
+    Tag::new(t)
 }
 
 fn max_forwards(_: &CoreConfig, r: &Request<'_>) -> Flow {

@@ -1032,7 +1032,10 @@ impl<S: Store> TransactionUser for Router<S> {
                     Ok(Uri::Sip(s))
                         if matches!(s.host, Host::Name(_)) && self.core.is_local_host(&s.host) =>
                     {
-                        s.host.to_string().to_ascii_lowercase()
+                        match s.host {
+                            Host::Name(n) => n.to_ascii_lowercase(),
+                            other => other.to_string(),
+                        }
                     }
                     Ok(Uri::Sip(s))
                         if self.core.is_local_host(&s.host) && self.core.domains.len() == 1 =>
@@ -1056,18 +1059,12 @@ impl<S: Store> TransactionUser for Router<S> {
                 tokio::spawn(async move {
                     // Boxed: the registrar's future (with the store's inside)
                     // is large, and an unboxed one is copied into the task.
-                    let r = Box::pin(registrar.register(&msg, peer, &domain)).await;
+                    let (r, registered) = Box::pin(registrar.register(&msg, peer, &domain)).await;
                     if let Some(resp) = reply_msg(&core, &msg, &r) {
                         let _ = handle.respond(key, resp).await;
                     }
                     // Presence follows registration (RFC 3856 composition).
-                    if r.status == 200
-                        && let Some((user, d)) = msg
-                            .to()
-                            .ok()
-                            .and_then(|t| simple_registrar::register::canonical_aor(&t.addr.uri))
-                    {
-                        let aor = simple_registrar::register::aor_string(&user, &d);
+                    if let Some(aor) = registered {
                         let _ = handle.wake(RegistrationChanged(aor)).await;
                     }
                 });

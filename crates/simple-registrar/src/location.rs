@@ -116,37 +116,53 @@ impl Location {
 
     /// Replaces the AOR's binding set.
     pub fn set(&mut self, aor: &str, bindings: Vec<LiveBinding>) {
-        if let Some(old) = self.by_aor.remove(aor) {
-            self.count -= old.len();
-            for b in &old {
-                self.by_contact.remove(&b.binding.contact);
-                if let Some(p) = b.peer
-                    && let Some(set) = self.by_flow.get_mut(&p.flow)
-                {
-                    set.remove(aor);
-                    if set.is_empty() {
-                        self.by_flow.remove(&p.flow);
-                    }
+        // A refresh keeps the AOR's entry and index keys: only what
+        // changed is removed or inserted (no key re-allocated per REGISTER).
+        let old = if bindings.is_empty() {
+            self.by_aor.remove(aor).unwrap_or_default()
+        } else if let Some(slot) = self.by_aor.get_mut(aor) {
+            std::mem::replace(slot, bindings)
+        } else {
+            self.by_aor.insert(aor.to_owned(), bindings);
+            Vec::new()
+        };
+        let new = self.by_aor.get(aor).map(Vec::as_slice).unwrap_or(&[]);
+        self.count = self.count - old.len() + new.len();
+        let flow_of =
+            |b: &LiveBinding| b.peer.filter(|p| p.transport.is_reliable()).map(|p| p.flow);
+        for b in &old {
+            let contact = &b.binding.contact;
+            if !new.iter().any(|n| &n.binding.contact == contact)
+                && self.by_contact.get(contact).is_some_and(|a| a == aor)
+            {
+                self.by_contact.remove(contact);
+            }
+            if let Some(p) = b.peer
+                && !new.iter().any(|n| flow_of(n) == Some(p.flow))
+                && let Some(set) = self.by_flow.get_mut(&p.flow)
+            {
+                set.remove(aor);
+                if set.is_empty() {
+                    self.by_flow.remove(&p.flow);
                 }
             }
         }
-        if bindings.is_empty() {
-            return;
-        }
-        self.count += bindings.len();
-        for b in &bindings {
-            self.by_contact
-                .insert(b.binding.contact.clone(), aor.to_owned());
-            if let Some(p) = b.peer
-                && p.transport.is_reliable()
-            {
-                self.by_flow
-                    .entry(p.flow)
-                    .or_default()
-                    .insert(aor.to_owned());
+        for b in new {
+            match self.by_contact.get_mut(&b.binding.contact) {
+                Some(a) if a == aor => {}
+                Some(a) => aor.clone_into(a),
+                None => {
+                    self.by_contact
+                        .insert(b.binding.contact.clone(), aor.to_owned());
+                }
+            }
+            if let Some(flow) = flow_of(b) {
+                let set = self.by_flow.entry(flow).or_default();
+                if !set.contains(aor) {
+                    set.insert(aor.to_owned());
+                }
             }
         }
-        self.by_aor.insert(aor.to_owned(), bindings);
     }
 
     /// A flow closed (RFC 5626 §5.2: the registrar stops using it). Bindings
@@ -292,5 +308,46 @@ mod tests {
         assert!(l.flow_closed(FlowId(7)).is_empty());
         assert!(l.flow_closed(FlowId(8)).is_empty(), "routable: kept");
         assert_eq!(l.len(), 2);
+    }
+
+    /// A refresh over another connection moves the binding to the new flow;
+    /// a contact now registered by another AOR points there; the indexes
+    /// follow every change of the set.
+    #[test]
+    fn set_keeps_the_indexes_in_step() {
+        let ws = "sip:a@df7jal23ls0d.invalid;transport=ws";
+        let mut l = Location::new();
+        let one = |flow| {
+            vec![LiveBinding {
+                binding: binding("sip:a@x", ws, 100),
+                peer: peer(Transport::Ws, flow),
+            }]
+        };
+        l.set("sip:a@x", one(1));
+        l.set("sip:a@x", one(2));
+        assert_eq!(l.len(), 1);
+        assert!(
+            !l.by_flow.contains_key(&FlowId(1)),
+            "the old flow is forgotten"
+        );
+        assert!(l.by_flow[&FlowId(2)].contains("sip:a@x"));
+        l.set("sip:a@x", one(3));
+        // The same contact registered for another AOR: found under that one.
+        l.set(
+            "sip:b@x",
+            vec![LiveBinding {
+                binding: binding("sip:b@x", ws, 100),
+                peer: None,
+            }],
+        );
+        assert_eq!(l.by_contact(ws).unwrap().binding.aor, "sip:b@x");
+        // a's set emptied: b keeps the contact index.
+        l.set("sip:a@x", vec![]);
+        assert_eq!(l.by_contact(ws).unwrap().binding.aor, "sip:b@x");
+        assert_eq!((l.len(), l.aors()), (1, 1));
+        assert!(l.by_flow.is_empty(), "a's flow is gone with it");
+        l.set("sip:b@x", vec![]);
+        assert!(l.by_contact(ws).is_none());
+        assert!(l.is_empty());
     }
 }

@@ -4,8 +4,8 @@
 //! result and answers.
 
 use simple_store::Binding;
-use sip_msg::misc::SipDate;
-use sip_msg::{Contact, HeaderName, SipMessage, Uri};
+use sip_msg::misc::{SipDate, push_decimal};
+use sip_msg::{Contact, HeaderName, Host, SipMessage, Uri};
 use sip_proto::{Peer, Transport};
 
 /// Registrar limits (RFC 3261 §10.3 steps 7 and 8).
@@ -76,11 +76,15 @@ pub struct Registration {
 /// How a transport and address are written in [`Binding::received`]:
 /// `udp:127.0.0.1:5070`.
 pub fn received_string(peer: &Peer) -> String {
-    format!(
-        "{}:{}",
-        peer.transport.via_token().to_ascii_lowercase(),
-        peer.remote
-    )
+    let mut s = String::with_capacity(32);
+    for c in peer.transport.via_token().chars() {
+        s.push(c.to_ascii_lowercase());
+    }
+    s.push(':');
+    sip_msg::misc::push_ip(&mut s, peer.remote.ip(), true);
+    s.push(':');
+    push_decimal(&mut s, u32::from(peer.remote.port()));
+    s
 }
 
 /// Parses what [`received_string`] wrote.
@@ -97,8 +101,10 @@ pub fn canonical_aor(uri: &Uri<'_>) -> Option<(String, String)> {
     match uri {
         Uri::Sip(s) => {
             let user = s.user_unescaped()?;
-            let host = s.host.to_string();
-            let domain = host.to_ascii_lowercase();
+            let domain = match s.host {
+                Host::Name(n) => n.to_ascii_lowercase(),
+                other => other.to_string(),
+            };
             Some((user.into_owned(), domain))
         }
         Uri::Pres(u) | Uri::Im(u) => {
@@ -111,7 +117,12 @@ pub fn canonical_aor(uri: &Uri<'_>) -> Option<(String, String)> {
 
 /// `sip:user@domain`.
 pub fn aor_string(user: &str, domain: &str) -> String {
-    format!("sip:{user}@{domain}")
+    let mut s = String::with_capacity(5 + user.len() + domain.len());
+    s.push_str("sip:");
+    s.push_str(user);
+    s.push('@');
+    s.push_str(domain);
+    s
 }
 
 /// One Contact of the request, read once.
@@ -127,10 +138,10 @@ struct Wanted {
 /// Applies a REGISTER (already authenticated and authorized for `aor`) to
 /// the AOR's `current` bindings at `now_ms` (§10.3 steps 6–8). `source` is
 /// where it came from (kept as [`Binding::received`]).
-pub fn apply_register(
+pub fn apply_register<'b>(
     msg: &SipMessage,
     aor: &str,
-    current: &[Binding],
+    current: impl IntoIterator<Item = &'b Binding>,
     now_ms: i64,
     cfg: &RegistrarConfig,
     source: &Peer,
@@ -190,11 +201,13 @@ pub fn apply_register(
         }
     }
     let mut bindings: Vec<Binding> = current
-        .iter()
+        .into_iter()
         .filter(|b| b.expires_at_ms > now_ms)
         .cloned()
         .collect();
-    let before = bindings.clone();
+    // Did the (unexpired) set change? Kept as the set is edited below
+    // rather than by comparing with a copy.
+    let mut changed = false;
 
     // §10.3 step 6: `*` only alone and only with Expires: 0.
     if wildcard {
@@ -215,10 +228,11 @@ pub fn apply_register(
                 return Err(out_of_order());
             }
         }
+        changed = !bindings.is_empty();
         bindings.clear();
         return Ok(Registration {
             aor: aor.to_owned(),
-            changed: bindings != before,
+            changed,
             bindings,
             outbound: false,
             path,
@@ -238,11 +252,11 @@ pub fn apply_register(
 
     // RFC 5626 §6: outbound applies when we are the first hop (one Via) or
     // the edge proxy said so with `ob` in its Path.
-    let first_hop = msg
-        .header_lines(HeaderName::Via)
-        .flat_map(split_commas)
-        .count()
-        == 1;
+    let mut vias = 0;
+    for line in msg.header_lines(HeaderName::Via) {
+        for_each_value(line, |_| vias += 1);
+    }
+    let first_hop = vias == 1;
     let edge_ob = path.first().is_some_and(|p| {
         sip_msg::RouteEntry::parse(p)
             .ok()
@@ -271,6 +285,7 @@ pub fn apply_register(
         if w.expires == 0 {
             if let Some(i) = pos {
                 bindings.remove(i);
+                changed = true;
             }
             continue;
         }
@@ -292,8 +307,12 @@ pub fn apply_register(
             updated_ms: now_ms,
         };
         match pos {
-            Some(i) => bindings[i] = binding,
+            Some(i) => {
+                changed |= bindings[i] != binding;
+                bindings[i] = binding;
+            }
             None => {
+                changed = true;
                 if bindings.len() >= cfg.max_contacts.max(1) {
                     // The one closest to expiry makes room (see max_contacts).
                     if let Some((i, _)) = bindings
@@ -311,7 +330,7 @@ pub fn apply_register(
     }
     Ok(Registration {
         aor: aor.to_owned(),
-        changed: bindings != before,
+        changed,
         bindings,
         outbound: outbound && (first_hop || edge_ob),
         path,
@@ -344,8 +363,14 @@ fn same_binding(b: &Binding, w: &Wanted) -> bool {
 }
 
 fn split_commas(line: &str) -> Vec<String> {
-    // Path values are name-addrs in <>; commas inside <> or quotes do not split.
     let mut out = Vec::new();
+    for_each_value(line, |v| out.push(v.to_owned()));
+    out
+}
+
+/// Calls `f` with each comma-separated value of a header line, trimmed.
+/// Path values are name-addrs in <>; commas inside <> or quotes do not split.
+fn for_each_value(line: &str, mut f: impl FnMut(&str)) {
     let (mut depth, mut quoted, mut start) = (0i32, false, 0usize);
     let bytes = line.as_bytes();
     let mut i = 0;
@@ -356,7 +381,7 @@ fn split_commas(line: &str) -> Vec<String> {
             b'<' if !quoted => depth += 1,
             b'>' if !quoted => depth -= 1,
             b',' if !quoted && depth <= 0 => {
-                out.push(line[start..i].trim().to_owned());
+                f(line[start..i].trim());
                 start = i + 1;
             }
             _ => {}
@@ -365,9 +390,8 @@ fn split_commas(line: &str) -> Vec<String> {
     }
     let last = line[start.min(line.len())..].trim();
     if !last.is_empty() {
-        out.push(last.to_owned());
+        f(last);
     }
-    out
 }
 
 /// The headers of the 200 (§10.3 step 8): every current binding with its
@@ -377,9 +401,16 @@ pub fn ok_headers(reg: &Registration, now_ms: i64) -> Vec<(HeaderName, String)> 
     let mut h = Vec::with_capacity(reg.bindings.len() + 3);
     for b in &reg.bindings {
         let left = ((b.expires_at_ms - now_ms).max(0) + 999) / 1000;
-        let mut v = format!("<{}>{};expires={left}", b.contact, b.params);
+        let mut v = String::with_capacity(b.contact.len() + b.params.len() + 32);
+        v.push('<');
+        v.push_str(&b.contact);
+        v.push('>');
+        v.push_str(&b.params);
+        v.push_str(";expires=");
+        push_decimal(&mut v, u32::try_from(left).unwrap_or(u32::MAX));
         if let Some(q) = b.q {
-            v.push_str(&format!(";q={}", format_q(q)));
+            v.push_str(";q=");
+            v.push_str(&format_q(q));
         }
         h.push((HeaderName::Contact, v));
     }

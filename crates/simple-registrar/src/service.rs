@@ -136,8 +136,25 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
 
     /// RFC 3261 §10.3 for a REGISTER whose Request-URI names `domain` (a
     /// served domain, checked by the caller). Returns the status, reason and
-    /// headers to answer with.
-    pub async fn register(&self, msg: &SipMessage, peer: Peer, domain: &str) -> Reply {
+    /// headers to answer with, and with a 200 the AOR registered.
+    pub async fn register(
+        &self,
+        msg: &SipMessage,
+        peer: Peer,
+        domain: &str,
+    ) -> (Reply, Option<String>) {
+        let mut aor = None;
+        let r = self.register_inner(msg, peer, domain, &mut aor).await;
+        (r, aor)
+    }
+
+    async fn register_inner(
+        &self,
+        msg: &SipMessage,
+        peer: Peer,
+        domain: &str,
+        registered: &mut Option<String>,
+    ) -> Reply {
         // §10.3 step 5: the AOR is the To URI; it must be in this domain.
         let to = match msg.to() {
             Ok(t) => t,
@@ -190,9 +207,15 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
         let now = now_ms();
         let reg = {
             let mut loc = self.location();
-            let old = loc.get(&aor).to_vec();
-            let current: Vec<Binding> = old.iter().map(|b| b.binding.clone()).collect();
-            let reg = match apply_register(msg, &aor, &current, now, &self.cfg, &peer) {
+            let old = loc.get(&aor);
+            let reg = match apply_register(
+                msg,
+                &aor,
+                old.iter().map(|b| &b.binding),
+                now,
+                &self.cfg,
+                &peer,
+            ) {
                 Ok(r) => r,
                 Err(e) => return e,
             };
@@ -221,17 +244,18 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
             }
             reg
         };
+        // The answer is written before the commit so that the bindings can
+        // move into it.
+        let mut r = Reply::new(200, "OK");
+        r.headers = ok_headers(&reg, now);
+        r.headers.extend(extra);
         if reg.changed
-            && let Err(e) = self
-                .persist(vec![(aor.clone(), reg.bindings.clone())])
-                .await
+            && let Err(e) = self.persist(vec![(reg.aor, reg.bindings)]).await
         {
             tracing::error!(error = %e, %aor, "binding commit failed");
             return Reply::new(500, "Server Internal Error: bindings not saved");
         }
-        let mut r = Reply::new(200, "OK");
-        r.headers = ok_headers(&reg, now);
-        r.headers.extend(extra);
+        *registered = Some(aor);
         r
     }
 

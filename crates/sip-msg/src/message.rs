@@ -1103,53 +1103,68 @@ impl MessageBuilder {
     /// Appends a header line with a known name in its canonical spelling.
     pub fn header(self, name: HeaderName, value: &str) -> Self {
         match name.as_str() {
-            Some(n) => self.line(n, Some(name), value),
-            None => self.line("X-Unnamed", None, value),
+            Some(n) => self.line(n, Some(name), &[value]),
+            None => self.line("X-Unnamed", None, &[value]),
+        }
+    }
+
+    /// Appends a header line with a known name whose value is `parts`
+    /// written one after the other (`To: <sip:b@x>;tag=1` from the request's
+    /// To and a tag, without building the value first).
+    pub fn header_joined(self, name: HeaderName, parts: &[&str]) -> Self {
+        match name.as_str() {
+            Some(n) => self.line(n, Some(name), parts),
+            None => self.line("X-Unnamed", None, parts),
         }
     }
 
     /// Appends a header line with any name.
     pub fn header_named(self, name: &str, value: &str) -> Self {
-        self.line(name, None, value)
+        self.line(name, None, &[value])
     }
 
-    /// Appends `name: value`; `known` is the name's class when the caller
-    /// knows it (a canonical spelling), else it is classified here.
-    fn line(mut self, name: &str, known: Option<HeaderName>, value: &str) -> Self {
+    /// Appends `name: value` (the value given in parts); `known` is the
+    /// name's class when the caller knows it (a canonical spelling), else it
+    /// is classified here.
+    fn line(mut self, name: &str, known: Option<HeaderName>, value: &[&str]) -> Self {
         let line_start = self.head.len();
         self.head.extend_from_slice(name.as_bytes());
         self.head.extend_from_slice(b": ");
-        self.head.extend_from_slice(value.as_bytes());
+        let value_start = self.head.len();
+        for part in value {
+            self.head.extend_from_slice(part.as_bytes());
+        }
         let line_end = self.head.len();
         self.head.extend_from_slice(b"\r\n");
         if self.indexed {
             let hn = known.unwrap_or_else(|| HeaderName::from_bytes(name.as_bytes()));
-            self.index_line(line_start, name, hn, value, line_end);
+            self.index_line(line_start, name, hn, value_start, line_end);
         }
         self
     }
 
-    /// Records the line just written, as `parse` would have indexed it, or
-    /// gives up indexing when `parse` might see it differently.
+    /// Records the line just written (its value at `value_start..line_end`
+    /// of the head), as `parse` would have indexed it, or gives up indexing
+    /// when `parse` might see it differently.
     fn index_line(
         &mut self,
         line_start: usize,
         name: &str,
         hn: HeaderName,
-        value: &str,
+        value_start: usize,
         line_end: usize,
     ) {
+        let v = &self.head[value_start..line_end];
         let plain_name = !name.is_empty() && name.bytes().all(is_token_char);
         if !plain_name
             || hn == HeaderName::ContentLength
-            || memchr::memchr2(b'\r', b'\n', value.as_bytes()).is_some()
+            || memchr::memchr2(b'\r', b'\n', v).is_some()
             || self.headers.len() + 1 >= MAX_HEADERS
         {
             self.indexed = false;
             return;
         }
         let name_end = line_start + name.len();
-        let v = value.as_bytes();
         let lead = v.iter().take_while(|&&c| is_wsp(c)).count();
         let trail = v[lead..].iter().rev().take_while(|&&c| is_wsp(c)).count();
         let vs = name_end + 2 + lead;
@@ -1178,8 +1193,18 @@ impl MessageBuilder {
         let line_start = self.head.len();
         self.head.extend_from_slice(b"Content-Length: ");
         let vs = self.head.len();
-        self.head
-            .extend_from_slice(self.body.len().to_string().as_bytes());
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = self.body.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.head.extend_from_slice(&digits[i..]);
         let line_end = self.head.len();
         self.head.extend_from_slice(b"\r\n\r\n");
         if self.indexed {

@@ -138,16 +138,24 @@ impl SipDate {
         let days = unix.div_euclid(86_400);
         let secs = unix.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-            WKDAYS[weekday(days)],
-            d,
-            MONTHS[m as usize - 1],
-            y,
-            secs / 3_600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        // Written by hand: a REGISTER's 200 carries one, and `format!`
+        // costs several allocations.
+        let mut out = String::with_capacity(29);
+        out.push_str(WKDAYS[weekday(days)]);
+        out.push_str(", ");
+        push_padded(&mut out, d, 2);
+        out.push(' ');
+        out.push_str(MONTHS[m as usize - 1]);
+        out.push(' ');
+        push_padded(&mut out, y as u32, 4);
+        out.push(' ');
+        push_padded(&mut out, (secs / 3_600) as u32, 2);
+        out.push(':');
+        push_padded(&mut out, (secs / 60 % 60) as u32, 2);
+        out.push(':');
+        push_padded(&mut out, (secs % 60) as u32, 2);
+        out.push_str(" GMT");
+        out
     }
 }
 
@@ -598,6 +606,20 @@ pub fn push_decimal(out: &mut String, n: u32) {
     for &d in &digits[i..] {
         out.push(char::from(d));
     }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+pub fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut digits = 1;
+    let mut m = n / 10;
+    while m > 0 {
+        digits += 1;
+        m /= 10;
+    }
+    for _ in digits..width {
+        out.push('0');
+    }
+    push_decimal(out, n);
 }
 
 /// Appends an address as it goes into a Via sent-by, a URI host or a

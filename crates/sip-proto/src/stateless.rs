@@ -115,7 +115,7 @@ pub fn response_builder(
         b.header(HeaderName::To, to)
     } else {
         let tag = to_tag.ok_or(ProtoError::ToTagRequired)?;
-        b.header(HeaderName::To, &format!("{to};tag={tag}"))
+        b.header_joined(HeaderName::To, &[to, ";tag=", tag.as_str()])
     };
     b = b
         .header(

@@ -11,8 +11,9 @@ use crate::stateless::{push_sent_by, sent_by};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ServerId {
     /// `branch SP sent-by SP method` in one allocation (none of the three
-    /// holds a space).
-    id: Box<str>,
+    /// holds a space). A `String`, not a `Box<str>`: its length is only
+    /// known once written, and shrinking would be a second allocation.
+    id: String,
 }
 
 impl ServerId {
@@ -37,7 +38,7 @@ impl ServerId {
         push_sent_by(&mut id, via);
         id.push(' ');
         id.push_str(method);
-        ServerId { id: id.into() }
+        ServerId { id }
     }
 }
 
