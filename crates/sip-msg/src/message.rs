@@ -1062,7 +1062,14 @@ impl MessageBuilder {
 
     /// Starts a response `SIP/2.0 code reason`.
     pub fn response(code: u16, reason: &str) -> Self {
-        let mut head = BytesMut::with_capacity(1024);
+        Self::response_sized(code, reason, 1024)
+    }
+
+    /// [`response`](Self::response) with room for `capacity` bytes of head
+    /// before it grows. What a transaction keeps for retransmissions keeps
+    /// the whole buffer, so a caller that can estimate the size should.
+    pub fn response_sized(code: u16, reason: &str, capacity: usize) -> Self {
+        let mut head = BytesMut::with_capacity(capacity.max(reason.len() + 16));
         head.extend_from_slice(b"SIP/2.0 ");
         if code < 1000 {
             head.extend_from_slice(&[
