@@ -16,6 +16,8 @@ use std::path::PathBuf;
 /// mimalloc instead of the system allocator: a REGISTER still makes about 60
 /// allocations and a PUBLISH more, and glibc's malloc/free were 15–18 % of
 /// the server's instructions under load (callgrind, tools/bench-*.sh).
+/// `--no-default-features` builds without it, for heap profilers.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;

@@ -299,12 +299,13 @@ async fn commit_loop<S: Registrations>(store: S, mut rx: mpsc::UnboundedReceiver
         }
         let batch: Vec<(String, Vec<Binding>)> =
             jobs.iter_mut().flat_map(|j| j.batch.drain(..)).collect();
+        let n = batch.len();
         let result = store
-            .replace_bindings(&batch)
+            .replace_bindings(batch)
             .await
             .map_err(|e| e.to_string());
         if let Err(e) = &result {
-            tracing::error!(error = %e, aors = batch.len(), "binding commit failed");
+            tracing::error!(error = %e, aors = n, "binding commit failed");
         }
         for j in jobs {
             if let Some(done) = j.done {

@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let aors: Vec<String> = (0..AORS)
         .map(|i| format!("sip:user{i}@example.test"))
         .collect();
-    rt.block_on(store.replace_bindings(&batch(&aors, 0, AORS, 1)))
+    rt.block_on(store.replace_bindings(batch(&aors, 0, AORS, 1)))
         .unwrap();
 
     let mut g = c.benchmark_group("sqlite_replace_bindings");
@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
                     expires += 1;
                     input
                 },
-                |input| rt.block_on(store.replace_bindings(&input)).unwrap(),
+                |input| rt.block_on(store.replace_bindings(input)).unwrap(),
                 BatchSize::SmallInput,
             );
         });

@@ -156,7 +156,7 @@ fn main() {
             (b.aor.clone(), vec![b])
         })
         .collect();
-    rt.block_on(store.replace_bindings(&batch)).unwrap();
+    rt.block_on(store.replace_bindings(batch.clone())).unwrap();
     let mut etags: Vec<String> = (0..ROWS).map(|i| format!("etag-{i:08x}")).collect();
     let pubs: Vec<Publication> = (0..ROWS)
         .map(|i| publication(i, etags[i].clone(), 1_000_000))
@@ -169,7 +169,7 @@ fn main() {
     let s = &store;
     measure(&rt, "replace_bindings (1 AOR)", n, |i| async move {
         let b = binding(i % ROWS, 2_000_000 + i as i64);
-        s.replace_bindings(&[(b.aor.clone(), vec![b])])
+        s.replace_bindings(vec![(b.aor.clone(), vec![b])])
             .await
             .unwrap();
     });

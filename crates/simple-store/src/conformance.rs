@@ -297,16 +297,16 @@ pub async fn bindings_replace_and_get<S: Registrations>(s: &S) -> Result<()> {
         binding(ALICE, "sip:alice@192.0.2.1:5060", 10_000),
         binding(ALICE, "sip:alice@192.0.2.2:5060", 20_000),
     ];
-    s.replace_bindings(&[(ALICE.to_owned(), two.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), two.clone())])
         .await?;
     assert_eq!(s.bindings(ALICE).await?, two);
     // Reversed order comes back reversed.
     let reversed: Vec<Binding> = two.iter().rev().cloned().collect();
-    s.replace_bindings(&[(ALICE.to_owned(), reversed.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), reversed.clone())])
         .await?;
     assert_eq!(s.bindings(ALICE).await?, reversed);
     let one = vec![binding(ALICE, "sip:alice@192.0.2.3:5060", 30_000)];
-    s.replace_bindings(&[(ALICE.to_owned(), one.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), one.clone())])
         .await?;
     assert_eq!(s.bindings(ALICE).await?, one);
     // Two bindings may share a contact URI (RFC 5626: one per flow, told apart by reg-id).
@@ -315,7 +315,7 @@ pub async fn bindings_replace_and_get<S: Registrations>(s: &S) -> Result<()> {
     let mut flow2 = flow1.clone();
     flow2.reg_id = Some(2);
     let flows = vec![flow1, flow2];
-    s.replace_bindings(&[(ALICE.to_owned(), flows.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), flows.clone())])
         .await?;
     assert_eq!(s.bindings(ALICE).await?, flows);
     assert_eq!(s.count_bindings().await?, 2);
@@ -324,7 +324,7 @@ pub async fn bindings_replace_and_get<S: Registrations>(s: &S) -> Result<()> {
 
 /// An empty set removes the AOR's bindings and no one else's; an empty batch is a no-op.
 pub async fn bindings_clear<S: Registrations>(s: &S) -> Result<()> {
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (
             ALICE.to_owned(),
             vec![binding(ALICE, "sip:a1@192.0.2.1", 10_000)],
@@ -335,12 +335,12 @@ pub async fn bindings_clear<S: Registrations>(s: &S) -> Result<()> {
         ),
     ])
     .await?;
-    s.replace_bindings(&[(ALICE.to_owned(), Vec::new())])
+    s.replace_bindings(vec![(ALICE.to_owned(), Vec::new())])
         .await?;
     assert!(s.bindings(ALICE).await?.is_empty());
     assert_eq!(s.bindings(BOB).await?.len(), 1);
-    s.replace_bindings(&[]).await?;
-    s.replace_bindings(&[(CAROL.to_owned(), Vec::new())])
+    s.replace_bindings(vec![]).await?;
+    s.replace_bindings(vec![(CAROL.to_owned(), Vec::new())])
         .await?;
     assert_eq!(s.count_bindings().await?, 1);
     Ok(())
@@ -348,7 +348,7 @@ pub async fn bindings_clear<S: Registrations>(s: &S) -> Result<()> {
 
 /// One batch sets, replaces and clears several AORs at once.
 pub async fn bindings_multi_aor_batch<S: Registrations>(s: &S) -> Result<()> {
-    s.replace_bindings(&[(
+    s.replace_bindings(vec![(
         CAROL.to_owned(),
         vec![binding(CAROL, "sip:c1@192.0.2.1", 10_000)],
     )])
@@ -358,7 +358,7 @@ pub async fn bindings_multi_aor_batch<S: Registrations>(s: &S) -> Result<()> {
         binding(ALICE, "sip:a2@192.0.2.1", 10_000),
     ];
     let bob = vec![binding(BOB, "sip:b1@192.0.2.1", 10_000)];
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (ALICE.to_owned(), alice.clone()),
         (BOB.to_owned(), bob.clone()),
         (CAROL.to_owned(), Vec::new()),
@@ -376,7 +376,7 @@ pub async fn bindings_multi_aor_batch<S: Registrations>(s: &S) -> Result<()> {
             (aor, vec![b])
         })
         .collect();
-    s.replace_bindings(&batch).await?;
+    s.replace_bindings(batch.clone()).await?;
     assert_eq!(s.count_bindings().await?, 303);
     assert_eq!(s.bindings("sip:user299@example.test").await?, batch[299].1);
     Ok(())
@@ -389,13 +389,13 @@ pub async fn bindings_later_batch_entry_wins<S: Registrations>(s: &S) -> Result<
         binding(ALICE, "sip:second@192.0.2.1", 10_000),
         binding(ALICE, "sip:third@192.0.2.1", 10_000),
     ];
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (ALICE.to_owned(), first.clone()),
         (ALICE.to_owned(), second.clone()),
     ])
     .await?;
     assert_eq!(s.bindings(ALICE).await?, second);
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (ALICE.to_owned(), first.clone()),
         (ALICE.to_owned(), Vec::new()),
     ])
@@ -407,7 +407,7 @@ pub async fn bindings_later_batch_entry_wins<S: Registrations>(s: &S) -> Result<
 /// A batch holding any refused binding writes nothing, not even its valid entries.
 pub async fn bindings_refused_batch_writes_nothing<S: Registrations>(s: &S) -> Result<()> {
     let before = vec![binding(ALICE, "sip:a0@192.0.2.1", 10_000)];
-    s.replace_bindings(&[(ALICE.to_owned(), before.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), before.clone())])
         .await?;
     let good = vec![binding(ALICE, "sip:a1@192.0.2.1", 10_000)];
     let mut high_q = binding(BOB, "sip:b1@192.0.2.1", 10_000);
@@ -421,10 +421,10 @@ pub async fn bindings_refused_batch_writes_nothing<S: Registrations>(s: &S) -> R
             (ALICE.to_owned(), good.clone()),
             (BOB.to_owned(), vec![bad]),
         ];
-        assert!(is_invalid(&s.replace_bindings(&batch).await));
+        assert!(is_invalid(&s.replace_bindings(batch.to_vec()).await));
     }
     assert!(is_invalid(
-        &s.replace_bindings(&[(String::new(), Vec::new())]).await
+        &s.replace_bindings(vec![(String::new(), Vec::new())]).await
     ));
     assert_eq!(s.bindings(ALICE).await?, before);
     assert!(s.bindings(BOB).await?.is_empty());
@@ -467,7 +467,7 @@ pub async fn bindings_all_fields_round_trip<S: Registrations>(s: &S) -> Result<(
     empty_path_value.path = vec![String::new()];
     let bare = binding(ALICE, "tel:+15551234567", -5);
     let set = vec![full, minimal, empty_path_value, bare];
-    s.replace_bindings(&[(ALICE.to_owned(), set.clone())])
+    s.replace_bindings(vec![(ALICE.to_owned(), set.clone())])
         .await?;
     assert_eq!(s.bindings(ALICE).await?, set);
     assert_eq!(s.load_live_bindings(i64::MIN).await?, set);
@@ -477,7 +477,7 @@ pub async fn bindings_all_fields_round_trip<S: Registrations>(s: &S) -> Result<(
 /// AORs are exact strings: the registrar canonicalizes, the store does not.
 pub async fn bindings_aor_exact_match<S: Registrations>(s: &S) -> Result<()> {
     let upper = "sip:Alice@example.test";
-    s.replace_bindings(&[(
+    s.replace_bindings(vec![(
         upper.to_owned(),
         vec![binding(upper, "sip:a@192.0.2.1", 10_000)],
     )])
@@ -495,7 +495,7 @@ pub async fn bindings_load_live_drops_expired<S: Registrations>(s: &S) -> Result
     let alice_dead = binding(ALICE, "sip:a-dead@192.0.2.1", now);
     let bob_dead = binding(BOB, "sip:b-dead@192.0.2.1", now - 10_000);
     let carol_live = binding(CAROL, "sip:c-live@192.0.2.1", now + 60_000);
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (ALICE.to_owned(), vec![alice_dead, alice_live.clone()]),
         (CAROL.to_owned(), vec![carol_live.clone()]),
         (BOB.to_owned(), vec![bob_dead]),
@@ -514,7 +514,7 @@ pub async fn bindings_load_live_drops_expired<S: Registrations>(s: &S) -> Result
 /// remove_expired deletes `expires_at_ms <= now` and says how many.
 pub async fn bindings_remove_expired_count<S: Registrations>(s: &S) -> Result<()> {
     assert_eq!(s.remove_expired(0).await?, 0);
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (
             ALICE.to_owned(),
             vec![
@@ -541,7 +541,7 @@ pub async fn bindings_remove_expired_count<S: Registrations>(s: &S) -> Result<()
 /// count covers every AOR and includes expired bindings not yet removed.
 pub async fn bindings_count<S: Registrations>(s: &S) -> Result<()> {
     assert_eq!(s.count_bindings().await?, 0);
-    s.replace_bindings(&[
+    s.replace_bindings(vec![
         (
             ALICE.to_owned(),
             vec![
@@ -553,7 +553,8 @@ pub async fn bindings_count<S: Registrations>(s: &S) -> Result<()> {
     ])
     .await?;
     assert_eq!(s.count_bindings().await?, 3);
-    s.replace_bindings(&[(BOB.to_owned(), Vec::new())]).await?;
+    s.replace_bindings(vec![(BOB.to_owned(), Vec::new())])
+        .await?;
     assert_eq!(s.count_bindings().await?, 2);
     Ok(())
 }

@@ -105,14 +105,14 @@ impl Users for MemoryStore {
 }
 
 impl Registrations for MemoryStore {
-    async fn replace_bindings(&self, batch: &[(String, Vec<Binding>)]) -> Result<()> {
-        check_batch(batch)?;
+    async fn replace_bindings(&self, batch: Vec<(String, Vec<Binding>)>) -> Result<()> {
+        check_batch(&batch)?;
         let mut inner = self.lock();
         for (aor, bindings) in batch {
             if bindings.is_empty() {
-                inner.bindings.remove(aor);
+                inner.bindings.remove(&aor);
             } else {
-                inner.bindings.insert(aor.clone(), bindings.clone());
+                inner.bindings.insert(aor, bindings);
             }
         }
         Ok(())

@@ -335,20 +335,27 @@ macro_rules! select_bindings {
 }
 
 impl Registrations for SqliteStore {
-    async fn replace_bindings(&self, batch: &[(String, Vec<Binding>)]) -> Result<()> {
-        check_batch(batch)?;
-        // An AOR listed twice: the later entry wins, so only its bindings are written
-        // (and only the winners are copied for the writer thread).
-        let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
-        for (i, (aor, _)) in batch.iter().enumerate() {
-            last.insert(aor, i);
-        }
-        let winners: Vec<(String, Vec<Binding>)> = batch
-            .iter()
-            .enumerate()
-            .filter(|(i, (aor, _))| last.get(aor.as_str()) == Some(i))
-            .map(|(_, entry)| entry.clone())
-            .collect();
+    async fn replace_bindings(&self, batch: Vec<(String, Vec<Binding>)>) -> Result<()> {
+        check_batch(&batch)?;
+        // An AOR listed twice: the later entry wins, so only its bindings are written.
+        let winners: Vec<(String, Vec<Binding>)> = if batch.len() == 1 {
+            batch
+        } else {
+            let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+            for (i, (aor, _)) in batch.iter().enumerate() {
+                last.insert(aor, i);
+            }
+            let keep: Vec<bool> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, (aor, _))| last.get(aor.as_str()) == Some(&i))
+                .collect();
+            batch
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(entry, k)| k.then_some(entry))
+                .collect()
+        };
         self.threads
             .write(move |conn| {
                 let rows: Vec<(&str, i64, &Binding)> = winners
@@ -1670,7 +1677,7 @@ mod tests {
                 let store = store.clone();
                 let aor = format!("sip:u{i}@example.test");
                 let b = crate::conformance::binding(&aor, "sip:u@192.0.2.1", 10);
-                tokio::spawn(async move { store.replace_bindings(&[(aor, vec![b])]).await })
+                tokio::spawn(async move { store.replace_bindings(vec![(aor, vec![b])]).await })
             })
             .collect();
         tokio::task::yield_now().await;

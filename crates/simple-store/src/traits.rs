@@ -47,9 +47,11 @@ pub trait Registrations: Send + Sync + 'static {
     /// Entries apply in order, so if an AOR appears twice the later entry wins. Every
     /// binding's `aor` must equal the AOR it is listed under; a batch with any refused
     /// binding ([`StoreError::Invalid`](crate::StoreError::Invalid)) writes nothing.
+    /// The batch is taken by value: the registrar builds it for this call,
+    /// and a backend that hands it to another thread needs no copy.
     fn replace_bindings(
         &self,
-        batch: &[(String, Vec<Binding>)],
+        batch: Vec<(String, Vec<Binding>)>,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// The AOR's stored bindings, in the order they were written, including any past

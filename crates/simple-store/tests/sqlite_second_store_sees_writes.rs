@@ -42,7 +42,7 @@ async fn second_store_sees_users_put_by_the_first() {
     let aor = "sip:bob@example.test";
     let b = vec![binding(aor, "sip:bob@192.0.2.1", 10_000)];
     server
-        .replace_bindings(&[(aor.to_owned(), b.clone())])
+        .replace_bindings(vec![(aor.to_owned(), b.clone())])
         .await
         .unwrap();
     assert_eq!(cli.bindings(aor).await.unwrap(), b);
@@ -68,7 +68,7 @@ async fn concurrent_writers_on_one_file_all_succeed() {
                         (aor, vec![b])
                     })
                     .collect();
-                server.replace_bindings(&batch).await.unwrap();
+                server.replace_bindings(batch.clone()).await.unwrap();
             }
         })
     };

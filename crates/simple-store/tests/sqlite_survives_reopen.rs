@@ -21,7 +21,7 @@ async fn users_and_bindings_survive_close_and_reopen() {
     assert!(data.join(DB_FILE_NAME).exists());
     store.put_user(&alice).await.unwrap();
     store
-        .replace_bindings(&[(aor.to_owned(), bindings.clone())])
+        .replace_bindings(vec![(aor.to_owned(), bindings.clone())])
         .await
         .unwrap();
     store.close().await;
