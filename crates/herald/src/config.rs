@@ -22,9 +22,6 @@
 //! idle_timeout_secs = 600
 //! max_connections = 10000
 //! max_transactions = 600000            # completed UDP non-INVITE ones live 32 s (Timer J)
-//! udp_coalesce_ms = 0                 # >0: above 2000 datagrams/s a UDP listener waits this
-//!                                     # long between reads (fewer reads, up to 1-2 ms more
-//!                                     # latency; cost CPU in our OPTIONS benchmark); 0 = off
 //!
 //! [auth]                              # digest, RFC 7616 / RFC 8760
 //! enabled = true                      # --auth off: no challenges at all
@@ -348,7 +345,6 @@ struct LimitsConfig {
     idle_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
     max_transactions: Option<usize>,
-    udp_coalesce_ms: Option<u64>,
 }
 
 /// Flags of `herald serve` that override the file.
@@ -377,8 +373,6 @@ pub(crate) struct Settings {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) max_transactions: usize,
-    /// UDP interrupt moderation (`sip_net::NetConfig::udp_coalesce`).
-    pub(crate) udp_coalesce: Duration,
     pub(crate) auth: simple_registrar::AuthConfig,
     pub(crate) registrar: simple_registrar::RegistrarConfig,
     pub(crate) presence: PresenceSettings,
@@ -625,10 +619,6 @@ impl Settings {
             // at 8000 authenticated REGISTERs/s (two transactions each) about
             // 512,000 are alive at once.
             max_transactions: lc.max_transactions.unwrap_or(600_000),
-            udp_coalesce: lc.udp_coalesce_ms.map_or(
-                sip_net::NetConfig::default().udp_coalesce,
-                Duration::from_millis,
-            ),
             auth,
             registrar,
             presence,
@@ -660,7 +650,6 @@ mod tests {
         assert_eq!(s.timers.t1, Duration::from_millis(500));
         assert!(s.auth.enabled, "auth is on unless turned off");
         assert_eq!(s.store, StoreKind::Sqlite);
-        assert_eq!(s.udp_coalesce, Duration::ZERO);
     }
 
     #[test]
@@ -699,7 +688,7 @@ mod tests {
         let f = dir.join("h.toml");
         std::fs::write(
             &f,
-            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n[limits]\nudp_coalesce_ms = 2\n",
+            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n",
         )
         .unwrap();
         let s = Settings::resolve(Some(&f), Overrides::default()).unwrap();
@@ -707,7 +696,6 @@ mod tests {
         assert_eq!(s.listen.len(), 1);
         assert_eq!(s.log_level, tracing::Level::DEBUG);
         assert_eq!(s.timers.t2, Duration::from_millis(400));
-        assert_eq!(s.udp_coalesce, Duration::from_millis(2));
         let s = Settings::resolve(
             Some(&f),
             Overrides {

@@ -31,7 +31,6 @@ fn net_config(s: &Settings) -> NetConfig {
         idle_timeout: s.idle_timeout,
         max_connections: s.max_connections,
         max_transactions: s.max_transactions,
-        udp_coalesce: s.udp_coalesce,
         ..NetConfig::default()
     }
 }

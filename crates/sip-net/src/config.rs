@@ -87,21 +87,6 @@ pub struct NetConfig {
     /// Bound on an outbound TCP connect plus TLS handshake, and on an inbound
     /// TLS handshake. Default 10 s.
     pub connect_timeout: Duration,
-    /// Interrupt moderation on UDP listeners: while a socket receives more
-    /// than 2000 datagrams a second, its reader waits this long after each
-    /// read that emptied the socket, so that the next read (one
-    /// `recvmmsg(2)` on Linux) takes several datagrams at once and the
-    /// driver answers them with one `sendmmsg(2)`. The price is latency:
-    /// under load each request may wait this long (plus up to 1 ms of timer
-    /// granularity) before it is read; below the rate nothing waits.
-    ///
-    /// Zero (the default) turns it off: the reader takes whatever is waiting
-    /// as soon as the socket is readable, which under load already means
-    /// several datagrams per read. Waiting saves read calls but not wake-ups
-    /// (every datagram arriving during the wait still wakes the runtime's
-    /// epoll), so it added CPU per message in the sipp OPTIONS benchmark
-    /// (8000/s and 32000/s on loopback): measure before turning it on.
-    pub udp_coalesce: Duration,
     /// How long [`SipServer::run`](crate::SipServer::run) lets live
     /// transactions finish after shutdown is requested. Default 32 s (64*T1,
     /// the longest a non-INVITE transaction can wait for its final response).
@@ -130,7 +115,6 @@ impl Default for NetConfig {
             max_connections: 10_000,
             connection_queue: 256,
             connect_timeout: Duration::from_secs(10),
-            udp_coalesce: Duration::ZERO,
             drain_timeout: Duration::from_secs(32),
             http_routes: None,
             ws_subprotocols: Vec::new(),

@@ -189,7 +189,6 @@ impl SipServer {
                 Arc::clone(&shared),
                 Arc::clone(&u.sock),
                 u.flow,
-                config.udp_coalesce,
             ));
         }
         for (t, l) in listeners {

@@ -6,15 +6,16 @@
 //! datagrams per call, and the driver queues what it sends during one
 //! wake-up per socket ([`SendQueue`]) and flushes it with `sendmmsg(2)`
 //! before it waits again. Both are Linux-only; elsewhere the same loops make
-//! one `recv_from`/`send_to` per datagram. Under load the receive loop can
-//! also wait a little between reads ([`Coalescer`], off by default: see
-//! [`NetConfig::udp_coalesce`](crate::NetConfig::udp_coalesce)).
+//! one `recv_from`/`send_to` per datagram. (Waiting between reads under load
+//! to batch more was tried and removed: every datagram arriving during the
+//! wait still woke the runtime, and it cost CPU per message in the sipp
+//! OPTIONS benchmark at 8000/s and 32000/s.)
 
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use sip_msg::{Datagram, parse_datagram};
@@ -31,37 +32,15 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Datagrams per `recvmmsg`/`sendmmsg` call.
 pub(crate) const BATCH: usize = 32;
 
-/// Above this many datagrams a second the receive loop coalesces reads
-/// (waits `udp_coalesce` after a read that emptied the socket). Below it a
-/// datagram is read as soon as it arrives.
-const COALESCE_ABOVE_PER_SEC: u64 = 2_000;
-
-/// The rate is measured over windows of this length.
-const RATE_WINDOW: Duration = Duration::from_millis(50);
-
 /// Receives datagrams until the server stops. Keeps reading while draining:
-/// responses and ACKs for live transactions still arrive here. `coalesce`:
-/// see [`NetConfig::udp_coalesce`](crate::NetConfig::udp_coalesce).
-pub(crate) async fn recv_loop(
-    shared: Arc<Shared>,
-    sock: Arc<UdpSocket>,
-    flow: FlowId,
-    coalesce: Duration,
-) {
+/// responses and ACKs for live transactions still arrive here.
+pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: FlowId) {
     let local = sock.local_addr().ok();
     let mut batch = RecvBatch::new();
-    let mut rate = Coalescer::new(Instant::now());
     // The last read filled the whole batch: more is waiting, read on.
     let mut full = false;
     'read: loop {
-        if rate.hot() && !full && !coalesce.is_zero() {
-            // Interrupt moderation: let datagrams pile up so the next read
-            // takes several at once.
-            tokio::select! {
-                _ = shared.stop_all.cancelled() => break,
-                () = tokio::time::sleep(coalesce) => {}
-            }
-        } else if full {
+        if full {
             // Let the driver answer what was read before reading more.
             tokio::task::yield_now().await;
         }
@@ -91,9 +70,6 @@ pub(crate) async fn recv_loop(
             }
         };
         full = n == BATCH;
-        if !coalesce.is_zero() {
-            rate.record(n, Instant::now());
-        }
         for (data, source) in batch.datagrams(n) {
             if !handle_datagram(&shared, &sock, flow, data, source).await {
                 break 'read;
@@ -156,49 +132,6 @@ async fn handle_datagram(
         }
         Verdict::Drop => true,
     }
-}
-
-/// Interrupt moderation for the receive loop: measures the datagram rate
-/// over [`RATE_WINDOW`]s and says when it is above
-/// [`COALESCE_ABOVE_PER_SEC`] ("hot"). Clock-free: time comes in as an
-/// argument.
-#[derive(Debug)]
-pub(crate) struct Coalescer {
-    window_start: Instant,
-    count: u64,
-    hot: bool,
-}
-
-impl Coalescer {
-    pub(crate) fn new(now: Instant) -> Self {
-        Coalescer {
-            window_start: now,
-            count: 0,
-            hot: false,
-        }
-    }
-
-    /// Counts `n` datagrams read at `now`; at the end of a window decides
-    /// for the next one.
-    pub(crate) fn record(&mut self, n: usize, now: Instant) {
-        self.count = self.count.saturating_add(n as u64);
-        let elapsed = now.saturating_duration_since(self.window_start);
-        if elapsed >= RATE_WINDOW {
-            self.hot = at_least_rate(self.count, elapsed, COALESCE_ABOVE_PER_SEC);
-            self.window_start = now;
-            self.count = 0;
-        }
-    }
-
-    /// Should the next read wait?
-    pub(crate) fn hot(&self) -> bool {
-        self.hot
-    }
-}
-
-/// Are `count` events in `elapsed` at least `per_sec` a second?
-fn at_least_rate(count: u64, elapsed: Duration, per_sec: u64) -> bool {
-    u128::from(count) * 1_000_000_000 >= u128::from(per_sec) * elapsed.as_nanos()
 }
 
 /// Receive buffers for one socket, reused for every read: [`BATCH`] slots of
@@ -480,48 +413,6 @@ mod sys {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_threshold() {
-        let s = Duration::from_secs(1);
-        assert!(at_least_rate(2_000, s, 2_000));
-        assert!(!at_least_rate(1_999, s, 2_000));
-        // 100 in 50 ms is 2000/s; 99 is not.
-        assert!(at_least_rate(100, Duration::from_millis(50), 2_000));
-        assert!(!at_least_rate(99, Duration::from_millis(50), 2_000));
-        assert!(!at_least_rate(0, s, 1));
-        assert!(at_least_rate(0, Duration::ZERO, 0));
-    }
-
-    #[test]
-    fn coalescer_turns_on_under_load_and_off_when_it_passes() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut c = Coalescer::new(t0);
-        assert!(!c.hot());
-        // 8000/s: 8 datagrams a millisecond for one window.
-        for i in 1..=50 {
-            c.record(8, t0 + ms(i));
-        }
-        assert!(c.hot());
-        // A trickle (one per 10 ms: 100/s) for the next window.
-        for i in 1..=5 {
-            c.record(1, t0 + ms(50 + 10 * i));
-        }
-        assert!(!c.hot());
-        // A lone datagram after a long silence stays cold.
-        c.record(1, t0 + Duration::from_secs(60));
-        assert!(!c.hot());
-        // The decision waits for the end of the window: a burst of 1000
-        // within 1 ms does not switch at once...
-        let t1 = t0 + Duration::from_secs(61);
-        let mut c = Coalescer::new(t1);
-        c.record(1_000, t1 + ms(1));
-        assert!(!c.hot());
-        // ...but counts once the window is over.
-        c.record(1, t1 + ms(50));
-        assert!(c.hot());
-    }
 
     async fn pair() -> (UdpSocket, UdpSocket) {
         let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
