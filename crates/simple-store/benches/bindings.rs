@@ -104,7 +104,7 @@ fn bench(c: &mut Criterion) {
             })
             .collect()
     };
-    rt.block_on(store.write_publications(&publications(0, AORS, 1), &[]))
+    rt.block_on(store.write_publications(publications(0, AORS, 1), vec![]))
         .unwrap();
     let mut g = c.benchmark_group("sqlite_write_publications");
     let n = 100_usize;
@@ -119,7 +119,10 @@ fn bench(c: &mut Criterion) {
                 expires += 1;
                 input
             },
-            |input| rt.block_on(store.write_publications(&input, &[])).unwrap(),
+            |input| {
+                rt.block_on(store.write_publications(input, vec![]))
+                    .unwrap()
+            },
             BatchSize::SmallInput,
         );
     });
@@ -181,7 +184,10 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
                 expires += 1;
                 vec![pidf(next % AORS, next_etag(), expires)]
             },
-            |input| rt.block_on(store.write_publications(&input, &[])).unwrap(),
+            |input| {
+                rt.block_on(store.write_publications(input, vec![]))
+                    .unwrap()
+            },
             BatchSize::SmallInput,
         );
     });
@@ -194,7 +200,7 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
                 (vec![put], vec![remove])
             },
             |(puts, removes)| {
-                rt.block_on(store.write_publications(&puts, &removes))
+                rt.block_on(store.write_publications(puts, removes))
                     .unwrap();
             },
             BatchSize::SmallInput,
@@ -214,7 +220,7 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
                     .unzip::<_, _, Vec<_>, Vec<_>>()
             },
             |(puts, removes)| {
-                rt.block_on(store.write_publications(&puts, &removes))
+                rt.block_on(store.write_publications(puts, removes))
                     .unwrap();
             },
             BatchSize::SmallInput,

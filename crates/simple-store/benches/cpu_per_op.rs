@@ -161,7 +161,7 @@ fn main() {
     let pubs: Vec<Publication> = (0..ROWS)
         .map(|i| publication(i, etags[i].clone(), 1_000_000))
         .collect();
-    rt.block_on(store.write_publications(&pubs, &[])).unwrap();
+    rt.block_on(store.write_publications(pubs, vec![])).unwrap();
     let subs: Vec<Subscription> = (0..ROWS).map(|i| subscription(i, 1, 1_000_000)).collect();
     rt.block_on(store.write_subscriptions(&subs, &[])).unwrap();
 
@@ -175,7 +175,7 @@ fn main() {
     });
     measure(&rt, "write_publications store", n, |i| async move {
         let p = publication(i % ROWS, format!("store-{i:016x}"), 2_000_000);
-        s.write_publications(&[p], &[]).await.unwrap();
+        s.write_publications(vec![p], vec![]).await.unwrap();
     });
     let etags = &mut etags;
     let mut refreshes = Vec::with_capacity(n + n / 10);
@@ -194,7 +194,7 @@ fn main() {
     let refreshes = &refreshes;
     measure(&rt, "write_publications refresh", n, |i| async move {
         let (put, key) = refreshes[i].clone();
-        s.write_publications(&[put], &[key]).await.unwrap();
+        s.write_publications(vec![put], vec![key]).await.unwrap();
     });
     measure(&rt, "write_subscriptions (1)", n, |i| async move {
         let sub = subscription(i % ROWS, 2 + i as u32, 2_000_000);

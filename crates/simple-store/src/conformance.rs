@@ -635,7 +635,7 @@ pub async fn publications_all_fields_round_trip<S: Publications>(s: &S) -> Resul
     empty.body = Vec::new();
     empty.content_type = String::new();
     empty.publisher = String::new();
-    s.write_publications(&[full.clone(), empty.clone()], &[])
+    s.write_publications(vec![full.clone(), empty.clone()], vec![])
         .await?;
     assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![empty, full]);
     Ok(())
@@ -646,7 +646,7 @@ pub async fn publications_all_fields_round_trip<S: Publications>(s: &S) -> Resul
 pub async fn publications_replace_by_key<S: Publications>(s: &S) -> Result<()> {
     let first = publication(P_ALICE, PRESENCE, "e1", LATER);
     let other = publication(P_ALICE, PRESENCE, "e2", LATER);
-    s.write_publications(&[first.clone(), other.clone()], &[])
+    s.write_publications(vec![first.clone(), other.clone()], vec![])
         .await?;
     let mut modified = first.clone();
     modified.body = b"<presence/>".to_vec();
@@ -654,8 +654,7 @@ pub async fn publications_replace_by_key<S: Publications>(s: &S) -> Result<()> {
     modified.expires_at_ms = LATER + 5;
     modified.updated_ms = 2_000;
     modified.publisher = "sip:other@example.test".to_owned();
-    s.write_publications(std::slice::from_ref(&modified), &[])
-        .await?;
+    s.write_publications(vec![modified.clone()], vec![]).await?;
     assert_eq!(
         s.publications(P_ALICE, PRESENCE).await?,
         vec![modified, other.clone()]
@@ -664,7 +663,7 @@ pub async fn publications_replace_by_key<S: Publications>(s: &S) -> Result<()> {
     a.body = b"a".to_vec();
     let mut b = first.clone();
     b.body = b"b".to_vec();
-    s.write_publications(&[a, b.clone()], &[]).await?;
+    s.write_publications(vec![a, b.clone()], vec![]).await?;
     assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![b, other]);
     Ok(())
 }
@@ -676,11 +675,11 @@ pub async fn publications_remove<S: Publications>(s: &S) -> Result<()> {
     let e2 = publication(P_ALICE, PRESENCE, "e2", LATER);
     let bob = publication(P_BOB, PRESENCE, "e1", LATER);
     let winfo = publication(P_ALICE, WINFO, "e1", LATER);
-    s.write_publications(&[e1, e2.clone(), bob.clone(), winfo.clone()], &[])
+    s.write_publications(vec![e1, e2.clone(), bob.clone(), winfo.clone()], vec![])
         .await?;
     s.write_publications(
-        &[],
-        &[key(P_ALICE, PRESENCE, "e1"), key(P_ALICE, PRESENCE, "nope")],
+        vec![],
+        vec![key(P_ALICE, PRESENCE, "e1"), key(P_ALICE, PRESENCE, "nope")],
     )
     .await?;
     assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![e2]);
@@ -689,12 +688,12 @@ pub async fn publications_remove<S: Publications>(s: &S) -> Result<()> {
     // Put and removed in one batch: the remove applies last.
     let e3 = publication(P_ALICE, PRESENCE, "e3", LATER);
     s.write_publications(
-        &[e3],
-        &[key(P_ALICE, PRESENCE, "e3"), key(P_ALICE, PRESENCE, "e2")],
+        vec![e3],
+        vec![key(P_ALICE, PRESENCE, "e3"), key(P_ALICE, PRESENCE, "e2")],
     )
     .await?;
     assert!(s.publications(P_ALICE, PRESENCE).await?.is_empty());
-    s.write_publications(&[], &[]).await?;
+    s.write_publications(vec![], vec![]).await?;
     assert_eq!(s.load_live_publications(0).await?.len(), 2);
     Ok(())
 }
@@ -703,8 +702,7 @@ pub async fn publications_remove<S: Publications>(s: &S) -> Result<()> {
 /// `i64::MAX`, is refused whole: nothing of it is written.
 pub async fn publications_refused_batch_writes_nothing<S: Publications>(s: &S) -> Result<()> {
     let before = publication(P_ALICE, PRESENCE, "e1", LATER);
-    s.write_publications(std::slice::from_ref(&before), &[])
-        .await?;
+    s.write_publications(vec![before.clone()], vec![]).await?;
     let mut changed = before.clone();
     changed.body = b"changed".to_vec();
     let good_new = publication(P_BOB, PRESENCE, "e1", LATER);
@@ -721,7 +719,7 @@ pub async fn publications_refused_batch_writes_nothing<S: Publications>(s: &S) -
     }
     for bad in bad_puts {
         let r = s
-            .write_publications(&[changed.clone(), good_new.clone(), bad], &[])
+            .write_publications(vec![changed.clone(), good_new.clone(), bad], vec![])
             .await;
         assert!(is_invalid(&r), "{r:?}");
     }
@@ -732,8 +730,8 @@ pub async fn publications_refused_batch_writes_nothing<S: Publications>(s: &S) -
     ] {
         let r = s
             .write_publications(
-                &[changed.clone(), good_new.clone()],
-                &[key(P_ALICE, PRESENCE, "e1"), bad_key],
+                vec![changed.clone(), good_new.clone()],
+                vec![key(P_ALICE, PRESENCE, "e1"), bad_key],
             )
             .await;
         assert!(is_invalid(&r), "{r:?}");
@@ -755,8 +753,8 @@ pub async fn publications_load_live_drops_expired<S: Publications>(s: &S) -> Res
     let mut bob = publication(P_BOB, WINFO, "e0", LATER);
     bob.created_ms = 0;
     s.write_publications(
-        &[bob.clone(), winfo.clone(), dead, live.clone(), bob_dead],
-        &[],
+        vec![bob.clone(), winfo.clone(), dead, live.clone(), bob_dead],
+        vec![],
     )
     .await?;
     assert_eq!(
@@ -775,13 +773,13 @@ pub async fn publications_load_live_drops_expired<S: Publications>(s: &S) -> Res
 pub async fn publications_remove_expired_count<S: Publications>(s: &S) -> Result<()> {
     assert_eq!(s.remove_expired_publications(0).await?, 0);
     s.write_publications(
-        &[
+        vec![
             publication(P_ALICE, PRESENCE, "e1", 100),
             publication(P_ALICE, PRESENCE, "e2", 200),
             publication(P_ALICE, PRESENCE, "e3", 300),
             publication(P_BOB, WINFO, "e1", 200),
         ],
-        &[],
+        vec![],
     )
     .await?;
     assert_eq!(s.remove_expired_publications(99).await?, 0);
@@ -806,7 +804,7 @@ pub async fn publications_sorted<S: Publications>(s: &S) -> Result<()> {
     };
     let written = [at("b", 5), at("a", 7), at("Z", 5), at("a", 5)];
     // "a" at 5 replaced by "a" at 7 (the later put wins): three publications.
-    s.write_publications(&written, &[]).await?;
+    s.write_publications(written.to_vec(), vec![]).await?;
     let etags: Vec<(u64, String)> = s
         .publications(P_ALICE, PRESENCE)
         .await?
@@ -821,7 +819,8 @@ pub async fn publications_sorted<S: Publications>(s: &S) -> Result<()> {
             (5, "b".to_owned())
         ]
     );
-    s.write_publications(&[at("a", 4), at("c", 3)], &[]).await?;
+    s.write_publications(vec![at("a", 4), at("c", 3)], vec![])
+        .await?;
     let etags: Vec<String> = s
         .publications(P_ALICE, PRESENCE)
         .await?
@@ -839,7 +838,7 @@ pub async fn publications_aor_exact_and_events_separate<S: Publications>(s: &S) 
     let presence = publication(P_ALICE, PRESENCE, "e1", LATER);
     let mut winfo = publication(P_ALICE, WINFO, "e1", LATER);
     winfo.body = b"winfo".to_vec();
-    s.write_publications(&[upper.clone(), presence.clone(), winfo.clone()], &[])
+    s.write_publications(vec![upper.clone(), presence.clone(), winfo.clone()], vec![])
         .await?;
     assert_eq!(s.publications(P_ALICE, PRESENCE).await?, vec![presence]);
     assert_eq!(s.publications(P_ALICE, WINFO).await?, vec![winfo]);
@@ -854,7 +853,7 @@ pub async fn publications_aor_exact_and_events_separate<S: Publications>(s: &S) 
             .is_empty()
     );
     assert!(s.publications(P_ALICE, "dialog").await?.is_empty());
-    s.write_publications(&[], &[key(P_ALICE, WINFO, "e1")])
+    s.write_publications(vec![], vec![key(P_ALICE, WINFO, "e1")])
         .await?;
     assert_eq!(s.load_live_publications(0).await?.len(), 2);
     Ok(())
@@ -869,10 +868,10 @@ pub async fn publications_large_batch<S: Publications>(s: &S) -> Result<()> {
             p
         })
         .collect();
-    s.write_publications(&puts, &[]).await?;
+    s.write_publications(puts.to_vec(), vec![]).await?;
     assert_eq!(s.load_live_publications(0).await?, puts);
     let removes: Vec<PublicationKey> = puts[..299].iter().map(PublicationKey::of).collect();
-    s.write_publications(&[], &removes).await?;
+    s.write_publications(vec![], removes.to_vec()).await?;
     assert_eq!(s.load_live_publications(0).await?, puts[299..]);
     Ok(())
 }

@@ -155,13 +155,13 @@ fn publication_key(p: &Publication) -> (String, String, String) {
 impl Publications for MemoryStore {
     async fn write_publications(
         &self,
-        puts: &[Publication],
-        removes: &[PublicationKey],
+        puts: Vec<Publication>,
+        removes: Vec<PublicationKey>,
     ) -> Result<()> {
-        check_publications(puts, removes)?;
+        check_publications(&puts, &removes)?;
         let mut inner = self.lock();
         for p in puts {
-            inner.publications.insert(publication_key(p), p.clone());
+            inner.publications.insert(publication_key(&p), p);
         }
         for k in removes {
             inner

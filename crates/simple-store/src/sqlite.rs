@@ -465,11 +465,10 @@ macro_rules! select_publications {
 impl Publications for SqliteStore {
     async fn write_publications(
         &self,
-        puts: &[Publication],
-        removes: &[PublicationKey],
+        puts: Vec<Publication>,
+        removes: Vec<PublicationKey>,
     ) -> Result<()> {
-        check_publications(puts, removes)?;
-        let (puts, removes) = (puts.to_vec(), removes.to_vec());
+        check_publications(&puts, &removes)?;
         self.threads
             .write(move |conn| {
                 let sql = &*PRESENCE_SQL;
@@ -1515,7 +1514,7 @@ mod tests {
         );
         let p = crate::conformance::publication("alice@example.test", "presence", "e", 5);
         store
-            .write_publications(std::slice::from_ref(&p), &[])
+            .write_publications(vec![p.clone()], vec![])
             .await
             .unwrap();
         assert_eq!(store.load_live_publications(0).await.unwrap(), vec![p]);

@@ -84,10 +84,13 @@ pub trait Publications: Send + Sync + 'static {
     ///
     /// Refuses ([`StoreError::Invalid`](crate::StoreError::Invalid), nothing written) an
     /// empty aor, event or etag (in `puts` or `removes`) and a time above `i64::MAX`.
+    ///
+    /// Taken by value: the presence server builds each batch for this call, and a
+    /// backend that hands it to another thread needs no copy.
     fn write_publications(
         &self,
-        puts: &[Publication],
-        removes: &[PublicationKey],
+        puts: Vec<Publication>,
+        removes: Vec<PublicationKey>,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// The AOR's publications of `event` (including expired ones not yet removed), sorted

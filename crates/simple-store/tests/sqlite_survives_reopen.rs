@@ -92,8 +92,8 @@ async fn publications_and_subscriptions_survive_close_and_reopen() {
     let store = SqliteStore::open_dir(dir.path()).await.unwrap();
     store
         .write_publications(
-            &[binary.clone(), expired.clone(), gone.clone()],
-            &[PublicationKey::of(&gone)],
+            vec![binary.clone(), expired.clone(), gone.clone()],
+            vec![PublicationKey::of(&gone)],
         )
         .await
         .unwrap();

@@ -218,11 +218,14 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
                 Err(_) => break,
             }
         }
-        let ops = coalesce(ops);
+        let mut ops = coalesce(ops);
         let mut ok = true;
         if (!ops.pub_puts.is_empty() || !ops.pub_removes.is_empty())
             && let Err(e) = store
-                .write_publications(&ops.pub_puts, &ops.pub_removes)
+                .write_publications(
+                    std::mem::take(&mut ops.pub_puts),
+                    std::mem::take(&mut ops.pub_removes),
+                )
                 .await
         {
             tracing::error!(error = %e, "publications not written");
@@ -266,10 +269,15 @@ pub(crate) struct Committed(pub(crate) Vec<(TransactionKey, SipMessage)>);
 /// created it then costs one row written instead of two.
 fn coalesce(ops: StoreOps) -> StoreOps {
     use std::collections::{HashMap, HashSet};
-    let removed: HashSet<&simple_store::PublicationKey> = ops.pub_removes.iter().collect();
-    let mut last: HashMap<simple_store::PublicationKey, usize> = HashMap::new();
+    // Keys borrowed, not copied: (aor, event, etag).
+    let removed: HashSet<(&str, &str, &str)> = ops
+        .pub_removes
+        .iter()
+        .map(|k| (k.aor.as_str(), k.event.as_str(), k.etag.as_str()))
+        .collect();
+    let mut last: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (i, p) in ops.pub_puts.iter().enumerate() {
-        let k = simple_store::PublicationKey::of(p);
+        let k = (p.aor.as_str(), p.event.as_str(), p.etag.as_str());
         if !removed.contains(&k) {
             last.insert(k, i);
         }
