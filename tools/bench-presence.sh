@@ -80,6 +80,20 @@ for server in $servers; do
         (cd "$BENCH" && ./memory.sh 127.0.0.1 5060 "$SPID" --out "$OUT/$server-memory") \
             >"$OUT/$server-memory.txt" 2>&1 || true
         echo "$server memory: $(tail -3 "$OUT/$server-memory.txt" | tr '\n' ' ')"
+        # The same subscriptions, still held, once the SUBSCRIBE transactions
+        # have ended (Timer J, 32 s): what the subscriptions themselves cost.
+        sleep 40
+        settled=$(cd "$BENCH/lib" && python3 -c "
+import procstat
+print(procstat.mem_kb(procstat.server_pids($SPID))[0])")
+        summary=$(grep -h '^{' "$OUT/$server-memory.txt" | tail -1)
+        python3 -c "
+import json, sys
+s = json.loads(sys.argv[1]); settled = int(sys.argv[2])
+n = max(s.get('subscribed_ok', 0), 1)
+print(f\"$server memory settled (40 s later): pss_kb={settled} \"
+      f\"pss_bytes_per_sub={(settled - s['pss_kb_before']) * 1024 / n:.1f}\")
+" "$summary" "$settled" | tee -a "$OUT/$server-memory.txt"
         "stop_$server"
     fi
 done

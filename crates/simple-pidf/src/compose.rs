@@ -114,10 +114,16 @@ fn union_by_id<T: Clone>(
             }
         }
     }
-    order
-        .into_iter()
-        .filter_map(|k| best.get(k).map(|(_, t)| (*t).clone()))
-        .collect()
+    // Exact capacity: a composed document is kept per presentity, and its
+    // elements are large (a Tuple is ~900 bytes), so a grown Vec's spare
+    // slots would cost kilobytes each.
+    let mut out = Vec::with_capacity(order.len());
+    out.extend(
+        order
+            .into_iter()
+            .filter_map(|k| best.get(k).map(|(_, t)| (*t).clone())),
+    );
+    out
 }
 
 /// For each `xml:lang` (no language counts as one), the note of the

@@ -50,6 +50,13 @@ fn presence(root: Element) -> Result<Presence, PidfError> {
             p.extensions.push(child);
         }
     }
+    // A parsed document is kept per publication: no spare slots (a Tuple is
+    // ~900 bytes, and a Vec grown by one push holds four).
+    p.tuples.shrink_to_fit();
+    p.notes.shrink_to_fit();
+    p.persons.shrink_to_fit();
+    p.devices.shrink_to_fit();
+    p.extensions.shrink_to_fit();
     // RFC 3863 §4.1.2: tuple ids unique; RFC 4479 §5: one id space for
     // tuple, person and device.
     let mut ids = HashSet::new();

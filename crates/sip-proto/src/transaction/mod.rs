@@ -248,7 +248,9 @@ pub(crate) struct Transaction {
     /// transaction is Completed (its retransmission timers need only the
     /// bytes, and at thousands of requests a second Timer J keeps a UDP
     /// transaction 32 s, so what it holds is what the server's memory is).
-    request: Option<SipMessage>,
+    /// Boxed: `None` for most of a UDP non-INVITE transaction's life, and an
+    /// inline message would keep ~300 bytes per transaction for nothing.
+    request: Option<Box<SipMessage>>,
     /// Client: the request on the wire, for Timers A and E.
     request_bytes: Bytes,
     /// Server: the last response sent, re-sent on request retransmissions and
@@ -308,7 +310,7 @@ impl Transaction {
             } else {
                 Bytes::new()
             },
-            request: Some(request),
+            request: Some(Box::new(request)),
             last_response: None,
             ack: None,
             response_to_tag: None,
@@ -461,7 +463,7 @@ impl TransactionLayer {
     /// The request that created a live transaction (`None` for a non-INVITE
     /// transaction past its final response).
     pub fn request(&self, key: TransactionKey) -> Option<&SipMessage> {
-        self.txns.get(&key).and_then(|t| t.request.as_ref())
+        self.txns.get(&key).and_then(|t| t.request.as_deref())
     }
 
     /// Pushes one input. Returns the transaction it created or reached: the new
