@@ -370,8 +370,13 @@ impl Registrations for SqliteStore {
                 // written with multi-row statements (see `CHUNKS`).
                 let sql = &*BATCH_SQL;
                 let tx = WriteTx::begin(conn)?;
-                execute_chunked(&tx, &sql.delete, &winners, |q, (aor, _)| q.bind(aor))?;
-                execute_chunked(&tx, &sql.insert, &rows, |q, (aor, pos, b)| {
+                {
+                    let mut trim = tx.prepare_cached(DELETE_BINDINGS_FROM)?;
+                    for (aor, bindings) in &winners {
+                        trim.execute((aor, i64::try_from(bindings.len()).unwrap_or(i64::MAX)))?;
+                    }
+                }
+                execute_chunked(&tx, &sql.upsert, &rows, |q, (aor, pos, b)| {
                     q.bind(aor)?;
                     q.bind(pos)?;
                     q.bind(&b.contact)?;
@@ -1149,19 +1154,32 @@ const BINDING_PARAMS: usize = 14;
 
 /// The multi-row statements of `replace_bindings`, index-aligned with [`CHUNKS`]. Built
 /// from the constants above and `?` placeholders only: nothing from input reaches the SQL.
+///
+/// A binding set is written as an upsert of its rows by (aor, pos) and a delete of the
+/// positions past its end: a refresh (the common write) then updates its row in place,
+/// which touches the table and the `expires_at_ms` index only, where a delete and an
+/// insert also rewrote the primary-key index twice.
 struct BatchSql {
-    delete: [String; CHUNKS.len()],
-    insert: [String; CHUNKS.len()],
+    upsert: [String; CHUNKS.len()],
 }
+
+/// Deletes the positions of one AOR at or past `?2` (the new set's length).
+const DELETE_BINDINGS_FROM: &str = "DELETE FROM bindings WHERE aor = ?1 AND pos >= ?2";
 
 static BATCH_SQL: LazyLock<BatchSql> = LazyLock::new(|| {
     let placeholders = |n: usize| vec!["?"; n].join(", ");
+    let updates = BINDING_COLUMNS
+        .split(", ")
+        .filter(|c| !matches!(*c, "aor" | "pos"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     BatchSql {
-        delete: CHUNKS.map(|n| format!("DELETE FROM bindings WHERE aor IN ({})", placeholders(n))),
-        insert: CHUNKS.map(|n| {
+        upsert: CHUNKS.map(|n| {
             let row = format!("({})", placeholders(BINDING_PARAMS));
             format!(
-                "INSERT INTO bindings ({BINDING_COLUMNS}) VALUES {}",
+                "INSERT INTO bindings ({BINDING_COLUMNS}) VALUES {} \
+                 ON CONFLICT (aor, pos) DO UPDATE SET {updates}",
                 vec![row; n].join(", ")
             )
         }),
@@ -1435,8 +1453,12 @@ mod tests {
     #[test]
     fn batch_sql_has_one_placeholder_per_value() {
         for (k, n) in CHUNKS.iter().enumerate() {
-            assert_eq!(BATCH_SQL.delete[k].matches('?').count(), *n);
-            assert_eq!(BATCH_SQL.insert[k].matches('?').count(), n * BINDING_PARAMS);
+            assert_eq!(BATCH_SQL.upsert[k].matches('?').count(), n * BINDING_PARAMS);
+            // Every column but the key is updated on conflict.
+            assert_eq!(
+                BATCH_SQL.upsert[k].matches("= excluded.").count(),
+                BINDING_PARAMS - 2
+            );
         }
         assert_eq!(BINDING_COLUMNS.split(',').count(), BINDING_PARAMS);
     }
