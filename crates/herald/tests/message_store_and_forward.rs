@@ -408,6 +408,12 @@ fn a_live_message_does_not_overtake_stored_ones() {
     assert_eq!(alice.final_for("ov-3").status(), Some(200));
 }
 
+/// alice sends a text/plain MESSAGE to bob without waiting for the answer.
+fn send_plain(alice: &Ua, call_id: &str, body: &str) {
+    let ct = "Content-Type: text/plain\r\n";
+    alice.send(&alice.request_raw("MESSAGE", "alice", BOB, call_id, 1, ct, body));
+}
+
 /// The order holds across a restart even for a message not yet due again:
 /// the restarted server reads from the store whose messages wait, so a live
 /// message queues behind one that waits for a retry an hour away.
@@ -420,15 +426,7 @@ fn after_a_restart_a_live_message_still_queues_behind_a_stored_one() {
     let bob = Ua::new(s.udp.unwrap());
     register(&bob, "bob", "rq-breg");
     let alice = Ua::new(s.udp.unwrap());
-    alice.send(&alice.request_raw(
-        "MESSAGE",
-        "alice",
-        BOB,
-        "rq-1",
-        1,
-        "Content-Type: text/plain\r\n",
-        "one",
-    ));
+    send_plain(&alice, "rq-1", "one");
     receive(&bob, 1, 480);
     assert_eq!(alice.final_for("rq-1").status(), Some(202), "stored");
     // Her next REGISTER tries it again; refused, it is rescheduled an hour
@@ -444,15 +442,7 @@ fn after_a_restart_a_live_message_still_queues_behind_a_stored_one() {
     // no sweep finds it: only the store can say that it waits.
     let bob = bob.toward(s.udp.unwrap());
     let alice = Ua::new(s.udp.unwrap());
-    alice.send(&alice.request_raw(
-        "MESSAGE",
-        "alice",
-        BOB,
-        "rq-2",
-        1,
-        "Content-Type: text/plain\r\n",
-        "two",
-    ));
+    send_plain(&alice, "rq-2", "two");
     assert_eq!(alice.final_for("rq-2").status(), Some(202), "stored behind");
     // Her next REGISTER (or the restored binding itself) delivers both, in
     // order: "two" never overtakes "one" live.

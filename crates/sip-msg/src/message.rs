@@ -1201,17 +1201,9 @@ impl MessageBuilder {
         self.head.extend_from_slice(b"Content-Length: ");
         let vs = self.head.len();
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = self.body.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.head.extend_from_slice(&digits[i..]);
+        let len = u64::try_from(self.body.len()).unwrap_or(u64::MAX);
+        self.head
+            .extend_from_slice(crate::misc::decimal_digits(len, &mut digits));
         let line_end = self.head.len();
         self.head.extend_from_slice(b"\r\n\r\n");
         if self.indexed {

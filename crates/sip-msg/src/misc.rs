@@ -592,20 +592,24 @@ impl SipMessage {
 /// Appends `n` in decimal (what `write!(s, "{n}")` does, without the
 /// formatting machinery: the hot paths format addresses for every message).
 pub fn push_decimal(out: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
+    let mut buf = [0u8; 20];
+    for &d in decimal_digits(u64::from(n), &mut buf) {
+        out.push(char::from(d));
+    }
+}
+
+/// The ASCII decimal digits of `n`, written at the end of `buf`.
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
     loop {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+        buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    &buf[i..]
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits.
