@@ -345,6 +345,10 @@ struct LimitsConfig {
     idle_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
     max_transactions: Option<usize>,
+    /// Removed (UDP read coalescing cost CPU wherever it was measured):
+    /// still accepted so that an existing file loads, and ignored with a
+    /// warning.
+    udp_coalesce_ms: Option<u64>,
 }
 
 /// Flags of `herald serve` that override the file.
@@ -504,6 +508,9 @@ impl Settings {
             return Err("timers: T1 must be positive and T2 at least T1".to_owned());
         }
         let lc = fc.limits.unwrap_or_default();
+        if lc.udp_coalesce_ms.is_some() {
+            eprintln!("herald: warning: [limits] udp_coalesce_ms is no longer supported; ignored");
+        }
         let ac = fc.auth.unwrap_or_default();
         let mut auth = simple_registrar::AuthConfig::default();
         if let Some(e) = flags.auth.or(ac.enabled) {
@@ -688,7 +695,7 @@ mod tests {
         let f = dir.join("h.toml");
         std::fs::write(
             &f,
-            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n",
+            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n[limits]\nudp_coalesce_ms = 2\n",
         )
         .unwrap();
         let s = Settings::resolve(Some(&f), Overrides::default()).unwrap();

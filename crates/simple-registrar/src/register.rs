@@ -81,9 +81,16 @@ pub fn received_string(peer: &Peer) -> String {
         s.push(c.to_ascii_lowercase());
     }
     s.push(':');
-    sip_msg::misc::push_ip(&mut s, peer.remote.ip(), true);
-    s.push(':');
-    push_decimal(&mut s, u32::from(peer.remote.port()));
+    match peer.remote {
+        // A link-local peer's scope id (`[fe80::1%3]:5060`) must survive
+        // the round trip through `parse_received`.
+        std::net::SocketAddr::V6(a) if a.scope_id() != 0 => s.push_str(&a.to_string()),
+        a => {
+            sip_msg::misc::push_ip(&mut s, a.ip(), true);
+            s.push(':');
+            push_decimal(&mut s, u32::from(a.port()));
+        }
+    }
     s
 }
 
@@ -442,6 +449,22 @@ mod tests {
 
     fn peer() -> Peer {
         Peer::new(Transport::Udp, "127.0.0.1:5099".parse().unwrap(), FlowId(1))
+    }
+
+    /// What `received_string` writes, `parse_received` reads back, IPv6
+    /// scope ids included.
+    #[test]
+    fn received_round_trips() {
+        for (t, a) in [
+            (Transport::Udp, "127.0.0.1:5099"),
+            (Transport::Tcp, "[::1]:5060"),
+            (Transport::Wss, "[fe80::1%3]:443"),
+        ] {
+            let p = Peer::new(t, a.parse().unwrap(), FlowId(1));
+            let s = received_string(&p);
+            assert_eq!(parse_received(&s), Some((t, p.remote)), "{s}");
+        }
+        assert_eq!(received_string(&peer()), "udp:127.0.0.1:5099");
     }
 
     fn reg(call_id: &str, cseq: u32, extra: &str) -> SipMessage {

@@ -733,6 +733,27 @@ mod tests {
                 "{unix}"
             );
         }
+        // The hand-written formatter writes what `format!` would, across
+        // the whole range (a step that is not a whole number of days, so
+        // every field moves).
+        let mut unix = MIN_UNIX;
+        while unix <= MAX_UNIX {
+            let days = unix.div_euclid(86_400);
+            let secs = unix.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            let expected = format!(
+                "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+                WKDAYS[weekday(days)],
+                d,
+                MONTHS[m as usize - 1],
+                y,
+                secs / 3_600,
+                secs / 60 % 60,
+                secs % 60
+            );
+            assert_eq!(SipDate::format(unix), expected, "{unix}");
+            unix += 31_557_607 + 3_661;
+        }
         // Clamped to what 4DIGIT can write.
         assert_eq!(SipDate::format(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
         assert_eq!(SipDate::format(i64::MIN), "Sat, 01 Jan 0000 00:00:00 GMT");

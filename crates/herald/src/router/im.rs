@@ -68,6 +68,9 @@ pub(crate) struct Im {
     /// Recipients for whom a message was stored after their delivery run
     /// last loaded: the run must look again before it ends.
     stored_during_run: std::collections::HashSet<String>,
+    /// `store_message` calls under way per recipient: until they answer, a
+    /// live MESSAGE queues behind them and the backlog is not cleared.
+    storing: HashMap<String, usize>,
     /// Forked MESSAGEs' deadlines, oldest first.
     deadlines: std::collections::VecDeque<(std::time::Instant, TransactionKey)>,
 }
@@ -82,6 +85,7 @@ impl Im {
             next_group: 0,
             backlog: std::collections::HashSet::new(),
             stored_during_run: std::collections::HashSet::new(),
+            storing: HashMap::new(),
             deadlines: std::collections::VecDeque::new(),
         }
     }
@@ -160,6 +164,7 @@ impl<S: Store> Router<S> {
         };
         let cfg = self.im.settings.silo.clone();
         let row = silo::to_store(&msg, &recipient, &sender_aor, now(), &cfg);
+        *self.im.storing.entry(recipient.clone()).or_default() += 1;
         let store = self.registrar.store().clone();
         let handle = self.handle.clone();
         tokio::spawn(async move {
@@ -186,6 +191,12 @@ impl<S: Store> Router<S> {
                 recipient,
                 outcome,
             } => {
+                if let Some(n) = self.im.storing.get_mut(&recipient) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.im.storing.remove(&recipient);
+                    }
+                }
                 let r = match outcome {
                     // RFC 3428 §7: 202 — accepted, delivery later.
                     Ok(StoreOutcome::Stored(id)) => {
@@ -215,7 +226,7 @@ impl<S: Store> Router<S> {
             ImWake::Loaded { recipient, msgs } => match msgs {
                 Ok(msgs) => {
                     if msgs.is_empty() {
-                        self.im.backlog.remove(&recipient);
+                        self.im_backlog_done(&recipient);
                     } else {
                         self.im.backlog.insert(recipient.clone());
                     }
@@ -295,6 +306,18 @@ impl<S: Store> Router<S> {
         });
     }
 
+    /// Nothing stored is known to wait for `recipient` any more: she leaves
+    /// the backlog, unless a message was stored since her run last loaded
+    /// or a store is still under way (then the backlog must keep holding
+    /// live messages back).
+    fn im_backlog_done(&mut self, recipient: &str) {
+        if !self.im.stored_during_run.contains(recipient)
+            && !self.im.storing.contains_key(recipient)
+        {
+            self.im.backlog.remove(recipient);
+        }
+    }
+
     /// Recipients with stored messages, read from the store at startup:
     /// their next REGISTER delivers, and live messages queue behind.
     pub(crate) fn im_preload_backlog(&mut self, recipients: Vec<String>) {
@@ -341,11 +364,10 @@ impl<S: Store> Router<S> {
             // Messages stored while the run went on come after it: look
             // again; otherwise everything stored has been delivered.
             Next::Done if self.im.stored_during_run.contains(recipient) => {
+                self.im.backlog.insert(recipient.to_owned());
                 self.im_deliver_stored(ctx, recipient);
             }
-            Next::Done => {
-                self.im.backlog.remove(recipient);
-            }
+            Next::Done => self.im_backlog_done(recipient),
             // The run goes on with the next batch.
             Next::Load => self.im_load(recipient),
             Next::Send(m) => {
@@ -504,10 +526,8 @@ impl<S: Store> Router<S> {
             // The last stored message is taken: from now on live messages
             // no longer overtake anything (the delete below may still be
             // under way).
-            if self.im.outbox.in_flight_is_last(&m.recipient)
-                && !self.im.stored_during_run.contains(&m.recipient)
-            {
-                self.im.backlog.remove(&m.recipient);
+            if self.im.outbox.in_flight_is_last(&m.recipient) {
+                self.im_backlog_done(&m.recipient);
             }
             // Delete first, then the next: a crash in between re-sends at
             // most this one, never skips one.
@@ -564,7 +584,7 @@ impl<S: Store> Router<S> {
     /// Does this local recipient have stored messages a live MESSAGE must
     /// not overtake? (See [`Im::backlog`].)
     pub(super) fn im_has_backlog(&self, recipient: &str) -> bool {
-        self.im.backlog.contains(recipient)
+        self.im.backlog.contains(recipient) || self.im.storing.contains_key(recipient)
     }
 
     /// A MESSAGE to a room `room` (canonical URI) from a local user.
