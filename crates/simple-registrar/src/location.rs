@@ -52,7 +52,10 @@ pub struct Location {
     by_aor: HashMap<String, Vec<LiveBinding>>,
     /// Contact URI (as registered) → AOR: in-dialog requests sent to a
     /// contact find its flow here.
-    by_contact: HashMap<String, String>,
+    /// Several AORs may register one contact URI (a multi-line phone's
+    /// `sip:192.0.2.1:5060`): all of them are kept, the most recently set
+    /// last, so that one dropping it leaves the others findable.
+    by_contact: HashMap<String, Vec<String>>,
     /// Flow → AORs with a binding registered over it.
     by_flow: HashMap<FlowId, HashSet<String>>,
     count: usize,
@@ -108,9 +111,10 @@ impl Location {
             .filter(move |b| b.binding.expires_at_ms > now_ms)
     }
 
-    /// The binding registered with this contact URI (exact string), if any.
+    /// The binding registered with this contact URI (exact string), if any;
+    /// of several AORs' bindings, the most recently set one.
     pub fn by_contact(&self, contact: &str) -> Option<&LiveBinding> {
-        let aor = self.by_contact.get(contact)?;
+        let aor = self.by_contact.get(contact)?.last()?;
         self.get(aor).iter().find(|b| b.binding.contact == contact)
     }
 
@@ -133,9 +137,12 @@ impl Location {
         for b in &old {
             let contact = &b.binding.contact;
             if !new.iter().any(|n| &n.binding.contact == contact)
-                && self.by_contact.get(contact).is_some_and(|a| a == aor)
+                && let Some(aors) = self.by_contact.get_mut(contact)
             {
-                self.by_contact.remove(contact);
+                aors.retain(|a| a != aor);
+                if aors.is_empty() {
+                    self.by_contact.remove(contact);
+                }
             }
             if let Some(p) = b.peer
                 && !new.iter().any(|n| flow_of(n) == Some(p.flow))
@@ -149,11 +156,15 @@ impl Location {
         }
         for b in new {
             match self.by_contact.get_mut(&b.binding.contact) {
-                Some(a) if a == aor => {}
-                Some(a) => aor.clone_into(a),
+                // Already the most recent: a refresh changes nothing.
+                Some(aors) if aors.last().is_some_and(|a| a == aor) => {}
+                Some(aors) => {
+                    aors.retain(|a| a != aor);
+                    aors.push(aor.to_owned());
+                }
                 None => {
                     self.by_contact
-                        .insert(b.binding.contact.clone(), aor.to_owned());
+                        .insert(b.binding.contact.clone(), vec![aor.to_owned()]);
                 }
             }
             if let Some(flow) = flow_of(b) {
@@ -349,5 +360,35 @@ mod tests {
         l.set("sip:b@x", vec![]);
         assert!(l.by_contact(ws).is_none());
         assert!(l.is_empty());
+        // Two AORs on one contact (a multi-line phone): the newest one
+        // dropping it leaves the other findable.
+        let shared = |aor: &str| {
+            vec![LiveBinding {
+                binding: binding(aor, "sip:127.0.0.1:5066", 100),
+                peer: None,
+            }]
+        };
+        l.set("sip:a@x", shared("sip:a@x"));
+        l.set("sip:b@x", shared("sip:b@x"));
+        assert_eq!(
+            l.by_contact("sip:127.0.0.1:5066").unwrap().binding.aor,
+            "sip:b@x"
+        );
+        l.set("sip:b@x", vec![]);
+        assert_eq!(
+            l.by_contact("sip:127.0.0.1:5066").unwrap().binding.aor,
+            "sip:a@x"
+        );
+        // A refresh of a makes it the newest again; b coming back is newer.
+        l.set("sip:b@x", shared("sip:b@x"));
+        l.set("sip:a@x", shared("sip:a@x"));
+        assert_eq!(
+            l.by_contact("sip:127.0.0.1:5066").unwrap().binding.aor,
+            "sip:a@x"
+        );
+        l.set("sip:a@x", vec![]);
+        l.set("sip:b@x", vec![]);
+        assert!(l.by_contact("sip:127.0.0.1:5066").is_none());
+        assert!(l.by_contact.is_empty());
     }
 }
