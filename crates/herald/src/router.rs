@@ -1204,6 +1204,16 @@ impl<S: Store> TransactionUser for Router<S> {
             }
             Err(other) => other,
         };
+        let msg = match msg.downcast::<presence::Reloaded>() {
+            Ok(r) => {
+                for (aor, stored) in r.0 {
+                    let fx = self.presence.reload_publications(&aor, stored, now());
+                    self.apply(ctx, fx);
+                }
+                return;
+            }
+            Err(other) => other,
+        };
         let msg = match msg.downcast::<presence::Committed>() {
             Ok(c) => {
                 for (key, resp) in c.0 {

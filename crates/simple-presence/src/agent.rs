@@ -1521,6 +1521,30 @@ impl PresenceAgent {
     /// Loads what the store kept (its `load_live_*` results). Rows that do
     /// not convert (a document that no longer parses) are skipped and
     /// logged. Returns (publications, subscriptions) restored.
+    /// The store refused a batch of publication writes, so what this agent
+    /// holds (and may have told watchers) for `aor` is ahead of the disk.
+    /// Replaces her presence publications with `stored` — what
+    /// `Publications::publications(aor, "presence")` returns now — and
+    /// NOTIFYs her watchers if the composed document changes back. A client
+    /// whose PUBLISH was answered 500 then finds its old entity-tag still
+    /// valid (or none, for an initial PUBLISH), as after a restart.
+    pub fn reload_publications(
+        &mut self,
+        aor: &str,
+        stored: Vec<Publication>,
+        now_ms: u64,
+    ) -> Effects {
+        let pubs: Vec<Pub> = stored
+            .into_iter()
+            .filter(|r| r.aor == aor && r.event == PRESENCE && r.expires_at_ms > now_ms)
+            .filter_map(|r| persist::pub_from_row(&r))
+            .collect();
+        let mut fx = Effects::default();
+        self.presentities.entry(aor.to_owned()).or_default().pubs = pubs;
+        self.changed(aor, now_ms, &mut fx);
+        fx
+    }
+
     pub fn restore(
         &mut self,
         now_ms: u64,

@@ -165,3 +165,76 @@ fn rules_changed_while_down_are_applied_to_restored_subscriptions() {
     assert!(n.body().is_empty(), "and gets no presence");
     assert_eq!(b.subscription_count(), 0);
 }
+
+/// A batch of publication writes the store refused: the agent goes back to
+/// what is stored, tells the watcher the document it had before, and the
+/// entity-tag the failed PUBLISH replaced is valid again.
+#[test]
+fn a_refused_publication_write_is_rolled_back_to_the_stored_state() {
+    let mut rows = Rows::default();
+    let mut a = agent();
+    let mut k = 0;
+    let fx = a.handle_subscribe(
+        T0,
+        key(1),
+        &subscribe(&Sub::default()),
+        watcher_peer(),
+        ALICE,
+        simple_presence::SubscribeAuth::Allow,
+        true,
+    );
+    rows.apply(&fx);
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    let doc = pidf(ALICE, "phone", "open", "stored note");
+    let fx = a.handle_publish(
+        T0,
+        key(10),
+        &publish(1, None, None, Some(("application/pidf+xml", &doc))),
+        ALICE,
+        ALICE,
+    );
+    rows.apply(&fx);
+    let stored_etag = only_response(&fx)
+        .header(HeaderName::SipETag)
+        .unwrap()
+        .to_owned();
+    ack_notifies(&mut a, T0, &fx, &mut k);
+    // A modify whose write fails: its ops never reach `rows`.
+    let doc = pidf(ALICE, "phone", "closed", "lost note");
+    let fx = a.handle_publish(
+        T0 + 1,
+        key(11),
+        &publish(
+            2,
+            Some(&stored_etag),
+            None,
+            Some(("application/pidf+xml", &doc)),
+        ),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(status(&fx), 200);
+    let told = ack_notifies(&mut a, T0 + 1, &fx, &mut k);
+    assert!(body_str(&told[0]).contains("lost note"));
+    // The rollback: the watcher hears the stored state again.
+    let fx = a.reload_publications(ALICE, rows.pubs.clone(), T0 + 2);
+    let back = ack_notifies(&mut a, T0 + 2, &fx, &mut k);
+    assert_eq!(back.len(), 1, "one NOTIFY with the stored document");
+    let body = body_str(&back[0]);
+    assert!(
+        body.contains("stored note") && !body.contains("lost note"),
+        "{body}"
+    );
+    // The entity-tag the failed modify replaced works again.
+    let fx = a.handle_publish(
+        T0 + 3,
+        key(12),
+        &publish(3, Some(&stored_etag), None, None),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(status(&fx), 200);
+    // Nothing changed by a reload to the same state: no NOTIFY.
+    let fx = a.reload_publications(ALICE, rows.pubs.clone(), T0 + 4);
+    assert!(fx.notifies.is_empty());
+}

@@ -220,6 +220,14 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
         }
         let mut ops = coalesce(ops);
         let mut ok = true;
+        // Whose publications this batch writes: on failure they are read
+        // back (the agent already holds, and may have told, the new state).
+        let mut touched: Vec<String> = ops
+            .pub_puts
+            .iter()
+            .map(|p| p.aor.clone())
+            .chain(ops.pub_removes.iter().map(|k| k.aor.clone()))
+            .collect();
         if (!ops.pub_puts.is_empty() || !ops.pub_removes.is_empty())
             && let Err(e) = store
                 .write_publications(
@@ -228,8 +236,24 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
                 )
                 .await
         {
-            tracing::error!(error = %e, "publications not written");
+            tracing::error!(error = %e, "publications not written; presentities rolled back to the store");
             ok = false;
+            touched.sort_unstable();
+            touched.dedup();
+            let mut stored = Vec::with_capacity(touched.len());
+            for aor in touched {
+                match store.publications(&aor, "presence").await {
+                    Ok(p) => stored.push((aor, p)),
+                    Err(e) => {
+                        tracing::error!(error = %e, %aor, "publications not read back; memory stays ahead of the store");
+                    }
+                }
+            }
+            if !stored.is_empty() {
+                // Before the answers below (one wake-up channel, in order):
+                // the 500s go out with the state already rolled back.
+                let _ = handle.wake(Reloaded(stored)).await;
+            }
         }
         if (!ops.sub_puts.is_empty() || !ops.sub_removes.is_empty())
             && let Err(e) = store
@@ -261,6 +285,10 @@ pub(crate) async fn store_writer<S: Publications + Subscriptions>(
 
 /// Responses whose store writes are durable, for the router to send.
 pub(crate) struct Committed(pub(crate) Vec<(TransactionKey, SipMessage)>);
+
+/// A publication write failed: each presentity's publications as the store
+/// still has them, for the agent to go back to.
+pub(crate) struct Reloaded(pub(crate) Vec<(String, Vec<simple_store::Publication>)>);
 
 /// One batch's writes reduced to their effect (group commit): entity tags
 /// and subscription ids are never reused once removed, so a key removed
