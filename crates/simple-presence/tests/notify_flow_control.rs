@@ -8,30 +8,6 @@
 mod common;
 use common::*;
 use simple_presence::SubscribeAuth;
-use sip_msg::HeaderName;
-
-fn publish_note(
-    a: &mut simple_presence::PresenceAgent,
-    now: u64,
-    n: u32,
-    etag: Option<&str>,
-    note: &str,
-) -> (simple_presence::Effects, String) {
-    let doc = pidf(ALICE, "phone", "open", note);
-    let fx = a.handle_publish(
-        now,
-        key(500 + u64::from(n)),
-        &publish(n, etag, None, Some(("application/pidf+xml", &doc))),
-        ALICE,
-        ALICE,
-    );
-    assert_eq!(status(&fx), 200);
-    let etag = only_response(&fx)
-        .header(HeaderName::SipETag)
-        .unwrap()
-        .to_owned();
-    (fx, etag)
-}
 
 #[test]
 fn changes_coalesce_behind_an_outstanding_notify() {

@@ -174,46 +174,12 @@ fn a_refused_publication_write_is_rolled_back_to_the_stored_state() {
     let mut rows = Rows::default();
     let mut a = agent();
     let mut k = 0;
-    let fx = a.handle_subscribe(
-        T0,
-        key(1),
-        &subscribe(&Sub::default()),
-        watcher_peer(),
-        ALICE,
-        simple_presence::SubscribeAuth::Allow,
-        true,
-    );
+    subscribe_bob(&mut a, T0, &mut k);
+    let (fx, stored_etag) = publish_note(&mut a, T0, 1, None, "stored note");
     rows.apply(&fx);
-    ack_notifies(&mut a, T0, &fx, &mut k);
-    let doc = pidf(ALICE, "phone", "open", "stored note");
-    let fx = a.handle_publish(
-        T0,
-        key(10),
-        &publish(1, None, None, Some(("application/pidf+xml", &doc))),
-        ALICE,
-        ALICE,
-    );
-    rows.apply(&fx);
-    let stored_etag = only_response(&fx)
-        .header(HeaderName::SipETag)
-        .unwrap()
-        .to_owned();
     ack_notifies(&mut a, T0, &fx, &mut k);
     // A modify whose write fails: its ops never reach `rows`.
-    let doc = pidf(ALICE, "phone", "closed", "lost note");
-    let fx = a.handle_publish(
-        T0 + 1,
-        key(11),
-        &publish(
-            2,
-            Some(&stored_etag),
-            None,
-            Some(("application/pidf+xml", &doc)),
-        ),
-        ALICE,
-        ALICE,
-    );
-    assert_eq!(status(&fx), 200);
+    let (fx, _) = publish_note(&mut a, T0 + 1, 2, Some(&stored_etag), "lost note");
     let told = ack_notifies(&mut a, T0 + 1, &fx, &mut k);
     assert!(body_str(&told[0]).contains("lost note"));
     // The rollback: the watcher hears the stored state again.

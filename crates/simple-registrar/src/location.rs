@@ -328,12 +328,14 @@ mod tests {
     fn set_keeps_the_indexes_in_step() {
         let ws = "sip:a@df7jal23ls0d.invalid;transport=ws";
         let mut l = Location::new();
-        let one = |flow| {
+        // A set of one binding of `aor` for `contact`.
+        let single = |aor: &str, contact: &str, peer: Option<Peer>| {
             vec![LiveBinding {
-                binding: binding("sip:a@x", ws, 100),
-                peer: peer(Transport::Ws, flow),
+                binding: binding(aor, contact, 100),
+                peer,
             }]
         };
+        let one = |flow| single("sip:a@x", ws, peer(Transport::Ws, flow));
         l.set("sip:a@x", one(1));
         l.set("sip:a@x", one(2));
         assert_eq!(l.len(), 1);
@@ -344,13 +346,7 @@ mod tests {
         assert!(l.by_flow[&FlowId(2)].contains("sip:a@x"));
         l.set("sip:a@x", one(3));
         // The same contact registered for another AOR: found under that one.
-        l.set(
-            "sip:b@x",
-            vec![LiveBinding {
-                binding: binding("sip:b@x", ws, 100),
-                peer: None,
-            }],
-        );
+        l.set("sip:b@x", single("sip:b@x", ws, None));
         assert_eq!(l.by_contact(ws).unwrap().binding.aor, "sip:b@x");
         // a's set emptied: b keeps the contact index.
         l.set("sip:a@x", vec![]);
@@ -362,12 +358,7 @@ mod tests {
         assert!(l.is_empty());
         // Two AORs on one contact (a multi-line phone): the newest one
         // dropping it leaves the other findable.
-        let shared = |aor: &str| {
-            vec![LiveBinding {
-                binding: binding(aor, "sip:127.0.0.1:5066", 100),
-                peer: None,
-            }]
-        };
+        let shared = |aor: &str| single(aor, "sip:127.0.0.1:5066", None);
         l.set("sip:a@x", shared("sip:a@x"));
         l.set("sip:b@x", shared("sip:b@x"));
         assert_eq!(

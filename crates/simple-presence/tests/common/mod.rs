@@ -182,6 +182,32 @@ pub fn subscribe_bob(a: &mut PresenceAgent, now: u64, next_key: &mut u64) -> Str
     tag
 }
 
+/// Alice's phone publishes `note` (open), as request `n`, refreshing
+/// `etag` if given; asserts the 200 and returns the effects and the new
+/// entity-tag.
+pub fn publish_note(
+    a: &mut simple_presence::PresenceAgent,
+    now: u64,
+    n: u32,
+    etag: Option<&str>,
+    note: &str,
+) -> (simple_presence::Effects, String) {
+    let doc = pidf(ALICE, "phone", "open", note);
+    let fx = a.handle_publish(
+        now,
+        key(500 + u64::from(n)),
+        &publish(n, etag, None, Some(("application/pidf+xml", &doc))),
+        ALICE,
+        ALICE,
+    );
+    assert_eq!(status(&fx), 200);
+    let etag = only_response(&fx)
+        .header(HeaderName::SipETag)
+        .unwrap()
+        .to_owned();
+    (fx, etag)
+}
+
 /// Reports every NOTIFY of `fx` as sent and answered 200; returns the
 /// NOTIFYs built.
 pub fn ack_notifies(
