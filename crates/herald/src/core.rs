@@ -257,13 +257,8 @@ fn to_tag(cfg: &CoreConfig, req: &SipMessage) -> Tag {
         h.write_u8(0);
     }
     // 16 hex digits, written without `format!` (one allocation, exact).
-    let v = h.finish();
     let mut t = String::with_capacity(16);
-    for i in (0..16).rev() {
-        t.push(char::from(
-            b"0123456789abcdef"[((v >> (i * 4)) & 0xf) as usize],
-        ));
-    }
+    sip_msg::misc::push_hex(&mut t, h.finish(), 16);
     Tag::new(t)
 }
 

@@ -328,9 +328,9 @@ impl PresenceAgent {
         // PUBLISH answer carries one).
         let mut t = String::with_capacity(2 + 8 + 1 + 16);
         t.push_str("hr");
-        push_hex(&mut t, u64::from(self.tag_prefix));
+        sip_msg::misc::push_hex(&mut t, u64::from(self.tag_prefix), 1);
         t.push('-');
-        push_hex(&mut t, n);
+        sip_msg::misc::push_hex(&mut t, n, 1);
         Tag::new(t)
     }
 
@@ -1719,29 +1719,5 @@ fn winfo_entry(
             u32::try_from(now_ms.saturating_sub(w.created_ms) / 1000).unwrap_or(u32::MAX),
         ),
         lang: None,
-    }
-}
-
-/// Appends `v` in lowercase hex without leading zeros (`{:x}`).
-fn push_hex(out: &mut String, v: u64) {
-    let digits = (64 - v.leading_zeros()).div_ceil(4).max(1);
-    for i in (0..digits).rev() {
-        out.push(char::from(
-            b"0123456789abcdef"[((v >> (i * 4)) & 0xf) as usize],
-        ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_hex;
-
-    #[test]
-    fn push_hex_writes_what_format_does() {
-        for v in [0u64, 1, 15, 16, 255, 0xdead_beef, u64::MAX] {
-            let mut s = String::new();
-            push_hex(&mut s, v);
-            assert_eq!(s, format!("{v:x}"));
-        }
     }
 }

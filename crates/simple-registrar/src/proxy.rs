@@ -150,7 +150,7 @@ pub fn loop_hash(msg: &SipMessage, key: &impl BuildHasher) -> u64 {
 /// per-branch counter.
 pub fn branch(loop_hash: u64, n: u64) -> String {
     let mut s = branch_prefix(loop_hash);
-    push_hex(&mut s, n, 1);
+    sip_msg::misc::push_hex(&mut s, n, 1);
     s
 }
 
@@ -159,19 +159,9 @@ pub fn branch(loop_hash: u64, n: u64) -> String {
 pub fn branch_prefix(loop_hash: u64) -> String {
     let mut s = String::with_capacity(48);
     s.push_str("z9hG4bK-hd-");
-    push_hex(&mut s, loop_hash, 16);
+    sip_msg::misc::push_hex(&mut s, loop_hash, 16);
     s.push('-');
     s
-}
-
-/// Appends `n` in lower-case hex, zero-padded to `width` digits (what
-/// `{n:0width$x}` writes, without the formatting machinery).
-fn push_hex(s: &mut String, n: u64, width: usize) {
-    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
-    for i in (0..digits.max(width)).rev() {
-        let nibble = if i < 16 { (n >> (i * 4)) & 0xf } else { 0 };
-        s.push(char::from(b"0123456789abcdef"[nibble as usize]));
-    }
 }
 
 /// The loop hash in one of our branch values.

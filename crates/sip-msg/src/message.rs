@@ -1092,16 +1092,11 @@ impl MessageBuilder {
     /// left to the caller, who knows whether it created a dialog).
     pub fn response_to(req: &SipMessage, code: u16, reason: &str) -> Self {
         let mut b = Self::response(code, reason);
-        for h in req.headers.iter().filter(|h| {
-            matches!(
-                h.name,
-                HeaderName::Via
-                    | HeaderName::From
-                    | HeaderName::To
-                    | HeaderName::CallId
-                    | HeaderName::CSeq
-            )
-        }) {
+        for h in req
+            .headers
+            .iter()
+            .filter(|h| h.name.is_copied_into_responses())
+        {
             b = b.header(h.name, req.text(&h.value));
         }
         b

@@ -612,6 +612,17 @@ pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
+/// Appends `n` in lower-case hex, zero-padded to at least `width` digits
+/// (what `{n:0width$x}` writes, without the formatting machinery: tags and
+/// branch ids are written for every request).
+pub fn push_hex(out: &mut String, n: u64, width: usize) {
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    for i in (0..digits.max(width)).rev() {
+        let nibble = if i < 16 { (n >> (i * 4)) & 0xf } else { 0 };
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+}
+
 /// Appends `n` in decimal, zero-padded to at least `width` digits.
 pub fn push_padded(out: &mut String, n: u32, width: usize) {
     let mut digits = 1;
@@ -707,6 +718,17 @@ mod tests {
         // RFC 4475 §3.1.1.11 mpart01.
         let d = SipDate::parse("Sat, 15 Oct 2005 04:44:56 GMT").unwrap();
         assert_eq!(d.unix, 1_129_351_496);
+    }
+
+    #[test]
+    fn push_hex_writes_what_format_does() {
+        for v in [0u64, 1, 15, 16, 255, 0xdead_beef, u64::MAX] {
+            for width in [1, 16] {
+                let mut s = String::new();
+                push_hex(&mut s, v, width);
+                assert_eq!(s, format!("{v:0width$x}"));
+            }
+        }
     }
 
     #[test]

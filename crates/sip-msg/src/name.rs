@@ -65,6 +65,21 @@ pub enum HeaderName {
 pub(crate) const KNOWN: usize = HeaderName::Other as usize;
 
 impl HeaderName {
+    /// The headers a response copies from its request (RFC 3261 §8.2.6.2):
+    /// every Via, From, To, Call-ID and CSeq.
+    pub const COPIED_INTO_RESPONSES: [HeaderName; 5] = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ];
+
+    /// Is this one of [`HeaderName::COPIED_INTO_RESPONSES`]?
+    pub fn is_copied_into_responses(self) -> bool {
+        Self::COPIED_INTO_RESPONSES.contains(&self)
+    }
+
     /// The canonical full name, e.g. `Call-ID`; `None` for [`HeaderName::Other`].
     pub fn as_str(self) -> Option<&'static str> {
         use HeaderName::*;

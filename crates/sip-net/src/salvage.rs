@@ -63,14 +63,7 @@ pub(crate) fn salvage(raw: &[u8]) -> Option<Salvaged> {
             continue;
         };
         let name = HeaderName::from_bytes(line[..colon].trim_ascii());
-        if !matches!(
-            name,
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-        ) {
+        if !name.is_copied_into_responses() {
             continue;
         }
         let Some(value) = clean(&line[colon + 1..]) else {

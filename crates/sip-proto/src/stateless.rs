@@ -107,17 +107,11 @@ pub fn response_builder(
     // Sized for the copied headers plus room for what callers add
     // (Contact, Server, Date, Content-Length...): a kept response (Timer J
     // holds it 32 s on UDP) then holds no more than it needs.
-    let copied: usize = [
-        HeaderName::Via,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::CallId,
-        HeaderName::CSeq,
-    ]
-    .into_iter()
-    .flat_map(|h| req.header_lines(h))
-    .map(|v| v.len() + 12)
-    .sum();
+    let copied: usize = HeaderName::COPIED_INTO_RESPONSES
+        .into_iter()
+        .flat_map(|h| req.header_lines(h))
+        .map(|v| v.len() + 12)
+        .sum();
     let mut b = MessageBuilder::response_sized(status, reason, copied + reason.len() + 320);
     for via in req.header_lines(HeaderName::Via) {
         b = b.header(HeaderName::Via, via);
