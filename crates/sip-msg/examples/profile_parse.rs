@@ -1,5 +1,8 @@
-//! Profiling driver: parse + access of the benchmark SUBSCRIBE N times, for
+//! Profiling driver: parse + access of a benchmark message N times, for
 //! `valgrind --tool=callgrind` (instruction counts do not depend on load).
+//!
+//! `cargo run --release -p sip-msg --example profile_parse -- [subscribe|invite] [N]`
+//! (the 573-byte SUBSCRIBE or the 3.5 KB INVITE of the parse benchmark).
 #![allow(clippy::unwrap_used)]
 
 use bytes::Bytes;
@@ -8,14 +11,16 @@ use sip_msg::SipMessage;
 #[allow(dead_code)]
 #[path = "../benches/support/messages.rs"]
 mod messages;
-use messages::subscribe;
+use messages::{invite, subscribe};
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000);
-    let raw = Bytes::from(subscribe());
+    let mut args = std::env::args().skip(1);
+    let raw = match args.next().as_deref() {
+        Some("invite") => Bytes::from(invite()),
+        Some("subscribe") | None => Bytes::from(subscribe()),
+        Some(other) => panic!("message: subscribe or invite, not {other}"),
+    };
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let mut sum = 0usize;
     for _ in 0..n {
         let m = SipMessage::parse(raw.clone()).unwrap();
