@@ -18,36 +18,17 @@ use simple_store::{
     Subscriptions,
 };
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{binding, publication, subscription};
+
 const AORS: usize = 10_000;
 
-fn binding(aor: &str, i: usize, expires_at_ms: i64) -> Binding {
-    Binding {
-        aor: aor.to_owned(),
-        contact: format!("sip:user{i}@192.0.2.{}:5060;transport=tcp;ob", i % 250),
-        params: format!(";+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-{i:012}>\";reg-id=1"),
-        q: Some(1000),
-        expires_at_ms,
-        call_id: format!("{i}-call@192.0.2.1"),
-        cseq: 2,
-        instance: Some(format!("<urn:uuid:00000000-0000-0000-0000-{i:012}>")),
-        reg_id: Some(1),
-        path: vec!["<sip:edge.example.test;lr;ob>".to_owned()],
-        received: Some(format!("tcp:192.0.2.{}:49152", i % 250)),
-        user_agent: Some("Herald-Bench/0.1".to_owned()),
-        updated_ms: expires_at_ms - 3_600_000,
-    }
-}
-
-fn batch(
-    aors: &[String],
-    start: usize,
-    n: usize,
-    expires_at_ms: i64,
-) -> Vec<(String, Vec<Binding>)> {
+fn batch(start: usize, n: usize, expires_at_ms: i64) -> Vec<(String, Vec<Binding>)> {
     (start..start + n)
         .map(|i| {
-            let aor = &aors[i % AORS];
-            (aor.clone(), vec![binding(aor, i % AORS, expires_at_ms)])
+            let b = binding(i % AORS, expires_at_ms);
+            (b.aor.clone(), vec![b])
         })
         .collect()
 }
@@ -60,10 +41,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = rt.block_on(SqliteStore::open_dir(dir.path())).unwrap();
-    let aors: Vec<String> = (0..AORS)
-        .map(|i| format!("sip:user{i}@example.test"))
-        .collect();
-    rt.block_on(store.replace_bindings(batch(&aors, 0, AORS, 1)))
+    rt.block_on(store.replace_bindings(batch(0, AORS, 1)))
         .unwrap();
 
     let mut g = c.benchmark_group("sqlite_replace_bindings");
@@ -74,7 +52,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("batch_{n}"), |b| {
             b.iter_batched(
                 || {
-                    let input = batch(&aors, next, n, expires);
+                    let input = batch(next, n, expires);
                     next += n;
                     expires += 1;
                     input
@@ -90,17 +68,7 @@ fn bench(c: &mut Criterion) {
         (start..start + n)
             .map(|i| {
                 let i = i % AORS;
-                Publication {
-                    aor: format!("user{i}@example.test"),
-                    event: "presence".to_owned(),
-                    etag: format!("etag-{i:08x}"),
-                    content_type: "application/pidf+xml".to_owned(),
-                    body: vec![b'x'; 1024],
-                    expires_at_ms,
-                    updated_ms: expires_at_ms,
-                    created_ms: 1,
-                    publisher: format!("sip:user{i}@example.test"),
-                }
+                publication(i, format!("etag-{i:08x}"), expires_at_ms)
             })
             .collect()
     };
@@ -133,21 +101,6 @@ fn bench(c: &mut Criterion) {
     rt.block_on(store.close());
 }
 
-/// A ~1 KiB PIDF publication of AOR number `i`.
-fn pidf(i: usize, etag: String, expires_at_ms: u64) -> Publication {
-    Publication {
-        aor: format!("user{i}@example.test"),
-        event: "presence".to_owned(),
-        etag,
-        content_type: "application/pidf+xml".to_owned(),
-        body: vec![b'x'; 1024],
-        expires_at_ms,
-        updated_ms: expires_at_ms,
-        created_ms: 1,
-        publisher: format!("sip:user{i}@example.test"),
-    }
-}
-
 /// The presence server's PUBLISH writes, one transaction each as under light load: a
 /// first PUBLISH stores a publication (one put); a refresh replaces it under a new
 /// entity-tag (one put, one remove, RFC 3903 §6). Then refreshes of 50 AORs in one
@@ -164,7 +117,7 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
     let mut refresh = move |i: usize, etag: String, expires: u64| {
         let i = i % AORS;
         let old = std::mem::replace(&mut current[i], etag.clone());
-        let put = pidf(i, etag, expires);
+        let put = publication(i, etag, expires);
         let remove = PublicationKey {
             aor: put.aor.clone(),
             event: put.event.clone(),
@@ -182,7 +135,7 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
             || {
                 next += 1;
                 expires += 1;
-                vec![pidf(next % AORS, next_etag(), expires)]
+                vec![publication(next % AORS, next_etag(), expires)]
             },
             |input| {
                 rt.block_on(store.write_publications(input, vec![]))
@@ -227,34 +180,6 @@ fn publish(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &SqliteStore)
         );
     });
     g.finish();
-}
-
-/// A presence subscription of watcher number `i`, dialog state as after a NOTIFY.
-fn subscription(i: usize, local_cseq: u32, expires_at_ms: u64) -> Subscription {
-    Subscription {
-        id: format!("sub-{i:08x}"),
-        aor: format!("sip:user{}@example.test", i % 1000),
-        event: "presence".to_owned(),
-        event_id: None,
-        watcher: format!("sip:watcher{i}@example.test"),
-        state: "active".to_owned(),
-        expires_at_ms,
-        content_type: "application/pidf+xml".to_owned(),
-        call_id: format!("{i}-sub@192.0.2.1"),
-        local_tag: format!("ltag-{i:08x}"),
-        remote_tag: Some(format!("rtag-{i:08x}")),
-        local_uri: format!("sip:user{}@example.test", i % 1000),
-        remote_uri: format!("sip:watcher{i}@example.test"),
-        remote_target: format!("sip:watcher{i}@192.0.2.{}:5060;transport=tcp", i % 250),
-        route_set: vec!["<sip:edge.example.test;lr>".to_owned()],
-        secure: false,
-        local_cseq,
-        remote_cseq: 1,
-        transport: "tcp".to_owned(),
-        remote_addr: format!("192.0.2.{}:49152", i % 250),
-        created_ms: 1,
-        updated_ms: expires_at_ms,
-    }
 }
 
 /// `write_subscriptions` as the presence server does after NOTIFYs (the new local CSeq

@@ -21,6 +21,10 @@ use simple_store::{
     Subscriptions, Users,
 };
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{binding, publication, subscription};
+
 const ROWS: usize = 10_000;
 
 /// On-CPU time of every thread of this process so far (threads that ended are lost,
@@ -39,66 +43,6 @@ fn process_cpu() -> Duration {
         }
     }
     Duration::from_nanos(ns)
-}
-
-fn binding(i: usize, expires_at_ms: i64) -> Binding {
-    let aor = format!("sip:user{i}@example.test");
-    Binding {
-        aor,
-        contact: format!("sip:user{i}@192.0.2.{}:5060;transport=tcp;ob", i % 250),
-        params: format!(";+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-{i:012}>\";reg-id=1"),
-        q: Some(1000),
-        expires_at_ms,
-        call_id: format!("{i}-call@192.0.2.1"),
-        cseq: 2,
-        instance: Some(format!("<urn:uuid:00000000-0000-0000-0000-{i:012}>")),
-        reg_id: Some(1),
-        path: vec!["<sip:edge.example.test;lr;ob>".to_owned()],
-        received: Some(format!("tcp:192.0.2.{}:49152", i % 250)),
-        user_agent: Some("Herald-Bench/0.1".to_owned()),
-        updated_ms: expires_at_ms - 1,
-    }
-}
-
-fn publication(i: usize, etag: String, expires_at_ms: u64) -> Publication {
-    Publication {
-        aor: format!("user{i}@example.test"),
-        event: "presence".to_owned(),
-        etag,
-        content_type: "application/pidf+xml".to_owned(),
-        body: vec![b'x'; 1024],
-        expires_at_ms,
-        updated_ms: expires_at_ms,
-        created_ms: 1,
-        publisher: format!("sip:user{i}@example.test"),
-    }
-}
-
-fn subscription(i: usize, local_cseq: u32, expires_at_ms: u64) -> Subscription {
-    Subscription {
-        id: format!("sub-{i:08x}"),
-        aor: format!("sip:user{}@example.test", i % 1000),
-        event: "presence".to_owned(),
-        event_id: None,
-        watcher: format!("sip:watcher{i}@example.test"),
-        state: "active".to_owned(),
-        expires_at_ms,
-        content_type: "application/pidf+xml".to_owned(),
-        call_id: format!("{i}-sub@192.0.2.1"),
-        local_tag: format!("ltag-{i:08x}"),
-        remote_tag: Some(format!("rtag-{i:08x}")),
-        local_uri: format!("sip:user{}@example.test", i % 1000),
-        remote_uri: format!("sip:watcher{i}@example.test"),
-        remote_target: format!("sip:watcher{i}@192.0.2.{}:5060;transport=tcp", i % 250),
-        route_set: vec!["<sip:edge.example.test;lr>".to_owned()],
-        secure: false,
-        local_cseq,
-        remote_cseq: 1,
-        transport: "tcp".to_owned(),
-        remote_addr: format!("192.0.2.{}:49152", i % 250),
-        created_ms: 1,
-        updated_ms: expires_at_ms,
-    }
 }
 
 /// Runs `op(0..n)` one after the other and prints wall and CPU time per operation
