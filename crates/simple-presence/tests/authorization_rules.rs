@@ -281,10 +281,7 @@ fn sphere_conditions_follow_the_published_sphere() {
         ALICE,
     );
     assert_eq!(status(&fx), 200);
-    let etag = only_response(&fx)
-        .header(HeaderName::SipETag)
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&fx);
     let fx = bob_subscribes(&mut a);
     assert_eq!(status(&fx), 200, "at work: allowed");
     ack_notifies(&mut a, T0, &fx, &mut k);

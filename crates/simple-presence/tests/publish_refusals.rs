@@ -21,10 +21,7 @@ fn refusals_change_nothing() {
         ALICE,
     );
     assert_eq!(status(&fx), 200);
-    let etag = only_response(&fx)
-        .header(HeaderName::SipETag)
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&fx);
     let before = a.document(ALICE, T0);
 
     let fx = a.handle_publish(

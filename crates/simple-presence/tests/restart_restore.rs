@@ -73,12 +73,7 @@ fn state_and_cseq_survive_a_restart() {
             ALICE,
         );
         rows.apply(&fx);
-        etag = Some(
-            only_response(&fx)
-                .header(HeaderName::SipETag)
-                .unwrap()
-                .to_owned(),
-        );
+        etag = Some(etag_of(&fx));
         for n in ack_notifies(&mut a, T0, &fx, &mut k) {
             assert!(cseq(&n) > last_cseq);
             last_cseq = cseq(&n);

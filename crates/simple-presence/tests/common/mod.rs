@@ -182,6 +182,14 @@ pub fn subscribe_bob(a: &mut PresenceAgent, now: u64, next_key: &mut u64) -> Str
     tag
 }
 
+/// The SIP-ETag of the (only) response in `fx`.
+pub fn etag_of(fx: &Effects) -> String {
+    only_response(fx)
+        .header(HeaderName::SipETag)
+        .unwrap()
+        .to_owned()
+}
+
 /// Alice's phone publishes `note` (open), as request `n`, refreshing
 /// `etag` if given; asserts the 200 and returns the effects and the new
 /// entity-tag.
@@ -201,10 +209,7 @@ pub fn publish_note(
         ALICE,
     );
     assert_eq!(status(&fx), 200);
-    let etag = only_response(&fx)
-        .header(HeaderName::SipETag)
-        .unwrap()
-        .to_owned();
+    let etag = etag_of(&fx);
     (fx, etag)
 }
 
