@@ -16,6 +16,7 @@
 # the Kamailio config asks none) and its default SQLite store in a temp dir.
 # Everything listens on 127.0.0.1:5060 in turn; every server is ended by its
 # own pid. Results go to target/bench-presence/<timestamp>/.
+# HERALD_SERVE_ARGS adds flags to `herald serve` (e.g. "--store memory").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-8000}
@@ -49,7 +50,7 @@ stop_kamailio() { "$BENCH/kamailio/stop.sh" >/dev/null 2>&1 || true; }
 start_herald() {
     DATA=$(mktemp -d -t herald-data.XXXXXX)
     setsid target/release/herald --data-dir "$DATA" serve --domain example.test \
-        --listen udp:127.0.0.1:5060 --auth off --log-level warn >"$OUT/herald-$1.log" 2>&1 &
+        --listen udp:127.0.0.1:5060 --auth off --log-level warn ${HERALD_SERVE_ARGS:-} >"$OUT/herald-$1.log" 2>&1 &
     SPID=$!
     sleep 1
 }

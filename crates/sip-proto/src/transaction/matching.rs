@@ -1,6 +1,8 @@
 //! Transaction identifiers: what makes two messages belong to one transaction
 //! (RFC 3261 §17.1.3, §17.2.3).
 
+use std::sync::Arc;
+
 use sip_msg::{Method, SipMessage, Via};
 
 use crate::error::ProtoError;
@@ -11,9 +13,10 @@ use crate::stateless::{push_sent_by, sent_by};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ServerId {
     /// `branch SP sent-by SP method` in one allocation (none of the three
-    /// holds a space). A `String`, not a `Box<str>`: its length is only
-    /// known once written, and shrinking would be a second allocation.
-    id: String,
+    /// holds a space), shared by the index and the transaction: a completed
+    /// UDP transaction is kept 32 s (Timer J), so a second copy of its id
+    /// would be held that long too.
+    id: Arc<str>,
 }
 
 impl ServerId {
@@ -38,7 +41,7 @@ impl ServerId {
         push_sent_by(&mut id, via);
         id.push(' ');
         id.push_str(method);
-        ServerId { id }
+        ServerId { id: id.into() }
     }
 }
 

@@ -212,12 +212,15 @@ pub enum Output {
     },
 }
 
-/// A scheduled timer: when, for whom, which.
+/// A scheduled timer: when, for whom, which, and which arming of it (an
+/// entry whose `arming` is not the transaction's current one for `name` is
+/// stale: the timer was disarmed or re-armed since).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct TimerEntry {
     at: Instant,
     key: TransactionKey,
     name: TimerName,
+    arming: u16,
 }
 
 /// What a transaction does after handling an event.
@@ -233,7 +236,9 @@ pub(crate) enum Step {
 pub(crate) enum Index {
     Client(ClientId),
     Server(ServerId),
-    Legacy(LegacyId, LegacyExtra),
+    /// Boxed: RFC 2543 clients are rare, and the ids are large (the
+    /// enum is part of every transaction).
+    Legacy(Box<(LegacyId, LegacyExtra)>),
 }
 
 /// One transaction. The four state machines share the data and differ in the
@@ -264,9 +269,12 @@ pub(crate) struct Transaction {
     response_to_tag: Option<Box<str>>,
     /// Current retransmission interval of Timer A, E or G.
     interval: Duration,
-    /// Deadline of each armed timer; a heap entry whose deadline differs is
-    /// stale.
-    armed: [Option<Instant>; TimerName::COUNT],
+    /// Per timer, the arming its live heap entry carries; 0 when disarmed.
+    /// (Numbers, not deadlines: 2 bytes a timer instead of 16, and at 2,000
+    /// requests a second Timer J holds 64,000 transactions.)
+    armed: [u16; TimerName::COUNT],
+    /// The last arming number handed out (never 0).
+    armings: u16,
     index: Index,
 }
 
@@ -315,23 +323,28 @@ impl Transaction {
             ack: None,
             response_to_tag: None,
             interval: Duration::ZERO,
-            armed: [None; TimerName::COUNT],
+            armed: [0; TimerName::COUNT],
+            armings: 0,
             index,
         }
     }
 
     fn arm(&mut self, cx: &mut Ctx<'_>, name: TimerName, after: Duration) {
         let at = cx.now + after;
-        self.armed[name as usize] = Some(at);
+        // A transaction is armed a handful of times (Timer A or E at most
+        // ~11); wrapping past 65,535 would skip 0, the disarmed mark.
+        self.armings = self.armings.wrapping_add(1).max(1);
+        self.armed[name as usize] = self.armings;
         cx.heap.push(Reverse(TimerEntry {
             at,
             key: cx.key,
             name,
+            arming: self.armings,
         }));
     }
 
     fn disarm(&mut self, name: TimerName) {
-        self.armed[name as usize] = None;
+        self.armed[name as usize] = 0;
     }
 
     /// Arms a "wait for stray retransmissions" timer (D, I, J, K); one of zero
@@ -343,6 +356,15 @@ impl Transaction {
             self.arm(cx, name, after);
             Step::Stay
         }
+    }
+
+    fn is_armed(&self, name: TimerName) -> bool {
+        self.armed[name as usize] != 0
+    }
+
+    /// Is `entry` this transaction's live entry for its timer?
+    fn is_live(&self, entry: &TimerEntry) -> bool {
+        self.armed[entry.name as usize] == entry.arming
     }
 
     fn reliable(&self) -> bool {
@@ -617,15 +639,16 @@ impl TransactionLayer {
         msg: SipMessage,
         peer: Peer,
     ) -> Result<Option<TransactionKey>, ProtoError> {
-        let via = msg.via()?;
-        let method = msg.method_str().unwrap_or_default().to_owned();
         let ack = is_ack(&msg);
-        let (existing, index) = match ServerId::of_request(&via, &method) {
-            Some(id) => (self.server_index.get(&id).copied(), Index::Server(id)),
-            None => {
-                let (id, extra) = LegacyId::of_request(&msg, &via)?;
-                let found = self.find_legacy(&id, &extra, ack);
-                (found, Index::Legacy(id, extra))
+        let (existing, index) = {
+            let via = msg.via()?;
+            match ServerId::of_request(&via, msg.method_str().unwrap_or_default()) {
+                Some(id) => (self.server_index.get(&id).copied(), Index::Server(id)),
+                None => {
+                    let (id, extra) = LegacyId::of_request(&msg, &via)?;
+                    let found = self.find_legacy(&id, &extra, ack);
+                    (found, Index::Legacy(Box::new((id, extra))))
+                }
             }
         };
         let response_peer = server_response_peer(&msg, peer);
@@ -680,7 +703,7 @@ impl TransactionLayer {
             Index::Server(id) => {
                 self.server_index.insert(id, key);
             }
-            Index::Legacy(id, _) => self.legacy_index.entry(id).or_default().push(key),
+            Index::Legacy(l) => self.legacy_index.entry(l.0).or_default().push(key),
             Index::Client(_) => {}
         }
         self.txns.insert(key, Box::new(txn));
@@ -696,9 +719,10 @@ impl TransactionLayer {
             let Some(t) = self.txns.get(k) else {
                 return false;
             };
-            let Index::Legacy(_, own) = &t.index else {
+            let Index::Legacy(l) = &t.index else {
                 return false;
             };
+            let own = &l.1;
             if ack {
                 t.kind == TransactionKind::ServerInvite
                     && matches!(
@@ -763,7 +787,7 @@ impl TransactionLayer {
             let Some(txn) = self.txns.get_mut(&entry.key) else {
                 continue;
             };
-            if txn.armed[entry.name as usize] != Some(entry.at) {
+            if !txn.is_live(&entry) {
                 continue;
             }
             txn.disarm(entry.name);
@@ -791,10 +815,7 @@ impl TransactionLayer {
         // Drop entries of disarmed timers and terminated transactions so the
         // answer is exact.
         while let Some(Reverse(entry)) = self.heap.peek() {
-            let live = self
-                .txns
-                .get(&entry.key)
-                .is_some_and(|t| t.armed[entry.name as usize] == Some(entry.at));
+            let live = self.txns.get(&entry.key).is_some_and(|t| t.is_live(entry));
             if live {
                 return Some(entry.at);
             }
@@ -825,11 +846,12 @@ impl TransactionLayer {
             Index::Server(id) => {
                 self.server_index.remove(&id);
             }
-            Index::Legacy(id, _) => {
-                if let Some(keys) = self.legacy_index.get_mut(&id) {
+            Index::Legacy(l) => {
+                let id = &l.0;
+                if let Some(keys) = self.legacy_index.get_mut(id) {
                     keys.retain(|k| *k != key);
                     if keys.is_empty() {
-                        self.legacy_index.remove(&id);
+                        self.legacy_index.remove(id);
                     }
                 }
             }

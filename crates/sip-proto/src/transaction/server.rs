@@ -83,9 +83,7 @@ impl Transaction {
                 // sent yet, the retransmission says the 200 ms are over.
                 match self.last_response.clone() {
                     Some(r) => cx.transmit(self.peer, r),
-                    None if self.armed[TimerName::Trying as usize].is_some() => {
-                        self.send_trying(cx)
-                    }
+                    None if self.is_armed(TimerName::Trying) => self.send_trying(cx),
                     None => {}
                 }
             }
@@ -155,7 +153,7 @@ impl Transaction {
                 self.disarm(TimerName::Trying);
                 self.response_to_tag = to_tag(msg);
                 self.state = Completed;
-                self.last_response = Some(bytes.clone());
+                self.last_response = Some(kept_copy(&bytes));
                 cx.transmit(self.peer, bytes);
                 self.interval = cx.timers.first_retransmit();
                 if !self.reliable() {
@@ -194,9 +192,10 @@ impl Transaction {
                 // reliable). Retransmissions are answered from the bytes.
                 self.state = Completed;
                 self.request = None;
-                self.last_response = Some(bytes.clone());
-                cx.transmit(self.peer, bytes);
                 let j = cx.timers.timer_j(self.peer.transport);
+                // Reliable: Timer J is zero and nothing is re-sent.
+                self.last_response = (!j.is_zero()).then(|| kept_copy(&bytes));
+                cx.transmit(self.peer, bytes);
                 Ok(self.arm_or_terminate(cx, TimerName::J, j))
             }
             // §17.2.2: other finals in Completed MUST be discarded.
@@ -241,4 +240,13 @@ impl Transaction {
 
 fn to_tag(msg: &SipMessage) -> Option<Box<str>> {
     msg.to_tag().ok().flatten().map(Into::into)
+}
+
+/// The final response a Completed transaction keeps for retransmissions
+/// (Timers G, H, J: up to 64·T1), in a buffer of its own, exactly its size: the
+/// message was built in a buffer sized by estimate, and at thousands of
+/// requests a second what Completed transactions hold is much of the
+/// server's memory. One copy of a few hundred bytes per final response.
+fn kept_copy(bytes: &bytes::Bytes) -> bytes::Bytes {
+    bytes::Bytes::copy_from_slice(bytes)
 }

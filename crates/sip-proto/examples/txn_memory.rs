@@ -1,0 +1,112 @@
+//! Heap held per UDP non-INVITE server transaction while it waits out
+//! Timer J (Completed, 64·T1 = 32 s): N SUBSCRIBEs received and answered
+//! 200 the way the presence agent answers, and a counting allocator reports
+//! the bytes and blocks still live per transaction. At 2,000 SUBSCRIBEs a
+//! second that is 64,000 transactions held at once.
+//!
+//!     cargo run --release -p sip-proto --example txn_memory -- [N]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// A counting global allocator needs `unsafe impl GlobalAlloc`; it only
+// forwards to the system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_msg::{HeaderName, SipMessage};
+use sip_proto::{
+    FlowId, Input, Output, Peer, Tag, Timers, TransactionLayer, Transport, response_builder,
+    stamp_received,
+};
+
+struct Counting;
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+static BLOCKS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        BYTES.fetch_add(l.size(), Relaxed);
+        BLOCKS.fetch_add(1, Relaxed);
+        // SAFETY: same layout, forwarded.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        BYTES.fetch_sub(l.size(), Relaxed);
+        BLOCKS.fetch_sub(1, Relaxed);
+        // SAFETY: allocated by `alloc` with this layout.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        BYTES.fetch_add(new, Relaxed);
+        BYTES.fetch_sub(l.size(), Relaxed);
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn subscribe(i: usize) -> SipMessage {
+    // The shape of the shared harness's subscribe.xml (sipp).
+    let text = format!(
+        "SUBSCRIBE sip:p{p}@example.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-1-0\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:w{i}@example.test>;tag=4242s{i}\r\n\
+To: <sip:p{p}@example.test>\r\n\
+Call-ID: {i}-4242@127.0.0.1\r\n\
+CSeq: 1 SUBSCRIBE\r\n\
+Contact: <sip:w{i}@127.0.0.1:5061;transport=UDP>\r\n\
+Event: presence\r\n\
+Accept: application/pidf+xml\r\n\
+Expires: 3600\r\n\
+Content-Length: 0\r\n\r\n",
+        p = i % 10_000
+    );
+    SipMessage::parse(Bytes::from(text)).unwrap()
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(64_000, |a| a.parse().unwrap());
+    let mut layer = TransactionLayer::new(Timers::default()).with_max_transactions(n + 1);
+    let from: SocketAddr = "127.0.0.1:5061".parse().unwrap();
+    let peer = Peer::new(Transport::Udp, from, FlowId(1));
+    let now = Instant::now();
+    let (b0, k0) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    for i in 0..n {
+        let mut msg = subscribe(i);
+        stamp_received(&mut msg, from).unwrap();
+        layer
+            .handle_input(now, Input::Received { msg, peer })
+            .unwrap();
+        while let Some(out) = layer.poll_output() {
+            if let Output::Request { key, msg, .. } = out {
+                let tag = Tag::new(format!("hp{i:020}"));
+                let resp = response_builder(&msg, 200, "OK", Some(&tag))
+                    .unwrap()
+                    .header(HeaderName::Expires, "3600")
+                    .header(HeaderName::Contact, "<sip:127.0.0.1:5060>")
+                    .build()
+                    .unwrap();
+                layer
+                    .handle_input(now, Input::SendResponse { key, msg: resp })
+                    .unwrap();
+            }
+        }
+    }
+    assert_eq!(layer.len(), n, "every transaction waits out Timer J");
+    let (b1, k1) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    println!(
+        "{n} completed UDP SUBSCRIBE server transactions: {:.0} B and {:.1} blocks live per transaction",
+        (b1 - b0) as f64 / n as f64,
+        (k1 - k0) as f64 / n as f64
+    );
+    drop(layer);
+}
