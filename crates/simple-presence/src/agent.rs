@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use simple_pidf::Presence;
@@ -47,7 +48,7 @@ pub struct Response {
 pub struct OutNotify {
     /// The subscription it belongs to (report the transaction key with
     /// [`PresenceAgent::notify_sent`]).
-    pub sub: String,
+    pub sub: Arc<str>,
     /// The NOTIFY without its Via (the driver adds it with the branch of the
     /// client transaction).
     pub msg: MessageBuilder,
@@ -118,6 +119,9 @@ pub enum SubscribeAuth {
     Rules,
 }
 
+/// A subscription's id (its To tag), shared by every table that names it.
+pub(crate) type SubId = Arc<str>;
+
 /// One publication held in memory.
 #[derive(Debug, Clone)]
 pub(crate) struct Pub {
@@ -136,9 +140,9 @@ pub(crate) struct Pub {
 struct Presentity {
     pubs: Vec<Pub>,
     /// Subscription ids watching this presentity (presence package).
-    watchers: Vec<String>,
+    watchers: Vec<SubId>,
     /// Subscription ids watching her watchers (presence.winfo).
-    winfo_watchers: Vec<String>,
+    winfo_watchers: Vec<SubId>,
     /// Registration state, when known (fed by the driver).
     registered: Option<bool>,
     /// The composed document last computed (what active watchers were last
@@ -148,14 +152,16 @@ struct Presentity {
     model: Option<Presence>,
     /// Hard state (RFC 4827 pidf-manipulation), set over XCAP.
     hard: Option<Presence>,
+    /// The presentity's AOR, shared by her watchers' entries.
+    shared_aor: Option<Arc<str>>,
 }
 
 /// One watcher's subscription.
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
     pub(crate) sub: ServerSubscription,
-    pub(crate) aor: String,
-    pub(crate) watcher: String,
+    /// The presentity, shared with her other watchers' entries.
+    pub(crate) aor: Arc<str>,
     pub(crate) peer: Peer,
     /// The NOTIFY client transaction outstanding, if any: one at a time per
     /// watcher, so a slow watcher holds back only itself.
@@ -167,7 +173,8 @@ pub(crate) struct Watch {
     /// What the presentity lets this watcher see (presence package).
     pub(crate) access: Access,
     /// Watcher-information state (presence.winfo package).
-    pub(crate) winfo: Option<WinfoState>,
+    /// Boxed: few subscriptions are for watcher information.
+    pub(crate) winfo: Option<Box<WinfoState>>,
     /// The destination whose NOTIFY window this watcher holds a slot of
     /// (from the NOTIFY's creation to its final outcome).
     pub(crate) slot: Option<SocketAddr>,
@@ -195,7 +202,7 @@ pub(crate) struct WinfoState {
 struct Dest {
     in_flight: usize,
     /// Subscriptions with a NOTIFY to send once a slot frees, in order.
-    waiting: VecDeque<String>,
+    waiting: VecDeque<SubId>,
 }
 
 /// The presence agent. See the crate doc.
@@ -211,8 +218,8 @@ pub struct PresenceAgent {
     rules: HashMap<String, RuleSet>,
     /// Boxed: a map bucket stays small, and 100,000 subscriptions do not
     /// carry a map's growth slack of full-size entries.
-    subs: HashMap<String, Box<Watch>>,
-    in_flight: HashMap<TransactionKey, String>,
+    subs: HashMap<SubId, Box<Watch>>,
+    in_flight: HashMap<TransactionKey, SubId>,
     /// NOTIFY flow control per destination (the address the SUBSCRIBE came
     /// from): at most `notify_window` NOTIFYs unanswered, the rest wait.
     dests: HashMap<SocketAddr, Dest>,
@@ -240,6 +247,14 @@ fn new_tag() -> String {
     format!("hp{}", new_etag())
 }
 
+impl Watch {
+    /// The watcher's URI: the dialog's remote URI, the From of the
+    /// SUBSCRIBE (RFC 3261 §12.1.1).
+    pub(crate) fn watcher(&self) -> &str {
+        &self.sub.dialog.remote_uri
+    }
+}
+
 impl PresenceAgent {
     /// An agent with nothing published and nobody watching. `contacts` is
     /// our Contact URI for each transport we listen on (the first is used
@@ -247,15 +262,15 @@ impl PresenceAgent {
     pub fn new(cfg: PresenceConfig, contacts: Vec<(Transport, String)>) -> PresenceAgent {
         let mut registry = EventRegistry::new();
         registry.register(EventPackage {
-            name: PRESENCE.to_owned(),
-            produces: vec![simple_pidf::MEDIA_TYPE.to_owned()],
+            name: PRESENCE.into(),
+            produces: vec![simple_pidf::MEDIA_TYPE.into()],
             min_expires: cfg.subscribe_min_expires,
             max_expires: cfg.subscribe_max_expires,
             default_expires: cfg.subscribe_default_expires,
         });
         registry.register(EventPackage {
-            name: PRESENCE_WINFO.to_owned(),
-            produces: vec![simple_pidf::WATCHERINFO_MEDIA_TYPE.to_owned()],
+            name: PRESENCE_WINFO.into(),
+            produces: vec![simple_pidf::WATCHERINFO_MEDIA_TYPE.into()],
             min_expires: cfg.subscribe_min_expires,
             max_expires: cfg.subscribe_max_expires,
             default_expires: cfg.subscribe_default_expires,
@@ -343,11 +358,33 @@ impl PresenceAgent {
             .unwrap_or_default()
     }
 
-    fn find_dialog(&self, req: &SipMessage) -> Option<&str> {
+    fn find_dialog(&self, req: &SipMessage) -> Option<&SubId> {
         let to = req.to().ok()?;
         let (id, w) = self.subs.get_key_value(to.tag()?)?;
         let call_id = req.call_id().ok()?;
-        (w.sub.dialog.id.call_id.as_str() == call_id).then_some(id.as_str())
+        (w.sub.dialog.id.call_id.as_str() == call_id).then_some(id)
+    }
+
+    /// `aor`'s entry's shared AOR (the entry made if need be).
+    fn shared_aor(&mut self, aor: &str) -> Arc<str> {
+        let p = self.presentities.entry(aor.to_owned()).or_default();
+        p.shared_aor.get_or_insert_with(|| aor.into()).clone()
+    }
+
+    /// A restored subscription names its package and media type with the
+    /// registry's shared strings.
+    fn share_event_names(&self, sub: &mut ServerSubscription) {
+        if let Some(pkg) = self.registry.get(&sub.package) {
+            sub.package = pkg.name.clone();
+            if let Some(ct) = pkg.produces.iter().find(|c| **c == sub.content_type) {
+                sub.content_type = ct.clone();
+            }
+        }
+    }
+
+    /// The shared id of subscription `id` (the table's key).
+    fn shared_id(&self, id: &str) -> Option<SubId> {
+        self.subs.get_key_value(id).map(|(k, _)| k.clone())
     }
 
     // ----- responses -------------------------------------------------------
@@ -633,7 +670,7 @@ impl PresenceAgent {
             .from()
             .map(|f| f.addr.uri.as_str().to_owned())
             .unwrap_or_default();
-        let winfo = params.package == PRESENCE_WINFO;
+        let winfo = &*params.package == PRESENCE_WINFO;
         let access = if winfo {
             // RFC 3857 §5.1 leaves it to policy; ours: only the presentity
             // herself sees who watches her.
@@ -720,17 +757,18 @@ impl PresenceAgent {
         }
         let mut w = Watch {
             sub,
-            aor: aor.to_owned(),
-            watcher,
+            aor: self.shared_aor(aor),
             peer,
             in_flight: None,
             dirty: false,
             retries_left: self.cfg.notify_retries,
             access,
-            winfo: winfo.then(|| WinfoState {
-                version: 0,
-                full: true,
-                pending: Vec::new(),
+            winfo: winfo.then(|| {
+                Box::new(WinfoState {
+                    version: 0,
+                    full: true,
+                    pending: Vec::new(),
+                })
             }),
             slot: None,
             waiting: false,
@@ -742,11 +780,11 @@ impl PresenceAgent {
             // RFC 6665 §4.4.3 (fetch): one NOTIFY with the state, then the
             // subscription is over; nothing is kept.
             w.sub.terminate(TerminationReason::Timeout, None);
-            let id = tag.as_str().to_owned();
+            let id: SubId = tag.as_str().into();
             self.send_final(id, Box::new(w), now_ms, &mut fx);
             return fx;
         }
-        let id = tag.as_str().to_owned();
+        let id: SubId = tag.as_str().into();
         w.cseq_reserved = CSEQ_BLOCK;
         fx.store.sub_puts.push(persist::sub_row(&id, &w));
         let entry = (!winfo).then(|| {
@@ -780,7 +818,7 @@ impl PresenceAgent {
         peer: Peer,
         fx: &mut Effects,
     ) {
-        let Some(id) = self.find_dialog(req).map(str::to_owned) else {
+        let Some(id) = self.find_dialog(req).cloned() else {
             // RFC 6665 §4.2.1.2 / RFC 3261 §12.2.2: no such subscription.
             self.respond(
                 fx,
@@ -887,7 +925,7 @@ impl PresenceAgent {
             let Some(w) = self.subs.get(&id) else {
                 continue;
             };
-            let new = self.decide(aor, &w.watcher, now_ms);
+            let new = self.decide(aor, w.watcher(), now_ms);
             let was_pending = w.sub.state == SubState::Pending;
             match new.handling {
                 SubHandling::Block => {
@@ -1083,11 +1121,8 @@ impl PresenceAgent {
                 None => self.document(aor, now_ms),
                 Some(t) => {
                     let p = self.presentities.entry(aor.to_owned()).or_default();
-                    compose_doc(&self.cfg, aor, p, now_ms);
-                    match &p.model {
-                        Some(m) => Bytes::from(t.apply(m).to_xml()),
-                        None => Bytes::new(),
-                    }
+                    let m = composed_model(&self.cfg, aor, p, now_ms);
+                    Bytes::from(t.apply(m).to_xml())
                 }
             },
         }
@@ -1098,6 +1133,9 @@ impl PresenceAgent {
     /// Sends the current state to one watcher, or marks it to be sent when
     /// its outstanding NOTIFY completes.
     fn queue_notify(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
+        let Some(sid) = self.shared_id(id) else {
+            return;
+        };
         let Some(w) = self.subs.get_mut(id) else {
             return;
         };
@@ -1114,7 +1152,7 @@ impl PresenceAgent {
             w.dirty = true;
             if !w.waiting {
                 w.waiting = true;
-                dest.waiting.push_back(id.to_owned());
+                dest.waiting.push_back(sid);
             }
             return;
         }
@@ -1140,11 +1178,9 @@ impl PresenceAgent {
         };
         w.dirty = false;
         let ct = w.sub.content_type.clone();
-        let built = w.sub.notify(
-            now_ms,
-            &contact,
-            body.as_ref().map(|b| (ct.as_str(), &b[..])),
-        );
+        let built = w
+            .sub
+            .notify(now_ms, &contact, body.as_ref().map(|b| (&*ct, &b[..])));
         let msg = match built {
             Ok(m) => m,
             Err(e) => {
@@ -1165,7 +1201,7 @@ impl PresenceAgent {
             .request_uri_and_routes()
             .unwrap_or_else(|_| (w.sub.dialog.remote_target.clone(), Vec::new()));
         fx.notifies.push(OutNotify {
-            sub: id.to_owned(),
+            sub: sid,
             msg,
             peer: w.peer,
             request_uri,
@@ -1175,7 +1211,7 @@ impl PresenceAgent {
 
     /// Sends the terminated NOTIFY of a subscription taken out of the table
     /// (not tracked: its outcome changes nothing).
-    fn send_final(&mut self, id: String, mut w: Box<Watch>, now_ms: u64, fx: &mut Effects) {
+    fn send_final(&mut self, id: SubId, mut w: Box<Watch>, now_ms: u64, fx: &mut Effects) {
         let rejected = matches!(
             w.sub.state,
             SubState::Terminated {
@@ -1207,11 +1243,10 @@ impl PresenceAgent {
         };
         let contact = self.contact_for(w.peer.transport);
         let ct = w.sub.content_type.clone();
-        match w.sub.notify(
-            now_ms,
-            &contact,
-            body.as_ref().map(|b| (ct.as_str(), &b[..])),
-        ) {
+        match w
+            .sub
+            .notify(now_ms, &contact, body.as_ref().map(|b| (&*ct, &b[..])))
+        {
             Ok(msg) => {
                 let (request_uri, routes) = w
                     .sub
@@ -1249,7 +1284,7 @@ impl PresenceAgent {
             )
         });
         let aor = w.aor.clone();
-        self.send_final(id.to_owned(), w, now_ms, fx);
+        self.send_final(id.into(), w, now_ms, fx);
         if let Some(e) = entry {
             self.winfo_event(&aor, e, now_ms, fx);
         }
@@ -1281,9 +1316,9 @@ impl PresenceAgent {
         if let Some(k) = w.in_flight {
             self.in_flight.remove(&k);
         }
-        if let Some(p) = self.presentities.get_mut(&w.aor) {
-            p.watchers.retain(|x| x != id);
-            p.winfo_watchers.retain(|x| x != id);
+        if let Some(p) = self.presentities.get_mut(&*w.aor) {
+            p.watchers.retain(|x| &**x != id);
+            p.winfo_watchers.retain(|x| &**x != id);
         }
         fx.store.sub_removes.push(id.to_owned());
         self.release(w.slot, now_ms, fx);
@@ -1293,9 +1328,12 @@ impl PresenceAgent {
     /// The driver sent the NOTIFY of subscription `sub` in client
     /// transaction `key`.
     pub fn notify_sent(&mut self, sub: &str, key: TransactionKey) {
+        let Some(sid) = self.shared_id(sub) else {
+            return;
+        };
         if let Some(w) = self.subs.get_mut(sub) {
             w.in_flight = Some(key);
-            self.in_flight.insert(key, sub.to_owned());
+            self.in_flight.insert(key, sid);
         }
     }
 
@@ -1445,7 +1483,7 @@ impl PresenceAgent {
         for aor in timed {
             self.reevaluate(&aor, now_ms, &mut fx);
         }
-        let expired: Vec<String> = self
+        let expired: Vec<SubId> = self
             .subs
             .iter()
             .filter(|(_, w)| w.sub.is_expired(now_ms))
@@ -1579,30 +1617,33 @@ impl PresenceAgent {
             }
             match persist::watch_from_row(&row, self.cfg.notify_retries) {
                 Some(mut w) => {
-                    let p = self.presentities.entry(w.aor.clone()).or_default();
+                    let id: SubId = row.id.as_str().into();
+                    w.aor = self.shared_aor(&w.aor);
+                    self.share_event_names(&mut w.sub);
+                    let p = self.presentities.entry(w.aor.to_string()).or_default();
                     if row.event == PRESENCE_WINFO {
                         // Versions go on above any sent before (the CSeq mark
                         // does), with the full state first.
-                        w.winfo = Some(WinfoState {
+                        w.winfo = Some(Box::new(WinfoState {
                             version: row.local_cseq,
                             full: true,
                             pending: Vec::new(),
-                        });
-                        p.winfo_watchers.push(row.id.clone());
+                        }));
+                        p.winfo_watchers.push(id.clone());
                     } else {
-                        p.watchers.push(row.id.clone());
+                        p.watchers.push(id.clone());
                         // The rules loaded before the subscriptions decide
                         // (spheres: judged again by `reevaluate` below).
                         w.access = authz::decide(
                             self.cfg.default_policy,
-                            self.rules.get(&w.aor),
+                            self.rules.get(&*w.aor),
                             &w.aor,
-                            &w.watcher,
+                            w.watcher(),
                             now_ms,
                             None,
                         );
                     }
-                    self.subs.insert(row.id.clone(), Box::new(w));
+                    self.subs.insert(id, Box::new(w));
                     ns += 1;
                 }
                 None => tracing::warn!(id = %row.id, "stored subscription skipped: unreadable"),
@@ -1683,18 +1724,32 @@ fn compose_model(cfg: &PresenceConfig, aor: &str, p: &Presentity, now_ms: u64) -
     compose(&presentity_uri(aor), &sources, registration(cfg, p))
 }
 
-/// The composed document, cached (bytes and model) until the next change.
+/// The composed document, cached until the next change. The model it was
+/// written from is not kept: only watchers with transformations need it
+/// ([`composed_model`]), and a composed `Presence` is kilobytes per
+/// presentity.
 fn compose_doc(cfg: &PresenceConfig, aor: &str, p: &mut Presentity, now_ms: u64) -> Bytes {
-    if let Some(d) = &p.doc
-        && p.model.is_some()
-    {
+    if let Some(d) = &p.doc {
         return d.clone();
     }
-    let model = compose_model(cfg, aor, p, now_ms);
-    let d = Bytes::from(model.to_xml());
+    let d = Bytes::from(compose_model(cfg, aor, p, now_ms).to_xml());
     p.doc = Some(d.clone());
-    p.model = Some(model);
     d
+}
+
+/// The composed document as a model, cached until the next change (for
+/// per-watcher transformations, RFC 5025 §3.3).
+fn composed_model<'p>(
+    cfg: &PresenceConfig,
+    aor: &str,
+    p: &'p mut Presentity,
+    now_ms: u64,
+) -> &'p Presence {
+    let m = match p.model.take() {
+        Some(m) => m,
+        None => compose_model(cfg, aor, p, now_ms),
+    };
+    p.model.insert(m)
 }
 
 /// One watcher's entry in a watcherinfo document (RFC 3858 §4.3).
@@ -1709,7 +1764,7 @@ fn winfo_entry(
         id: id.to_owned(),
         status,
         event,
-        uri: w.watcher.clone(),
+        uri: w.watcher().to_owned(),
         display_name: None,
         expiration: Some(
             u32::try_from(w.sub.expires_at_ms.saturating_sub(now_ms).div_ceil(1000))

@@ -144,7 +144,7 @@ fn a_slot_freed_by_an_unsubscribe_goes_to_the_next_waiting() {
         a.notify_sent(&n.sub, key(7_000_000 + k));
     }
     // One of the two in flight unsubscribes: its slot goes to the third.
-    let gone = fx.notifies[0].sub.clone();
+    let gone = fx.notifies[0].sub.to_string();
     let i = tags.iter().position(|t| *t == gone).unwrap();
     let cid = ["a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"][i];
     let unsub = subscribe(&Sub {
@@ -164,7 +164,7 @@ fn a_slot_freed_by_an_unsubscribe_goes_to_the_next_waiting() {
         true,
     );
     assert_eq!(status(&fx2), 200);
-    let subs: Vec<&str> = fx2.notifies.iter().map(|n| n.sub.as_str()).collect();
+    let subs: Vec<&str> = fx2.notifies.iter().map(|n| &*n.sub).collect();
     assert_eq!(
         subs.len(),
         2,
@@ -172,7 +172,7 @@ fn a_slot_freed_by_an_unsubscribe_goes_to_the_next_waiting() {
     );
     assert!(
         subs.iter()
-            .any(|s| *s != gone && !fx.notifies.iter().any(|n| n.sub == *s)),
+            .any(|s| *s != gone && !fx.notifies.iter().any(|n| &*n.sub == *s)),
         "{subs:?}"
     );
 }

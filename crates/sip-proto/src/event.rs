@@ -15,6 +15,8 @@ mod server;
 pub use client::{ClientEvent, ClientSubscription, NotifyInfo};
 pub use server::ServerSubscription;
 
+use std::sync::Arc;
+
 use sip_msg::{HeaderName, MessageBuilder, ParseError, SipMessage, parse_qvalue};
 
 use crate::error::{DialogError, ProtoError};
@@ -102,12 +104,14 @@ impl From<DialogError> for Refusal {
 #[derive(Debug, Clone)]
 pub struct EventPackage {
     /// The event type as it appears in Event: `presence`, `presence.winfo`.
-    pub name: String,
+    /// Shared (`Arc`): every subscription of the package names it.
+    pub name: Arc<str>,
     /// Media types of the bodies we produce, most preferred first; the first
     /// is the package default used when the SUBSCRIBE has no Accept
     /// (RFC 6665 §4.2.1.1 leaves the default to the package, e.g. RFC 3856 §6.7:
     /// `application/pidf+xml`).
-    pub produces: Vec<String>,
+    /// Shared, like the name: every subscription keeps the one it got.
+    pub produces: Vec<Arc<str>>,
     /// Below this (and below one hour) a nonzero Expires is refused with 423.
     pub min_expires: u32,
     /// Above this an Expires is lowered (RFC 6665 §4.2.1.1: the notifier may
@@ -128,13 +132,13 @@ pub struct EventRegistry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeParams {
     /// The event type, as registered (`presence`, `presence.winfo`).
-    pub package: String,
+    pub package: Arc<str>,
     /// The Event `id` parameter (RFC 6665 §8.2.1).
     pub id: Option<String>,
     /// The granted duration in seconds; 0 for a fetch or an unsubscribe.
     pub expires: u32,
     /// The media type NOTIFY bodies will have.
-    pub content_type: String,
+    pub content_type: Arc<str>,
 }
 
 impl EventRegistry {
@@ -154,7 +158,7 @@ impl EventRegistry {
     /// The package with this event type. RFC 6665 §8.2.1: event types are
     /// compared byte by byte.
     pub fn get(&self, name: &str) -> Option<&EventPackage> {
-        self.packages.iter().find(|p| p.name == name)
+        self.packages.iter().find(|p| &*p.name == name)
     }
 
     /// The Allow-Events value: every registered event type, in registration
@@ -162,7 +166,7 @@ impl EventRegistry {
     pub fn allow_events(&self) -> String {
         self.packages
             .iter()
-            .map(|p| p.name.as_str())
+            .map(|p| &*p.name)
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -246,7 +250,7 @@ pub(crate) fn clamp_expires(
 
 /// Accept negotiation (RFC 3261 §20.1 and §21.4.7): see
 /// [`EventRegistry::check_subscribe`].
-fn negotiate(req: &SipMessage, pkg: &EventPackage) -> Result<String, Refusal> {
+fn negotiate(req: &SipMessage, pkg: &EventPackage) -> Result<Arc<str>, Refusal> {
     let not_acceptable = || {
         Refusal::new(406, "Not Acceptable").with_header(HeaderName::Accept, pkg.produces.join(", "))
     };
@@ -254,9 +258,9 @@ fn negotiate(req: &SipMessage, pkg: &EventPackage) -> Result<String, Refusal> {
         return pkg.produces.first().cloned().ok_or_else(not_acceptable);
     }
     let ranges = req.accept().collect::<Result<Vec<_>, _>>()?;
-    let mut best: Option<(u16, &String)> = None;
+    let mut best: Option<(u16, &Arc<str>)> = None;
     for produced in &pkg.produces {
-        let (mtype, subtype) = produced.split_once('/').unwrap_or((produced, ""));
+        let (mtype, subtype) = produced.split_once('/').unwrap_or((&**produced, ""));
         // The most specific matching range decides the q (RFC 3261 §20.1
         // defers to HTTP: `type/subtype` over `type/*` over `*/*`).
         let mut q_best: Option<(u8, u16)> = None;

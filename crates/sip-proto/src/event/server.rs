@@ -1,5 +1,7 @@
 //! The notifier side of one subscription (RFC 6665 §4.2).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use sip_msg::{HeaderName, MessageBuilder, SipMessage};
 
@@ -21,7 +23,7 @@ pub struct ServerSubscription {
     /// The dialog the SUBSCRIBE created (we are its UAS).
     pub dialog: Dialog,
     /// The event type.
-    pub package: String,
+    pub package: Arc<str>,
     /// The Event `id` parameter, echoed in every NOTIFY (RFC 6665 §8.2.1).
     pub id: Option<String>,
     /// Pending, active or terminated.
@@ -29,7 +31,7 @@ pub struct ServerSubscription {
     /// When the subscription expires, Unix milliseconds.
     pub expires_at_ms: u64,
     /// The media type of NOTIFY bodies, negotiated from Accept.
-    pub content_type: String,
+    pub content_type: Arc<str>,
 }
 
 impl ServerSubscription {
