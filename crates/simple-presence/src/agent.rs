@@ -1199,7 +1199,7 @@ impl PresenceAgent {
             .sub
             .dialog
             .request_uri_and_routes()
-            .unwrap_or_else(|_| (w.sub.dialog.remote_target.clone(), Vec::new()));
+            .unwrap_or_else(|_| (w.sub.dialog.remote_target.to_string(), Vec::new()));
         fx.notifies.push(OutNotify {
             sub: sid,
             msg,
@@ -1252,7 +1252,7 @@ impl PresenceAgent {
                     .sub
                     .dialog
                     .request_uri_and_routes()
-                    .unwrap_or_else(|_| (w.sub.dialog.remote_target.clone(), Vec::new()));
+                    .unwrap_or_else(|_| (w.sub.dialog.remote_target.to_string(), Vec::new()));
                 fx.notifies.push(OutNotify {
                     sub: id,
                     msg,

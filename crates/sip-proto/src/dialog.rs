@@ -73,11 +73,11 @@ pub struct Dialog {
     /// until it sends one (UAC side).
     pub remote_seq: Option<u32>,
     /// Our URI (From of the requests we send).
-    pub local_uri: String,
+    pub local_uri: Box<str>,
     /// The peer's URI (To of the requests we send).
-    pub remote_uri: String,
+    pub remote_uri: Box<str>,
     /// Where requests go: the peer's Contact URI.
-    pub remote_target: String,
+    pub remote_target: Box<str>,
     /// Proxies to traverse, first hop first, each URI with all its parameters.
     pub route_set: Vec<String>,
     /// A SIPS dialog (§12.1.1: the request had a SIPS Request-URI).
@@ -109,9 +109,9 @@ impl Dialog {
             state,
             local_seq: None,
             remote_seq: Some(request.cseq()?.seq),
-            local_uri: request.to()?.addr.uri.as_str().to_owned(),
-            remote_uri: from.addr.uri.as_str().to_owned(),
-            remote_target: contact_uri(request)?,
+            local_uri: request.to()?.addr.uri.as_str().into(),
+            remote_uri: from.addr.uri.as_str().into(),
+            remote_target: contact_uri(request)?.into(),
             route_set,
             secure: is_sips(request.request_uri_str().unwrap_or_default()),
         })
@@ -140,9 +140,9 @@ impl Dialog {
             state,
             local_seq: Some(request.cseq()?.seq),
             remote_seq: None,
-            local_uri: from.addr.uri.as_str().to_owned(),
-            remote_uri: request.to()?.addr.uri.as_str().to_owned(),
-            remote_target: contact_uri(response)?,
+            local_uri: from.addr.uri.as_str().into(),
+            remote_uri: request.to()?.addr.uri.as_str().into(),
+            remote_target: contact_uri(response)?.into(),
             route_set: reversed_route_set(response)?,
             secure: is_sips(request.request_uri_str().unwrap_or_default()),
         })
@@ -161,7 +161,7 @@ impl Dialog {
             return Err(DialogError::WrongDialog);
         }
         self.route_set = reversed_route_set(response)?;
-        self.remote_target = contact_uri(response)?;
+        self.remote_target = contact_uri(response)?.into();
         self.state = DialogState::Confirmed;
         Ok(())
     }
@@ -216,15 +216,15 @@ impl Dialog {
     ///   the route set followed by the remote target.
     pub fn request_uri_and_routes(&self) -> Result<(String, Vec<String>), DialogError> {
         let Some(first) = self.route_set.first() else {
-            return Ok((self.remote_target.clone(), Vec::new()));
+            return Ok((self.remote_target.to_string(), Vec::new()));
         };
         let uri = Uri::parse(first)?;
         let loose = uri.as_sip().is_some_and(|s| s.params.contains("lr"));
         if loose {
-            return Ok((self.remote_target.clone(), self.route_set.clone()));
+            return Ok((self.remote_target.to_string(), self.route_set.clone()));
         }
         let mut routes: Vec<String> = self.route_set[1..].to_vec();
-        routes.push(self.remote_target.clone());
+        routes.push(self.remote_target.to_string());
         Ok((strip_for_request_uri(first), routes))
     }
 
@@ -250,7 +250,7 @@ impl Dialog {
         match msg.contact()? {
             None => Ok(false),
             Some(_) => {
-                self.remote_target = contact_uri(msg)?;
+                self.remote_target = contact_uri(msg)?.into();
                 Ok(true)
             }
         }

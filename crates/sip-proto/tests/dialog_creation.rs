@@ -49,10 +49,10 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
         uas.route_set,
         ["sips:p2.example.test;lr", "sips:p1.example.test;lr;x=1"]
     );
-    assert_eq!(uas.remote_target, "sips:alice@192.0.2.1;transport=tls");
+    assert_eq!(&*uas.remote_target, "sips:alice@192.0.2.1;transport=tls");
     assert_eq!((uas.local_seq, uas.remote_seq), (None, Some(101)));
-    assert_eq!(uas.local_uri, "sips:bob@example.test");
-    assert_eq!(uas.remote_uri, "sips:alice@example.test");
+    assert_eq!(&*uas.local_uri, "sips:bob@example.test");
+    assert_eq!(&*uas.remote_uri, "sips:alice@example.test");
     assert!(uas.secure);
 
     let uac = Dialog::uac(&req, &ok).unwrap();
@@ -63,7 +63,7 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
         uac.route_set,
         ["sips:p1.example.test;lr;x=1", "sips:p2.example.test;lr"]
     );
-    assert_eq!(uac.remote_target, "sips:bob@192.0.2.2");
+    assert_eq!(&*uac.remote_target, "sips:bob@192.0.2.2");
     assert_eq!((uac.local_seq, uac.remote_seq), (Some(101), None));
     // The ids computed from received messages find the dialogs.
     assert_eq!(DialogId::of_received_response(&ok).unwrap(), uac.id);
@@ -98,7 +98,7 @@ fn early_dialog_confirmed_by_the_2xx() {
     uac.confirm(&ok).unwrap();
     assert_eq!(uac.state, DialogState::Confirmed);
     assert_eq!(uac.route_set, ["sips:p2.example.test;lr"]);
-    assert_eq!(uac.remote_target, "sips:bob@192.0.2.3");
+    assert_eq!(&*uac.remote_target, "sips:bob@192.0.2.3");
     // A 2xx of another fork belongs to another dialog.
     let fork = answer(&req, 200, Some("b9"), "<sips:bob@192.0.2.9>");
     assert_eq!(uac.confirm(&fork).unwrap_err(), DialogError::WrongDialog);

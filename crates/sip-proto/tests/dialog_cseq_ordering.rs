@@ -68,12 +68,12 @@ fn empty_remote_sequence_number_takes_the_first() {
 fn target_refresh_replaces_the_remote_target() {
     let mut d = dialog(Some(1));
     assert!(!d.refresh_target(&in_dialog("INVITE", 2, None)).unwrap());
-    assert_eq!(d.remote_target, "sip:alice@192.0.2.1");
+    assert_eq!(&*d.remote_target, "sip:alice@192.0.2.1");
     assert!(
         d.refresh_target(&in_dialog("INVITE", 3, Some("<sip:alice@192.0.2.77>")))
             .unwrap()
     );
-    assert_eq!(d.remote_target, "sip:alice@192.0.2.77");
+    assert_eq!(&*d.remote_target, "sip:alice@192.0.2.77");
     assert_eq!(
         d.refresh_target(&in_dialog("SUBSCRIBE", 4, Some("*")))
             .unwrap_err(),

@@ -97,7 +97,7 @@ fn notify_before_the_2xx_creates_the_dialog() {
     assert_eq!(info.content_type, None);
     let d = c.dialog().unwrap();
     assert_eq!(d.id.remote_tag.as_ref().map(Tag::as_str), Some("b1"));
-    assert_eq!(d.remote_target, "sip:pres@192.0.2.2");
+    assert_eq!(&*d.remote_target, "sip:pres@192.0.2.2");
     assert_eq!((d.local_seq, d.remote_seq), (Some(1), Some(1)));
     assert_eq!(c.expires_at_ms(), Some(T0 + 20 + 600_000));
 

@@ -25,7 +25,7 @@ pub struct ServerSubscription {
     /// The event type.
     pub package: Arc<str>,
     /// The Event `id` parameter, echoed in every NOTIFY (RFC 6665 §8.2.1).
-    pub id: Option<String>,
+    pub id: Option<Box<str>>,
     /// Pending, active or terminated.
     pub state: SubState,
     /// When the subscription expires, Unix milliseconds.
@@ -48,7 +48,7 @@ impl ServerSubscription {
         Ok(ServerSubscription {
             dialog: Dialog::uas(req, resp)?,
             package: params.package.clone(),
-            id: params.id.clone(),
+            id: params.id.as_deref().map(Box::from),
             state,
             expires_at_ms: deadline(now_ms, params.expires),
             content_type: params.content_type.clone(),
@@ -91,7 +91,7 @@ impl ServerSubscription {
             return Err(no_subscription());
         }
         let params = reg.check_subscribe(req)?;
-        if params.package != self.package || params.id != self.id {
+        if params.package != self.package || params.id.as_deref() != self.id.as_deref() {
             return Err(no_subscription());
         }
         self.dialog.refresh_target(req)?;

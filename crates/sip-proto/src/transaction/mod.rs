@@ -10,7 +10,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sip_msg::{Method, SipMessage};
 
 use crate::error::ProtoError;
@@ -285,9 +285,27 @@ pub(crate) struct Ctx<'a> {
     timers: &'a Timers,
     heap: &'a mut BinaryHeap<Reverse<TimerEntry>>,
     out: &'a mut VecDeque<Output>,
+    kept: &'a mut BytesMut,
 }
 
 impl Ctx<'_> {
+    /// A copy of `bytes` (a final response a Completed transaction keeps
+    /// for retransmissions, Timers G, H and J: up to 64·T1) in the layer's
+    /// current chunk of kept responses. Kept responses are dropped in about
+    /// the order they were kept, so a chunk is freed as a whole soon after
+    /// its last one goes; allocated one by one instead, they would leave a
+    /// burst's worth of holes among the long-lived allocations made
+    /// meanwhile (subscriptions, registrations), memory the process then
+    /// holds for good. The copy is also exactly the response's size (the
+    /// message was built in a buffer sized by estimate).
+    fn keep(&mut self, bytes: &Bytes) -> Bytes {
+        if self.kept.capacity() - self.kept.len() < bytes.len() {
+            *self.kept = BytesMut::with_capacity(KEPT_CHUNK.max(bytes.len()));
+        }
+        self.kept.extend_from_slice(bytes);
+        self.kept.split().freeze()
+    }
+
     fn emit(&mut self, o: Output) {
         self.out.push_back(o);
     }
@@ -376,6 +394,9 @@ impl Transaction {
 /// network-chosen branches, so it stays randomly seeded per process).
 type Table<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Size of a chunk of kept responses ([`Ctx::keep`]): some 200 responses.
+const KEPT_CHUNK: usize = 64 * 1024;
+
 /// Room for this many transactions before the first rehash.
 const INITIAL_CAPACITY: usize = 4096;
 
@@ -400,6 +421,8 @@ pub struct TransactionLayer {
     legacy_index: Table<LegacyId, Vec<TransactionKey>>,
     heap: BinaryHeap<Reverse<TimerEntry>>,
     out: VecDeque<Output>,
+    /// The chunk kept responses are copied into ([`Ctx::keep`]).
+    kept: BytesMut,
 }
 
 impl TransactionLayer {
@@ -418,6 +441,7 @@ impl TransactionLayer {
             legacy_index: Table::default(),
             heap: BinaryHeap::new(),
             out: VecDeque::new(),
+            kept: BytesMut::new(),
         }
     }
 
@@ -570,6 +594,7 @@ impl TransactionLayer {
             timers: &self.timers,
             heap: &mut self.heap,
             out: &mut self.out,
+            kept: &mut self.kept,
         };
         txn.client_start(&mut cx);
         self.client_index.insert(id, key);
@@ -599,6 +624,7 @@ impl TransactionLayer {
             timers: &self.timers,
             heap: &mut self.heap,
             out: &mut self.out,
+            kept: &mut self.kept,
         };
         if txn.server_send_response(&mut cx, &msg)? == Step::Terminate {
             self.remove(key);
@@ -626,6 +652,7 @@ impl TransactionLayer {
             timers: &self.timers,
             heap: &mut self.heap,
             out: &mut self.out,
+            kept: &mut self.kept,
         };
         if txn.client_on_response(&mut cx, msg) == Step::Terminate {
             self.remove(key);
@@ -660,6 +687,7 @@ impl TransactionLayer {
                     timers: &self.timers,
                     heap: &mut self.heap,
                     out: &mut self.out,
+                    kept: &mut self.kept,
                 };
                 if txn.server_on_request(&mut cx, msg, peer) == Step::Terminate {
                     self.remove(key);
@@ -696,6 +724,7 @@ impl TransactionLayer {
             timers: &self.timers,
             heap: &mut self.heap,
             out: &mut self.out,
+            kept: &mut self.kept,
         };
         cx.emit(Output::Request { key, msg, peer });
         txn.server_start(&mut cx, self.trying_delay);
@@ -797,6 +826,7 @@ impl TransactionLayer {
                 timers: &self.timers,
                 heap: &mut self.heap,
                 out: &mut self.out,
+                kept: &mut self.kept,
             };
             let step = if txn.kind.is_client() {
                 txn.client_on_timer(&mut cx, entry.name)
@@ -807,6 +837,27 @@ impl TransactionLayer {
                 self.remove(entry.key);
             }
         }
+        self.shrink_after_load();
+    }
+
+    /// Gives back the tables' room once load has fallen: a burst (Timer J
+    /// keeps 64·T1 of requests, 64,000 at 2,000 a second) grows them, and
+    /// a table never shrinks by itself. Shrinking only below a quarter of
+    /// the capacity, to twice the live count, keeps the rehashes rare.
+    fn shrink_after_load(&mut self) {
+        if self.heap.capacity() > 4 * self.heap.len().max(INITIAL_CAPACITY) {
+            self.heap
+                .shrink_to((self.heap.len() * 2).max(INITIAL_CAPACITY));
+        }
+        let cap = self.txns.capacity();
+        if cap <= 4 * INITIAL_CAPACITY || self.txns.len() * 4 >= cap {
+            return;
+        }
+        let room = (self.txns.len() * 2).max(INITIAL_CAPACITY);
+        self.txns.shrink_to(room);
+        self.server_index.shrink_to(room);
+        self.client_index.shrink_to(room);
+        self.legacy_index.shrink_to(0);
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) next has work; `None` with
@@ -1042,5 +1093,37 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
             Some(Output::StrayResponse { .. })
         ));
         assert!(l.is_empty());
+    }
+
+    #[test]
+    fn tables_give_back_their_room_once_a_burst_is_over() {
+        let t0 = Instant::now();
+        let n = 20 * INITIAL_CAPACITY;
+        let mut l = TransactionLayer::new(Timers::default()).with_max_transactions(n);
+        for i in 0..n {
+            let key = l
+                .handle_input(
+                    t0,
+                    Input::Received {
+                        msg: req("MESSAGE", &format!("z9hG4bK{i}")),
+                        peer: peer(),
+                    },
+                )
+                .unwrap()
+                .unwrap();
+            let r = resp(200, &format!("z9hG4bK{i}"), "MESSAGE");
+            l.handle_input(t0, Input::SendResponse { key, msg: r })
+                .unwrap();
+        }
+        while l.poll_output().is_some() {}
+        assert_eq!(l.len(), n, "every one waits out Timer J");
+        let grown = l.txns.capacity();
+        assert!(grown >= n, "{grown}");
+        // Timer J (64·T1) over: all gone, and the room with them.
+        l.handle_timeout(t0 + Duration::from_secs(33));
+        assert!(l.is_empty());
+        assert!(l.txns.capacity() < grown / 4, "{}", l.txns.capacity());
+        assert!(l.server_index.capacity() < grown / 4);
+        assert!(l.heap.capacity() < n / 4, "{}", l.heap.capacity());
     }
 }

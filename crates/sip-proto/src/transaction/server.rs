@@ -153,7 +153,7 @@ impl Transaction {
                 self.disarm(TimerName::Trying);
                 self.response_to_tag = to_tag(msg);
                 self.state = Completed;
-                self.last_response = Some(kept_copy(&bytes));
+                self.last_response = Some(cx.keep(&bytes));
                 cx.transmit(self.peer, bytes);
                 self.interval = cx.timers.first_retransmit();
                 if !self.reliable() {
@@ -194,7 +194,7 @@ impl Transaction {
                 self.request = None;
                 let j = cx.timers.timer_j(self.peer.transport);
                 // Reliable: Timer J is zero and nothing is re-sent.
-                self.last_response = (!j.is_zero()).then(|| kept_copy(&bytes));
+                self.last_response = (!j.is_zero()).then(|| cx.keep(&bytes));
                 cx.transmit(self.peer, bytes);
                 Ok(self.arm_or_terminate(cx, TimerName::J, j))
             }
@@ -240,13 +240,4 @@ impl Transaction {
 
 fn to_tag(msg: &SipMessage) -> Option<Box<str>> {
     msg.to_tag().ok().flatten().map(Into::into)
-}
-
-/// The final response a Completed transaction keeps for retransmissions
-/// (Timers G, H, J: up to 64·T1), in a buffer of its own, exactly its size: the
-/// message was built in a buffer sized by estimate, and at thousands of
-/// requests a second what Completed transactions hold is much of the
-/// server's memory. One copy of a few hundred bytes per final response.
-fn kept_copy(bytes: &bytes::Bytes) -> bytes::Bytes {
-    bytes::Bytes::copy_from_slice(bytes)
 }
