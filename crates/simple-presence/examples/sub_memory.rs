@@ -8,47 +8,17 @@
 //! Timer J, the SUBSCRIBE transactions); `tools/bench-presence.sh` measures
 //! the whole process.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// A counting global allocator needs `unsafe impl GlobalAlloc`; it only
-// forwards to the system allocator.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use bytes::Bytes;
 use simple_presence::{PresenceAgent, PresenceConfig, SubscribeAuth};
+use simple_testkit::CountingAlloc;
 use sip_msg::SipMessage;
 use sip_proto::{FlowId, Peer, TransactionKey, Transport};
 
-struct Counting;
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-static BLOCKS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        BYTES.fetch_add(l.size(), Relaxed);
-        BLOCKS.fetch_add(1, Relaxed);
-        // SAFETY: same layout, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        BYTES.fetch_sub(l.size(), Relaxed);
-        BLOCKS.fetch_sub(1, Relaxed);
-        // SAFETY: allocated by `alloc` with this layout.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        BYTES.fetch_add(new, Relaxed);
-        BYTES.fetch_sub(l.size(), Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc::new();
 
 fn subscribe(i: usize, presentity: usize) -> SipMessage {
     // The shape of the shared harness's subscribe.xml (sipp).
@@ -83,11 +53,12 @@ fn main() {
         FlowId(1),
     );
     let now = 1_800_000_000_000u64;
-    // Every presentity known (registered, no publication) before counting.
+    // Every presentity known, her (registration-fed) document composed,
+    // before counting: what is counted is the subscriptions' own share.
     for j in 0..p {
-        drop(agent.registration_changed(&format!("sip:p{j}@example.test"), true, now));
+        drop(agent.document(&format!("sip:p{j}@example.test"), now));
     }
-    let (b0, k0) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    let (b0, k0) = GLOBAL.live();
     let mut next = 0u64;
     for i in 0..n {
         let req = subscribe(i, i % p);
@@ -112,7 +83,7 @@ fn main() {
         drop(req);
     }
     assert_eq!(agent.subscription_count(), n);
-    let (b1, k1) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    let (b1, k1) = GLOBAL.live();
     println!(
         "{n} subscriptions to {p} presentities: {:.0} B and {:.1} blocks live per subscription",
         (b1 - b0) as f64 / n as f64,

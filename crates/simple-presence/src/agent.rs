@@ -146,9 +146,11 @@ struct Presentity {
     /// Registration state, when known (fed by the driver).
     registered: Option<bool>,
     /// The composed document last computed (what active watchers were last
-    /// told).
+    /// told), and when it was composed.
     doc: Option<Bytes>,
-    /// The same document as a model, for per-watcher filtering.
+    doc_ms: u64,
+    /// The same document as a model, built only when asked for (watchers
+    /// with transformations, rules about spheres): [`composed_model`].
     model: Option<Presence>,
     /// Hard state (RFC 4827 pidf-manipulation), set over XCAP.
     hard: Option<Presence>,
@@ -195,6 +197,18 @@ pub(crate) struct WinfoState {
     pub(crate) full: bool,
     /// Watcher changes not yet sent (partial state).
     pub(crate) pending: Vec<Watcher>,
+}
+
+impl WinfoState {
+    /// A winfo subscription's state whose next document is full and
+    /// numbered after `version`.
+    fn fresh(version: u32) -> Box<WinfoState> {
+        Box::new(WinfoState {
+            version,
+            full: true,
+            pending: Vec::new(),
+        })
+    }
 }
 
 /// One destination's NOTIFY window.
@@ -763,13 +777,7 @@ impl PresenceAgent {
             dirty: false,
             retries_left: self.cfg.notify_retries,
             access,
-            winfo: winfo.then(|| {
-                Box::new(WinfoState {
-                    version: 0,
-                    full: true,
-                    pending: Vec::new(),
-                })
-            }),
+            winfo: winfo.then(|| WinfoState::fresh(0)),
             slot: None,
             waiting: false,
             cseq_reserved: 0,
@@ -916,6 +924,13 @@ impl PresenceAgent {
     /// Judges every presence subscription to `aor` again by her current
     /// rules (see [`set_rules`](Self::set_rules)).
     fn reevaluate(&mut self, aor: &str, now_ms: u64, fx: &mut Effects) {
+        if self.rules.get(aor).is_some_and(authz::uses_sphere)
+            && let Some(p) = self.presentities.get_mut(aor)
+        {
+            // `decide` reads the sphere from the model: composed once here,
+            // not once per watcher.
+            composed_model(&self.cfg, aor, p, now_ms);
+        }
         let ids = self
             .presentities
             .get(aor)
@@ -1624,11 +1639,7 @@ impl PresenceAgent {
                     if row.event == PRESENCE_WINFO {
                         // Versions go on above any sent before (the CSeq mark
                         // does), with the full state first.
-                        w.winfo = Some(Box::new(WinfoState {
-                            version: row.local_cseq,
-                            full: true,
-                            pending: Vec::new(),
-                        }));
+                        w.winfo = Some(WinfoState::fresh(row.local_cseq));
                         p.winfo_watchers.push(id.clone());
                     } else {
                         p.watchers.push(id.clone());
@@ -1734,6 +1745,7 @@ fn compose_doc(cfg: &PresenceConfig, aor: &str, p: &mut Presentity, now_ms: u64)
     }
     let d = Bytes::from(compose_model(cfg, aor, p, now_ms).to_xml());
     p.doc = Some(d.clone());
+    p.doc_ms = now_ms;
     d
 }
 
@@ -1745,9 +1757,12 @@ fn composed_model<'p>(
     p: &'p mut Presentity,
     now_ms: u64,
 ) -> &'p Presence {
+    // The model of the cached document: composed as of the same moment
+    // (a publication may have expired since, until the next tick).
+    let at = if p.doc.is_some() { p.doc_ms } else { now_ms };
     let m = match p.model.take() {
         Some(m) => m,
-        None => compose_model(cfg, aor, p, now_ms),
+        None => compose_model(cfg, aor, p, at),
     };
     p.model.insert(m)
 }

@@ -91,6 +91,12 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
     }
     let transport = Transport::from_via_token(&row.transport)?;
     let remote: SocketAddr = row.remote_addr.parse().ok()?;
+    // The watcher is the dialog's remote URI (both are the SUBSCRIBE's From
+    // URI, RFC 3261 §12.1.1, and Herald writes them equal): a row where they
+    // differ was not written by us, and the rules would judge someone else.
+    if row.remote_uri.is_empty() || row.watcher != row.remote_uri {
+        return None;
+    }
     let dialog = Dialog {
         id: DialogId {
             call_id: CallId::new(row.call_id.as_str()),

@@ -11,11 +11,15 @@
 //! - `rng`: [`SimRng`], a small SplitMix64 generator; same seed, same run.
 //! - `link`: [`SimLink`] with [`LinkConfig`] / [`Loss`]: in-flight packets
 //!   ordered by delivery time, with loss, fixed delay, jitter and duplication.
+//! - `alloc`: [`CountingAlloc`], a global allocator that counts what is live
+//!   (for the memory-measuring examples).
 
+mod alloc;
 mod clock;
 mod link;
 mod rng;
 
+pub use alloc::CountingAlloc;
 pub use clock::VirtualClock;
 pub use link::{Delivery, LinkConfig, LinkStats, Loss, SimLink};
 pub use rng::SimRng;

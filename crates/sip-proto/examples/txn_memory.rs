@@ -6,50 +6,20 @@
 //!
 //!     cargo run --release -p sip-proto --example txn_memory -- [N]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// A counting global allocator needs `unsafe impl GlobalAlloc`; it only
-// forwards to the system allocator.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use bytes::Bytes;
+use simple_testkit::CountingAlloc;
 use sip_msg::{HeaderName, SipMessage};
 use sip_proto::{
     FlowId, Input, Output, Peer, Tag, Timers, TransactionLayer, Transport, response_builder,
     stamp_received,
 };
 
-struct Counting;
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-static BLOCKS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        BYTES.fetch_add(l.size(), Relaxed);
-        BLOCKS.fetch_add(1, Relaxed);
-        // SAFETY: same layout, forwarded.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        BYTES.fetch_sub(l.size(), Relaxed);
-        BLOCKS.fetch_sub(1, Relaxed);
-        // SAFETY: allocated by `alloc` with this layout.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        BYTES.fetch_add(new, Relaxed);
-        BYTES.fetch_sub(l.size(), Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc::new();
 
 fn subscribe(i: usize) -> SipMessage {
     // The shape of the shared harness's subscribe.xml (sipp).
@@ -79,7 +49,7 @@ fn main() {
     let from: SocketAddr = "127.0.0.1:5061".parse().unwrap();
     let peer = Peer::new(Transport::Udp, from, FlowId(1));
     let now = Instant::now();
-    let (b0, k0) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    let (b0, k0) = GLOBAL.live();
     for i in 0..n {
         let mut msg = subscribe(i);
         stamp_received(&mut msg, from).unwrap();
@@ -102,7 +72,7 @@ fn main() {
         }
     }
     assert_eq!(layer.len(), n, "every transaction waits out Timer J");
-    let (b1, k1) = (BYTES.load(Relaxed), BLOCKS.load(Relaxed));
+    let (b1, k1) = GLOBAL.live();
     println!(
         "{n} completed UDP SUBSCRIBE server transactions: {:.0} B and {:.1} blocks live per transaction",
         (b1 - b0) as f64 / n as f64,

@@ -12,8 +12,8 @@ use crate::stateless::{push_sent_by, sent_by};
 /// cookie), §17.2.3: branch, sent-by and method, with ACK folded onto INVITE.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ServerId {
-    /// `branch SP sent-by SP method` in one allocation (none of the three
-    /// holds a space), shared by the index and the transaction: a completed
+    /// `branch SP sent-by SP method` (none of the three holds a space),
+    /// shared by the index and the transaction: a completed
     /// UDP transaction is kept 32 s (Timer J), so a second copy of its id
     /// would be held that long too.
     id: Arc<str>,

@@ -290,14 +290,16 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A copy of `bytes` (a final response a Completed transaction keeps
-    /// for retransmissions, Timers G, H and J: up to 64·T1) in the layer's
+    /// for retransmissions: Timers G, H and J, then I; up to 64·T1) in the layer's
     /// current chunk of kept responses. Kept responses are dropped in about
     /// the order they were kept, so a chunk is freed as a whole soon after
     /// its last one goes; allocated one by one instead, they would leave a
     /// burst's worth of holes among the long-lived allocations made
     /// meanwhile (subscriptions, registrations), memory the process then
     /// holds for good. The copy is also exactly the response's size (the
-    /// message was built in a buffer sized by estimate).
+    /// message was built in a buffer sized by estimate). A clone held
+    /// elsewhere (a send queued on a stalled flow) keeps its whole chunk;
+    /// the layer lets go of its current chunk once it has no transaction.
     fn keep(&mut self, bytes: &Bytes) -> Bytes {
         if self.kept.capacity() - self.kept.len() < bytes.len() {
             *self.kept = BytesMut::with_capacity(KEPT_CHUNK.max(bytes.len()));
@@ -349,9 +351,7 @@ impl Transaction {
 
     fn arm(&mut self, cx: &mut Ctx<'_>, name: TimerName, after: Duration) {
         let at = cx.now + after;
-        // A transaction is armed a handful of times (Timer A or E at most
-        // ~11); wrapping past 65,535 would skip 0, the disarmed mark.
-        self.armings = self.armings.wrapping_add(1).max(1);
+        self.armings = next_arming(self.armings);
         self.armed[name as usize] = self.armings;
         cx.heap.push(Reverse(TimerEntry {
             at,
@@ -393,6 +393,13 @@ impl Transaction {
 /// The layer's hash tables: a seeded fast hasher (keys include
 /// network-chosen branches, so it stays randomly seeded per process).
 type Table<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The arming number after `n`: never 0, the disarmed mark. A transaction
+/// is armed a handful of times (Timer A or E at most ~11), so the wrap past
+/// 65,535 is there for correctness, not for use.
+fn next_arming(n: u16) -> u16 {
+    n.wrapping_add(1).max(1)
+}
 
 /// Size of a chunk of kept responses ([`Ctx::keep`]): some 200 responses.
 const KEPT_CHUNK: usize = 64 * 1024;
@@ -837,7 +844,6 @@ impl TransactionLayer {
                 self.remove(entry.key);
             }
         }
-        self.shrink_after_load();
     }
 
     /// Gives back the tables' room once load has fallen: a burst (Timer J
@@ -845,6 +851,9 @@ impl TransactionLayer {
     /// a table never shrinks by itself. Shrinking only below a quarter of
     /// the capacity, to twice the live count, keeps the rehashes rare.
     fn shrink_after_load(&mut self) {
+        if self.txns.is_empty() {
+            self.kept = BytesMut::new();
+        }
         if self.heap.capacity() > 4 * self.heap.len().max(INITIAL_CAPACITY) {
             self.heap
                 .shrink_to((self.heap.len() * 2).max(INITIAL_CAPACITY));
@@ -908,6 +917,7 @@ impl TransactionLayer {
             }
         }
         self.out.push_back(Output::Terminated { key });
+        self.shrink_after_load();
     }
 }
 
@@ -1114,8 +1124,8 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
             let r = resp(200, &format!("z9hG4bK{i}"), "MESSAGE");
             l.handle_input(t0, Input::SendResponse { key, msg: r })
                 .unwrap();
+            while l.poll_output().is_some() {}
         }
-        while l.poll_output().is_some() {}
         assert_eq!(l.len(), n, "every one waits out Timer J");
         let grown = l.txns.capacity();
         assert!(grown >= n, "{grown}");
@@ -1125,5 +1135,12 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
         assert!(l.txns.capacity() < grown / 4, "{}", l.txns.capacity());
         assert!(l.server_index.capacity() < grown / 4);
         assert!(l.heap.capacity() < n / 4, "{}", l.heap.capacity());
+    }
+
+    #[test]
+    fn arming_numbers_never_reach_the_disarmed_mark() {
+        assert_eq!(next_arming(0), 1);
+        assert_eq!(next_arming(41), 42);
+        assert_eq!(next_arming(u16::MAX), 1);
     }
 }
