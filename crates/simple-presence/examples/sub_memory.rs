@@ -11,33 +11,16 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use simple_presence::{PresenceAgent, PresenceConfig, SubscribeAuth};
 use simple_testkit::CountingAlloc;
-use sip_msg::SipMessage;
 use sip_proto::{FlowId, Peer, TransactionKey, Transport};
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc::new();
 
-fn subscribe(i: usize, presentity: usize) -> SipMessage {
-    // The shape of the shared harness's subscribe.xml (sipp).
-    let text = format!(
-        "SUBSCRIBE sip:p{presentity}@example.test SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-1-0\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:w{i}@example.test>;tag=4242s{i}\r\n\
-To: <sip:p{presentity}@example.test>\r\n\
-Call-ID: {i}-4242@127.0.0.1\r\n\
-CSeq: 1 SUBSCRIBE\r\n\
-Contact: <sip:w{i}@127.0.0.1:5061;transport=UDP>\r\n\
-Event: presence\r\n\
-Accept: application/pidf+xml\r\n\
-Expires: 3600\r\n\
-Content-Length: 0\r\n\r\n"
-    );
-    SipMessage::parse(Bytes::from(text)).unwrap()
-}
+#[path = "../../sip-proto/examples/support/sipp_subscribe.rs"]
+mod sipp_subscribe;
+use sipp_subscribe::subscribe;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -58,7 +41,7 @@ fn main() {
     for j in 0..p {
         drop(agent.document(&format!("sip:p{j}@example.test"), now));
     }
-    let (b0, k0) = GLOBAL.live();
+    let start = GLOBAL.live();
     let mut next = 0u64;
     for i in 0..n {
         let req = subscribe(i, i % p);
@@ -83,11 +66,9 @@ fn main() {
         drop(req);
     }
     assert_eq!(agent.subscription_count(), n);
-    let (b1, k1) = GLOBAL.live();
+    let (b, k) = GLOBAL.per_item_since(start, n);
     println!(
-        "{n} subscriptions to {p} presentities: {:.0} B and {:.1} blocks live per subscription",
-        (b1 - b0) as f64 / n as f64,
-        (k1 - k0) as f64 / n as f64
+        "{n} subscriptions to {p} presentities: {b:.0} B and {k:.1} blocks live per subscription"
     );
     drop(agent);
 }

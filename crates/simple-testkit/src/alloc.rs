@@ -30,6 +30,15 @@ impl CountingAlloc {
         (self.bytes.load(Relaxed), self.blocks.load(Relaxed))
     }
 
+    /// (bytes, blocks) gained since `start` (a [`live`](Self::live) reading),
+    /// per item of `n`.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn per_item_since(&self, start: (isize, isize), n: usize) -> (f64, f64) {
+        let (b, k) = self.live();
+        let n = n.max(1) as f64;
+        ((b - start.0) as f64 / n, (k - start.1) as f64 / n)
+    }
+
     fn add(&self, bytes: usize, blocks: isize) {
         self.bytes
             .fetch_add(isize::try_from(bytes).unwrap_or(isize::MAX), Relaxed);

@@ -10,9 +10,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use bytes::Bytes;
 use simple_testkit::CountingAlloc;
-use sip_msg::{HeaderName, SipMessage};
+use sip_msg::HeaderName;
 use sip_proto::{
     FlowId, Input, Output, Peer, Tag, Timers, TransactionLayer, Transport, response_builder,
     stamp_received,
@@ -21,25 +20,9 @@ use sip_proto::{
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc::new();
 
-fn subscribe(i: usize) -> SipMessage {
-    // The shape of the shared harness's subscribe.xml (sipp).
-    let text = format!(
-        "SUBSCRIBE sip:p{p}@example.test SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-1-0\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:w{i}@example.test>;tag=4242s{i}\r\n\
-To: <sip:p{p}@example.test>\r\n\
-Call-ID: {i}-4242@127.0.0.1\r\n\
-CSeq: 1 SUBSCRIBE\r\n\
-Contact: <sip:w{i}@127.0.0.1:5061;transport=UDP>\r\n\
-Event: presence\r\n\
-Accept: application/pidf+xml\r\n\
-Expires: 3600\r\n\
-Content-Length: 0\r\n\r\n",
-        p = i % 10_000
-    );
-    SipMessage::parse(Bytes::from(text)).unwrap()
-}
+#[path = "support/sipp_subscribe.rs"]
+mod sipp_subscribe;
+use sipp_subscribe::subscribe;
 
 fn main() {
     let n: usize = std::env::args()
@@ -49,9 +32,9 @@ fn main() {
     let from: SocketAddr = "127.0.0.1:5061".parse().unwrap();
     let peer = Peer::new(Transport::Udp, from, FlowId(1));
     let now = Instant::now();
-    let (b0, k0) = GLOBAL.live();
+    let start = GLOBAL.live();
     for i in 0..n {
-        let mut msg = subscribe(i);
+        let mut msg = subscribe(i, i % 10_000);
         stamp_received(&mut msg, from).unwrap();
         layer
             .handle_input(now, Input::Received { msg, peer })
@@ -72,11 +55,9 @@ fn main() {
         }
     }
     assert_eq!(layer.len(), n, "every transaction waits out Timer J");
-    let (b1, k1) = GLOBAL.live();
+    let (b, k) = GLOBAL.per_item_since(start, n);
     println!(
-        "{n} completed UDP SUBSCRIBE server transactions: {:.0} B and {:.1} blocks live per transaction",
-        (b1 - b0) as f64 / n as f64,
-        (k1 - k0) as f64 / n as f64
+        "{n} completed UDP SUBSCRIBE server transactions: {b:.0} B and {k:.1} blocks live per transaction"
     );
     drop(layer);
 }
