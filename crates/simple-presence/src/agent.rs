@@ -1791,3 +1791,13 @@ fn winfo_entry(
         lang: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A held subscription's entry is what 100,000 of them cost: keep it
+    /// within its allocator size class (384 B).
+    #[test]
+    fn a_watch_stays_small() {
+        assert!(std::mem::size_of::<super::Watch>() <= 384);
+    }
+}

@@ -1143,4 +1143,56 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
         assert_eq!(next_arming(41), 42);
         assert_eq!(next_arming(u16::MAX), 1);
     }
+
+    /// The final responses Completed transactions keep live in shared chunks
+    /// ([`Ctx::keep`]): across a chunk's end each one is still re-sent byte
+    /// for byte on a retransmitted request.
+    #[test]
+    fn kept_responses_are_resent_intact_across_chunks() {
+        let t0 = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let n = 3 * KEPT_CHUNK / 150;
+        let mut sent = Vec::new();
+        for i in 0..n {
+            let branch = format!("z9hG4bK{i}");
+            let key = l
+                .handle_input(
+                    t0,
+                    Input::Received {
+                        msg: req("MESSAGE", &branch),
+                        peer: peer(),
+                    },
+                )
+                .unwrap()
+                .unwrap();
+            let r = resp(200, &branch, "MESSAGE");
+            sent.push((branch, r.to_bytes()));
+            l.handle_input(t0, Input::SendResponse { key, msg: r })
+                .unwrap();
+            while l.poll_output().is_some() {}
+        }
+        assert!(n * sent[0].1.len() > 2 * KEPT_CHUNK, "spans chunks");
+        for (branch, bytes) in sent.iter().step_by(7).chain(sent.last()) {
+            l.handle_input(
+                t0,
+                Input::Received {
+                    msg: req("MESSAGE", branch),
+                    peer: peer(),
+                },
+            )
+            .unwrap();
+            match l.poll_output() {
+                Some(Output::Transmit(t)) => assert_eq!(&t.bytes, bytes, "{branch}"),
+                other => panic!("{branch}: {other:?}"),
+            }
+            assert!(l.poll_output().is_none());
+        }
+    }
+
+    /// What a transaction weighs is what 64·T1 of traffic holds (Timer J):
+    /// keep it within its allocator size class.
+    #[test]
+    fn a_transaction_stays_small() {
+        assert!(std::mem::size_of::<Transaction>() <= 256);
+    }
 }
