@@ -944,7 +944,7 @@ impl PresenceAgent {
             let was_pending = w.sub.state == SubState::Pending;
             match new.handling {
                 SubHandling::Block => {
-                    let Some(mut w) = self.take_sub(&id, now_ms, fx) else {
+                    let Some((_, mut w)) = self.take_sub(&id, now_ms, fx) else {
                         continue;
                     };
                     // RFC 6665 §4.2.2 / RFC 5025: rejected by policy.
@@ -1283,7 +1283,7 @@ impl PresenceAgent {
     /// Ends a subscription: terminated NOTIFY (reason timeout), then it is
     /// removed everywhere.
     fn end(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
-        let Some(mut w) = self.take_sub(id, now_ms, fx) else {
+        let Some((sid, mut w)) = self.take_sub(id, now_ms, fx) else {
             return;
         };
         if !matches!(w.sub.state, SubState::Terminated { .. }) {
@@ -1299,7 +1299,7 @@ impl PresenceAgent {
             )
         });
         let aor = w.aor.clone();
-        self.send_final(id.into(), w, now_ms, fx);
+        self.send_final(sid, w, now_ms, fx);
         if let Some(e) = entry {
             self.winfo_event(&aor, e, now_ms, fx);
         }
@@ -1308,7 +1308,7 @@ impl PresenceAgent {
     /// Removes a subscription without telling the watcher (it cannot be
     /// reached, or told us it is gone).
     fn drop_sub(&mut self, id: &str, now_ms: u64, fx: &mut Effects) {
-        if let Some(w) = self.take_sub(id, now_ms, fx)
+        if let Some((_, w)) = self.take_sub(id, now_ms, fx)
             && w.winfo.is_none()
         {
             // RFC 3857 §3.4 "deactivated": the watcher may subscribe again.
@@ -1326,8 +1326,8 @@ impl PresenceAgent {
     /// Takes a subscription out of every table. Its window slot goes to
     /// the next waiting subscription; the presentity's entry stays until
     /// the next tick (a final NOTIFY may still need her document).
-    fn take_sub(&mut self, id: &str, now_ms: u64, fx: &mut Effects) -> Option<Box<Watch>> {
-        let w = self.subs.remove(id)?;
+    fn take_sub(&mut self, id: &str, now_ms: u64, fx: &mut Effects) -> Option<(SubId, Box<Watch>)> {
+        let (sid, w) = self.subs.remove_entry(id)?;
         if let Some(k) = w.in_flight {
             self.in_flight.remove(&k);
         }
@@ -1337,7 +1337,7 @@ impl PresenceAgent {
         }
         fx.store.sub_removes.push(id.to_owned());
         self.release(w.slot, now_ms, fx);
-        Some(w)
+        Some((sid, w))
     }
 
     /// The driver sent the NOTIFY of subscription `sub` in client
@@ -1571,9 +1571,6 @@ impl PresenceAgent {
 
     // ----- restart ---------------------------------------------------------------
 
-    /// Loads what the store kept (its `load_live_*` results). Rows that do
-    /// not convert (a document that no longer parses) are skipped and
-    /// logged. Returns (publications, subscriptions) restored.
     /// The store refused a batch of publication writes, so what this agent
     /// holds (and may have told watchers) for `aor` is ahead of the disk.
     /// Replaces her presence publications with `stored` — what
@@ -1598,6 +1595,9 @@ impl PresenceAgent {
         fx
     }
 
+    /// Loads what the store kept (its `load_live_*` results). Rows that do
+    /// not convert (a document that no longer parses) are skipped and
+    /// logged. Returns (publications, subscriptions) restored.
     pub fn restore(
         &mut self,
         now_ms: u64,

@@ -105,8 +105,9 @@ pub fn response_builder(
         req.cseq()?;
     }
     // Sized for the copied headers plus room for what callers add
-    // (Contact, Server, Date, Content-Length...): a kept response (Timer J
-    // holds it 32 s on UDP) then holds no more than it needs.
+    // (Contact, Server, Date, Content-Length...), so that writing it does not
+    // regrow the buffer. (What a Completed transaction keeps is a copy of
+    // its exact size: `Ctx::keep` in the transaction layer.)
     let copied: usize = HeaderName::COPIED_INTO_RESPONSES
         .into_iter()
         .flat_map(|h| req.header_lines(h))

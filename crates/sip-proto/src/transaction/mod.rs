@@ -595,14 +595,7 @@ impl TransactionLayer {
             msg,
             Index::Client(id.clone()),
         );
-        let mut cx = Ctx {
-            now,
-            key,
-            timers: &self.timers,
-            heap: &mut self.heap,
-            out: &mut self.out,
-            kept: &mut self.kept,
-        };
+        let (_, mut cx) = self.split(now, key);
         txn.client_start(&mut cx);
         self.client_index.insert(id, key);
         self.txns.insert(key, Box::new(txn));
@@ -618,21 +611,13 @@ impl TransactionLayer {
         if msg.is_request() {
             return Err(ProtoError::NotAResponse);
         }
-        let txn = self
-            .txns
+        let (txns, mut cx) = self.split(now, key);
+        let txn = txns
             .get_mut(&key)
             .ok_or(ProtoError::UnknownTransaction(key))?;
         if txn.kind.is_client() {
             return Err(ProtoError::NotAServerTransaction(key));
         }
-        let mut cx = Ctx {
-            now,
-            key,
-            timers: &self.timers,
-            heap: &mut self.heap,
-            out: &mut self.out,
-            kept: &mut self.kept,
-        };
         if txn.server_send_response(&mut cx, &msg)? == Step::Terminate {
             self.remove(key);
         }
@@ -650,16 +635,9 @@ impl TransactionLayer {
             self.out.push_back(Output::StrayResponse { msg, peer });
             return Ok(None);
         };
-        let Some(txn) = self.txns.get_mut(&key) else {
+        let (txns, mut cx) = self.split(now, key);
+        let Some(txn) = txns.get_mut(&key) else {
             return Ok(None);
-        };
-        let mut cx = Ctx {
-            now,
-            key,
-            timers: &self.timers,
-            heap: &mut self.heap,
-            out: &mut self.out,
-            kept: &mut self.kept,
         };
         if txn.client_on_response(&mut cx, msg) == Step::Terminate {
             self.remove(key);
@@ -687,18 +665,11 @@ impl TransactionLayer {
         };
         let response_peer = server_response_peer(&msg, peer);
         if let Some(key) = existing {
-            if let Some(txn) = self.txns.get_mut(&key) {
-                let mut cx = Ctx {
-                    now,
-                    key,
-                    timers: &self.timers,
-                    heap: &mut self.heap,
-                    out: &mut self.out,
-                    kept: &mut self.kept,
-                };
-                if txn.server_on_request(&mut cx, msg, peer) == Step::Terminate {
-                    self.remove(key);
-                }
+            let (txns, mut cx) = self.split(now, key);
+            if let Some(txn) = txns.get_mut(&key)
+                && txn.server_on_request(&mut cx, msg, peer) == Step::Terminate
+            {
+                self.remove(key);
             }
             return Ok(Some(key));
         }
@@ -725,16 +696,10 @@ impl TransactionLayer {
             msg.clone(),
             index.clone(),
         );
-        let mut cx = Ctx {
-            now,
-            key,
-            timers: &self.timers,
-            heap: &mut self.heap,
-            out: &mut self.out,
-            kept: &mut self.kept,
-        };
+        let trying_delay = self.trying_delay;
+        let (_, mut cx) = self.split(now, key);
         cx.emit(Output::Request { key, msg, peer });
-        txn.server_start(&mut cx, self.trying_delay);
+        txn.server_start(&mut cx, trying_delay);
         match index {
             Index::Server(id) => {
                 self.server_index.insert(id, key);
@@ -813,6 +778,25 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// The transaction table and, beside it, what a handler of transaction
+    /// `key` works with at `now` (borrowed apart, so a handler can run on a
+    /// transaction of the table).
+    fn split(
+        &mut self,
+        now: Instant,
+        key: TransactionKey,
+    ) -> (&mut Table<TransactionKey, Box<Transaction>>, Ctx<'_>) {
+        let cx = Ctx {
+            now,
+            key,
+            timers: &self.timers,
+            heap: &mut self.heap,
+            out: &mut self.out,
+            kept: &mut self.kept,
+        };
+        (&mut self.txns, cx)
+    }
+
     /// Fires every timer due by `now`. Safe to call early or spuriously.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(Reverse(entry)) = self.heap.peek().copied() {
@@ -820,21 +804,14 @@ impl TransactionLayer {
                 break;
             }
             self.heap.pop();
-            let Some(txn) = self.txns.get_mut(&entry.key) else {
+            let (txns, mut cx) = self.split(now, entry.key);
+            let Some(txn) = txns.get_mut(&entry.key) else {
                 continue;
             };
             if !txn.is_live(&entry) {
                 continue;
             }
             txn.disarm(entry.name);
-            let mut cx = Ctx {
-                now,
-                key: entry.key,
-                timers: &self.timers,
-                heap: &mut self.heap,
-                out: &mut self.out,
-                kept: &mut self.kept,
-            };
             let step = if txn.kind.is_client() {
                 txn.client_on_timer(&mut cx, entry.name)
             } else {
