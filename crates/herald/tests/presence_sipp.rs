@@ -70,6 +70,7 @@ fn sipp(scenario: &str, transport: &str, addr: SocketAddr) -> Result<(), String>
     let run = run_bounded(
         Command::new("sipp")
             .args(["-sf", &path, "-t", transport, "-i", "127.0.0.1"])
+            .args(["-p", &common::free_port().to_string()])
             .args(["-m", &CALLS.to_string(), "-r", "50"])
             .args(["-timeout", "20s", "-timeout_error"])
             .args(["-max_recv_loops", "100", "-nostdin"])

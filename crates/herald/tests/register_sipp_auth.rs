@@ -50,6 +50,7 @@ fn sipp_register_with_digest_udp_and_tcp() {
             Command::new("sipp")
                 .args(["-sf", scenario, "-inf", users.0.to_str().unwrap()])
                 .args(["-auth_uri", "example.test", "-t", t, "-i", "127.0.0.1"])
+                .args(["-p", &common::free_port().to_string()])
                 .args([
                     "-m",
                     &USERS.to_string(),

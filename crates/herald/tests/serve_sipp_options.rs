@@ -13,6 +13,7 @@ fn sipp(transport: &str, target: std::net::SocketAddr) -> std::process::Output {
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sipp/options.xml");
     Command::new("sipp")
         .args(["-sf", scenario, "-t", transport, "-i", "127.0.0.1"])
+        .args(["-p", &common::free_port().to_string()])
         .args(["-m", "50", "-r", "50", "-timeout", "20s", "-timeout_error"])
         .args(["-max_recv_loops", "100", "-nostdin", "-trace_err"])
         .arg(target.to_string())

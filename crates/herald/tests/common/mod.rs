@@ -326,6 +326,20 @@ pub struct PeerRun {
     pub timed_out: bool,
 }
 
+/// A loopback port free for both UDP and TCP right now, for a peer that
+/// must be told its own port: sipp without `-p` listens on 5060, and the
+/// tests of one binary run at once (two sipp runs over TCP collided there:
+/// "Unable to listen main socket, errno = 98").
+pub fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Runs an external peer (sipp, baresip, a pjsua2 script) with piped output;
 /// kills it, by its pid, when it is still running after `limit`. Panics
 /// naming `package` when the program cannot be started (a missing peer is a
