@@ -54,8 +54,8 @@ impl Transaction {
                 // from Proceeding only a final response or the TU's CANCEL
                 // ends the transaction).
                 self.state = Proceeding;
-                self.disarm(TimerName::A);
-                self.disarm(TimerName::B);
+                self.disarm(cx, TimerName::A);
+                self.disarm(cx, TimerName::B);
                 cx.emit(Output::Response { key, msg });
                 Step::Stay
             }
@@ -63,8 +63,8 @@ impl Transaction {
                 // RFC 6026 §8.4: Accepted, Timer M = 64*T1, 2xx to the TU; the
                 // TU (not the transaction) sends the ACK.
                 self.state = Accepted;
-                self.disarm(TimerName::A);
-                self.disarm(TimerName::B);
+                self.disarm(cx, TimerName::A);
+                self.disarm(cx, TimerName::B);
                 self.arm(cx, TimerName::M, cx.timers.timeout());
                 cx.emit(Output::Response { key, msg });
                 Step::Stay
@@ -74,8 +74,8 @@ impl Transaction {
                 // reliable transport, to where the INVITE went; Completed with
                 // Timer D.
                 self.state = Completed;
-                self.disarm(TimerName::A);
-                self.disarm(TimerName::B);
+                self.disarm(cx, TimerName::A);
+                self.disarm(cx, TimerName::B);
                 self.ack = self
                     .request
                     .as_ref()
@@ -124,8 +124,8 @@ impl Transaction {
                 self.state = Completed;
                 self.request = None;
                 self.request_bytes = Bytes::new();
-                self.disarm(TimerName::E);
-                self.disarm(TimerName::F);
+                self.disarm(cx, TimerName::E);
+                self.disarm(cx, TimerName::F);
                 cx.emit(Output::Response { key, msg });
                 let k = cx.timers.timer_k(self.peer.transport);
                 self.arm_or_terminate(cx, TimerName::K, k)

@@ -286,6 +286,8 @@ pub(crate) struct Ctx<'a> {
     heap: &'a mut BinaryHeap<Reverse<TimerEntry>>,
     out: &'a mut VecDeque<Output>,
     kept: &'a mut BytesMut,
+    /// The layer's count of armed timers ([`TransactionLayer::live_timers`]).
+    live: &'a mut usize,
 }
 
 impl Ctx<'_> {
@@ -351,6 +353,9 @@ impl Transaction {
 
     fn arm(&mut self, cx: &mut Ctx<'_>, name: TimerName, after: Duration) {
         let at = cx.now + after;
+        if self.armed[name as usize] == 0 {
+            *cx.live += 1;
+        }
         self.armings = next_arming(self.armings);
         self.armed[name as usize] = self.armings;
         cx.heap.push(Reverse(TimerEntry {
@@ -361,8 +366,16 @@ impl Transaction {
         }));
     }
 
-    fn disarm(&mut self, name: TimerName) {
+    fn disarm(&mut self, cx: &mut Ctx<'_>, name: TimerName) {
+        if self.armed[name as usize] != 0 {
+            *cx.live -= 1;
+        }
         self.armed[name as usize] = 0;
+    }
+
+    /// How many of its timers are armed (each has one live heap entry).
+    fn armed_count(&self) -> usize {
+        self.armed.iter().filter(|a| **a != 0).count()
     }
 
     /// Arms a "wait for stray retransmissions" timer (D, I, J, K); one of zero
@@ -427,6 +440,10 @@ pub struct TransactionLayer {
     server_index: Table<ServerId, TransactionKey>,
     legacy_index: Table<LegacyId, Vec<TransactionKey>>,
     heap: BinaryHeap<Reverse<TimerEntry>>,
+    /// Armed timers, i.e. live heap entries; the rest of the heap is stale
+    /// (disarmed, re-armed or of a terminated transaction) and is dropped
+    /// when it reaches the top or, in bulk, by [`compact_heap`](Self::compact_heap).
+    live_timers: usize,
     out: VecDeque<Output>,
     /// The chunk kept responses are copied into ([`Ctx::keep`]).
     kept: BytesMut,
@@ -447,6 +464,7 @@ impl TransactionLayer {
             server_index: Table::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
             legacy_index: Table::default(),
             heap: BinaryHeap::new(),
+            live_timers: 0,
             out: VecDeque::new(),
             kept: BytesMut::new(),
         }
@@ -793,6 +811,7 @@ impl TransactionLayer {
             heap: &mut self.heap,
             out: &mut self.out,
             kept: &mut self.kept,
+            live: &mut self.live_timers,
         };
         (&mut self.txns, cx)
     }
@@ -811,7 +830,7 @@ impl TransactionLayer {
             if !txn.is_live(&entry) {
                 continue;
             }
-            txn.disarm(entry.name);
+            txn.disarm(&mut cx, entry.name);
             let step = if txn.kind.is_client() {
                 txn.client_on_timer(&mut cx, entry.name)
             } else {
@@ -876,6 +895,7 @@ impl TransactionLayer {
         let Some(txn) = self.txns.remove(&key) else {
             return;
         };
+        self.live_timers -= txn.armed_count();
         match txn.index {
             Index::Client(id) => {
                 self.client_index.remove(&id);
@@ -894,7 +914,24 @@ impl TransactionLayer {
             }
         }
         self.out.push_back(Output::Terminated { key });
+        self.compact_heap();
         self.shrink_after_load();
+    }
+
+    /// Drops the stale timer entries in bulk once they outnumber the live
+    /// ones (and a chunk's worth of them exists). Entries go stale long
+    /// before their time: a UDP NOTIFY answered at once leaves its Timer F
+    /// entry (64·T1) behind, so at thousands of requests a second the stale
+    /// entries would otherwise be most of the heap for 32 s. Each compaction
+    /// costs one pass and removes at least as many entries as it keeps.
+    fn compact_heap(&mut self) {
+        if self.heap.len() <= 2 * self.live_timers + INITIAL_CAPACITY {
+            return;
+        }
+        let txns = &self.txns;
+        self.heap
+            .retain(|Reverse(e)| txns.get(&e.key).is_some_and(|t| t.is_live(e)));
+        debug_assert_eq!(self.heap.len(), self.live_timers);
     }
 }
 
@@ -1112,6 +1149,52 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
         assert!(l.txns.capacity() < grown / 4, "{}", l.txns.capacity());
         assert!(l.server_index.capacity() < grown / 4);
         assert!(l.heap.capacity() < n / 4, "{}", l.heap.capacity());
+    }
+
+    /// NOTIFYs over UDP answered at once, one a millisecond for 20 s: each
+    /// leaves its Timer E and F entries stale (F is 64·T1) while Timer K
+    /// (5 s) keeps the transaction. The heap stays within twice the armed
+    /// timers (plus a chunk) instead of holding every F entry for 32 s.
+    #[test]
+    fn stale_timer_entries_do_not_pile_up() {
+        let t0 = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let n = 20_000;
+        let mut most = 0;
+        for i in 0..n {
+            let now = t0 + Duration::from_millis(i);
+            l.handle_timeout(now);
+            let branch = format!("z9hG4bK{i}");
+            l.send_request(now, req("NOTIFY", &branch), peer()).unwrap();
+            l.handle_input(
+                now,
+                Input::Received {
+                    msg: resp(200, &branch, "NOTIFY"),
+                    peer: peer(),
+                },
+            )
+            .unwrap();
+            while l.poll_output().is_some() {}
+            if i % 500 == 0 {
+                let armed: usize = l.txns.values().map(|t| t.armed_count()).sum();
+                assert_eq!(l.live_timers, armed, "after NOTIFY {i}");
+            }
+            assert!(
+                l.heap.len() <= 2 * l.live_timers + INITIAL_CAPACITY,
+                "NOTIFY {i}: {} entries for {} armed timers",
+                l.heap.len(),
+                l.live_timers
+            );
+            most = most.max(l.heap.len());
+        }
+        // Only the last 5 s of transactions wait out Timer K.
+        assert!(l.len() <= 5_001, "{}", l.len());
+        // Uncompacted, every Timer F entry (32 s) of the 20 s would be there.
+        assert!(most < n as usize, "{most}");
+        l.handle_timeout(t0 + Duration::from_secs(60));
+        assert!(l.is_empty());
+        assert_eq!(l.live_timers, 0);
+        assert_eq!(l.poll_timeout(), None);
     }
 
     #[test]

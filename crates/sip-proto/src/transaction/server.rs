@@ -34,7 +34,7 @@ impl Transaction {
     /// Sends the transaction's own 100 (Trying), built per §8.2.6 without a To
     /// tag (§17.2.1), and remembers it as the last provisional.
     fn send_trying(&mut self, cx: &mut Ctx<'_>) {
-        self.disarm(TimerName::Trying);
+        self.disarm(cx, TimerName::Trying);
         let Some(request) = &self.request else {
             return;
         };
@@ -63,8 +63,8 @@ impl Transaction {
                     // §17.2.1: Confirmed; G and H stop, Timer I absorbs ACK
                     // retransmissions.
                     self.state = Confirmed;
-                    self.disarm(TimerName::G);
-                    self.disarm(TimerName::H);
+                    self.disarm(cx, TimerName::G);
+                    self.disarm(cx, TimerName::H);
                     let i = cx.timers.timer_i(self.peer.transport);
                     self.arm_or_terminate(cx, TimerName::I, i)
                 }
@@ -132,7 +132,7 @@ impl Transaction {
             (Proceeding, 100..=199) => {
                 // §17.2.1: sent as is, not retransmitted by us, remembered for
                 // request retransmissions.
-                self.disarm(TimerName::Trying);
+                self.disarm(cx, TimerName::Trying);
                 self.last_response = Some(bytes.clone());
                 cx.transmit(self.peer, bytes);
                 Ok(Step::Stay)
@@ -140,7 +140,7 @@ impl Transaction {
             (Proceeding, 200..=299) => {
                 // RFC 6026 §8.5/§8.7: sent once, Accepted with Timer L = 64*T1
                 // on every transport; the TU retransmits the 2xx.
-                self.disarm(TimerName::Trying);
+                self.disarm(cx, TimerName::Trying);
                 self.response_to_tag = to_tag(msg);
                 self.state = Accepted;
                 cx.transmit(self.peer, bytes);
@@ -150,7 +150,7 @@ impl Transaction {
             (Proceeding, 300..) => {
                 // §17.2.1: Completed; Timer G = T1 on unreliable transports,
                 // Timer H = 64*T1 always.
-                self.disarm(TimerName::Trying);
+                self.disarm(cx, TimerName::Trying);
                 self.response_to_tag = to_tag(msg);
                 self.state = Completed;
                 self.last_response = Some(cx.keep(&bytes));
