@@ -11,8 +11,8 @@ use crate::timers::TimerName;
 impl Transaction {
     /// The TU handed us the request: send it and start the timers.
     pub(super) fn client_start(&mut self, cx: &mut Ctx<'_>) {
-        cx.transmit(self.peer, self.request_bytes.clone());
-        self.interval = cx.timers.first_retransmit();
+        cx.transmit(self.peer, self.wire.clone());
+        self.set_interval(cx.timers.first_retransmit());
         match self.kind {
             TransactionKind::ClientInvite => {
                 // §17.1.1.2: Calling; Timer B = 64*T1 always, Timer A = T1 on
@@ -20,7 +20,7 @@ impl Transaction {
                 self.state = TransactionState::Calling;
                 self.arm(cx, TimerName::B, cx.timers.timeout());
                 if !self.reliable() {
-                    self.arm(cx, TimerName::A, self.interval);
+                    self.arm(cx, TimerName::A, self.interval());
                 }
             }
             _ => {
@@ -28,7 +28,7 @@ impl Transaction {
                 self.state = TransactionState::Trying;
                 self.arm(cx, TimerName::F, cx.timers.timeout());
                 if !self.reliable() {
-                    self.arm(cx, TimerName::E, self.interval);
+                    self.arm(cx, TimerName::E, self.interval());
                 }
             }
         }
@@ -63,6 +63,7 @@ impl Transaction {
                 // RFC 6026 §8.4: Accepted, Timer M = 64*T1, 2xx to the TU; the
                 // TU (not the transaction) sends the ACK.
                 self.state = Accepted;
+                self.wire = Bytes::new();
                 self.disarm(cx, TimerName::A);
                 self.disarm(cx, TimerName::B);
                 self.arm(cx, TimerName::M, cx.timers.timeout());
@@ -76,13 +77,14 @@ impl Transaction {
                 self.state = Completed;
                 self.disarm(cx, TimerName::A);
                 self.disarm(cx, TimerName::B);
-                self.ack = self
+                self.wire = self
                     .request
                     .as_ref()
                     .and_then(|r| ack_for_non_2xx(r, &msg).ok())
-                    .map(|m| m.to_bytes());
+                    .map(|m| m.to_bytes())
+                    .unwrap_or_default();
                 cx.emit(Output::Response { key, msg });
-                if let Some(ack) = self.ack.clone() {
+                if let Some(ack) = self.resend() {
                     cx.transmit(self.peer, ack);
                 }
                 let d = cx.timers.timer_d(self.peer.transport);
@@ -90,7 +92,7 @@ impl Transaction {
             }
             (Completed, 300..) => {
                 // A retransmitted final: re-send the ACK, keep it from the TU.
-                if let Some(ack) = self.ack.clone() {
+                if let Some(ack) = self.resend() {
                     cx.transmit(self.peer, ack);
                 }
                 Step::Stay
@@ -123,7 +125,7 @@ impl Transaction {
                 // (which only absorbs response retransmissions).
                 self.state = Completed;
                 self.request = None;
-                self.request_bytes = Bytes::new();
+                self.wire = Bytes::new();
                 self.disarm(cx, TimerName::E);
                 self.disarm(cx, TimerName::F);
                 cx.emit(Output::Response { key, msg });
@@ -143,9 +145,9 @@ impl Transaction {
             (TimerName::A, Calling) => {
                 // §17.1.1.2: retransmit, double the interval (no T2 cap for
                 // INVITE requests).
-                cx.transmit(self.peer, self.request_bytes.clone());
-                self.interval *= 2;
-                self.arm(cx, TimerName::A, self.interval);
+                cx.transmit(self.peer, self.wire.clone());
+                self.set_interval(self.interval() * 2);
+                self.arm(cx, TimerName::A, self.interval());
                 Step::Stay
             }
             (TimerName::B, Calling) | (TimerName::F, Trying | Proceeding) => {
@@ -154,16 +156,16 @@ impl Transaction {
             }
             (TimerName::E, Trying) => {
                 // §17.1.2.2: MIN(2*interval, T2).
-                cx.transmit(self.peer, self.request_bytes.clone());
-                self.interval = (self.interval * 2).min(cx.timers.t2);
-                self.arm(cx, TimerName::E, self.interval);
+                cx.transmit(self.peer, self.wire.clone());
+                self.set_interval((self.interval() * 2).min(cx.timers.t2));
+                self.arm(cx, TimerName::E, self.interval());
                 Step::Stay
             }
             (TimerName::E, Proceeding) => {
                 // §17.1.2.2: in Proceeding, every T2.
-                cx.transmit(self.peer, self.request_bytes.clone());
-                self.interval = cx.timers.t2;
-                self.arm(cx, TimerName::E, self.interval);
+                cx.transmit(self.peer, self.wire.clone());
+                self.set_interval(cx.timers.t2);
+                self.arm(cx, TimerName::E, self.interval());
                 Step::Stay
             }
             (TimerName::D, Completed) | (TimerName::K, Completed) | (TimerName::M, Accepted) => {

@@ -238,7 +238,18 @@ pub(crate) enum Index {
     Server(ServerId),
     /// Boxed: RFC 2543 clients are rare, and the ids are large (the
     /// enum is part of every transaction).
-    Legacy(Box<(LegacyId, LegacyExtra)>),
+    Legacy(Box<LegacyIndex>),
+}
+
+/// A transaction of an RFC 2543 client: its index entry, and what matching
+/// its ACK needs (§17.2.3).
+#[derive(Debug, Clone)]
+pub(crate) struct LegacyIndex {
+    id: LegacyId,
+    extra: LegacyExtra,
+    /// Server INVITE: the To tag of the final response, for RFC 2543 ACK
+    /// matching (the ACK carries it).
+    response_to_tag: Option<Box<str>>,
 }
 
 /// One transaction. The four state machines share the data and differ in the
@@ -256,19 +267,16 @@ pub(crate) struct Transaction {
     /// Boxed: `None` for most of a UDP non-INVITE transaction's life, and an
     /// inline message would keep ~300 bytes per transaction for nothing.
     request: Option<Box<SipMessage>>,
-    /// Client: the request on the wire, for Timers A and E.
-    request_bytes: Bytes,
-    /// Server: the last response sent, re-sent on request retransmissions and
-    /// by Timer G.
-    last_response: Option<Bytes>,
-    /// Client INVITE: the ACK for the non-2xx final, re-sent on retransmitted
-    /// finals (§17.1.1.2).
-    ack: Option<Bytes>,
-    /// Server INVITE: the To tag of the final response, for RFC 2543 ACK
-    /// matching (§17.2.3).
-    response_to_tag: Option<Box<str>>,
-    /// Current retransmission interval of Timer A, E or G.
-    interval: Duration,
+    /// What may go on the wire again (one field: no transaction needs two
+    /// at once, and a completed UDP transaction is held 32 s). Client: the
+    /// request, for Timers A and E, until a final response; then, INVITE,
+    /// the ACK for a non-2xx final (§17.1.1.2: re-sent on retransmitted
+    /// finals). Server: the last response sent, re-sent on request
+    /// retransmissions and by Timer G. Empty when there is none.
+    wire: Bytes,
+    /// Current retransmission interval of Timer A, E or G, in microseconds
+    /// (4 bytes, not a 16-byte `Duration`: see `wire`).
+    interval_us: u32,
     /// Per timer, the arming its live heap entry carries; 0 when disarmed.
     /// (Numbers, not deadlines: 2 bytes a timer instead of 16, and at 2,000
     /// requests a second Timer J holds 64,000 transactions.)
@@ -335,16 +343,13 @@ impl Transaction {
             kind,
             state,
             peer,
-            request_bytes: if kind.is_client() {
+            wire: if kind.is_client() {
                 request.to_bytes()
             } else {
                 Bytes::new()
             },
             request: Some(Box::new(request)),
-            last_response: None,
-            ack: None,
-            response_to_tag: None,
-            interval: Duration::ZERO,
+            interval_us: 0,
             armed: [0; TimerName::COUNT],
             armings: 0,
             index,
@@ -396,6 +401,28 @@ impl Transaction {
     /// Is `entry` this transaction's live entry for its timer?
     fn is_live(&self, entry: &TimerEntry) -> bool {
         self.armed[entry.name as usize] == entry.arming
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_micros(u64::from(self.interval_us))
+    }
+
+    fn set_interval(&mut self, d: Duration) {
+        self.interval_us = u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+    }
+
+    /// Server INVITE: remembers the To tag of the final response `msg`
+    /// where RFC 2543 ACK matching needs it (an RFC 3261 ACK matches by
+    /// branch).
+    fn note_response_to_tag(&mut self, msg: &SipMessage) {
+        if let Index::Legacy(l) = &mut self.index {
+            l.response_to_tag = msg.to_tag().ok().flatten().map(Into::into);
+        }
+    }
+
+    /// The bytes kept for re-sending ([`wire`](Self::wire)), if any.
+    fn resend(&self) -> Option<Bytes> {
+        (!self.wire.is_empty()).then(|| self.wire.clone())
     }
 
     fn reliable(&self) -> bool {
@@ -677,7 +704,14 @@ impl TransactionLayer {
                 None => {
                     let (id, extra) = LegacyId::of_request(&msg, &via)?;
                     let found = self.find_legacy(&id, &extra, ack);
-                    (found, Index::Legacy(Box::new((id, extra))))
+                    (
+                        found,
+                        Index::Legacy(Box::new(LegacyIndex {
+                            id,
+                            extra,
+                            response_to_tag: None,
+                        })),
+                    )
                 }
             }
         };
@@ -722,7 +756,7 @@ impl TransactionLayer {
             Index::Server(id) => {
                 self.server_index.insert(id, key);
             }
-            Index::Legacy(l) => self.legacy_index.entry(l.0).or_default().push(key),
+            Index::Legacy(l) => self.legacy_index.entry(l.id).or_default().push(key),
             Index::Client(_) => {}
         }
         self.txns.insert(key, Box::new(txn));
@@ -741,7 +775,7 @@ impl TransactionLayer {
             let Index::Legacy(l) = &t.index else {
                 return false;
             };
-            let own = &l.1;
+            let own = &l.extra;
             if ack {
                 t.kind == TransactionKind::ServerInvite
                     && matches!(
@@ -750,7 +784,7 @@ impl TransactionLayer {
                             | TransactionState::Confirmed
                             | TransactionState::Accepted
                     )
-                    && t.response_to_tag == extra.to_tag
+                    && l.response_to_tag == extra.to_tag
             } else {
                 own.method == extra.method && own.to_tag == extra.to_tag
             }
@@ -904,7 +938,7 @@ impl TransactionLayer {
                 self.server_index.remove(&id);
             }
             Index::Legacy(l) => {
-                let id = &l.0;
+                let id = &l.id;
                 if let Some(keys) = self.legacy_index.get_mut(id) {
                     keys.retain(|k| *k != key);
                     if keys.is_empty() {
@@ -1250,9 +1284,9 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
     }
 
     /// What a transaction weighs is what 64·T1 of traffic holds (Timer J):
-    /// keep it within its allocator size class.
+    /// keep it within its allocator size class (mimalloc's 160-byte one).
     #[test]
     fn a_transaction_stays_small() {
-        assert!(std::mem::size_of::<Transaction>() <= 256);
+        assert!(std::mem::size_of::<Transaction>() <= 160);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use sip_msg::SipMessage;
 
 use super::matching::is_ack;
@@ -44,7 +45,7 @@ impl Transaction {
             return;
         };
         let bytes = trying.to_bytes();
-        self.last_response = Some(bytes.clone());
+        self.wire = bytes.clone();
         cx.transmit(self.peer, bytes);
     }
 
@@ -81,7 +82,7 @@ impl Transaction {
             Proceeding if self.kind == TransactionKind::ServerInvite => {
                 // §17.2.1: re-send the most recent provisional; if none was
                 // sent yet, the retransmission says the 200 ms are over.
-                match self.last_response.clone() {
+                match self.resend() {
                     Some(r) => cx.transmit(self.peer, r),
                     None if self.is_armed(TimerName::Trying) => self.send_trying(cx),
                     None => {}
@@ -90,7 +91,7 @@ impl Transaction {
             // §17.2.2: re-send the last provisional (Proceeding) or the final
             // (Completed). §17.2.1: the final in Completed.
             Proceeding | Completed => {
-                if let Some(r) = self.last_response.clone() {
+                if let Some(r) = self.resend() {
                     cx.transmit(self.peer, r);
                 }
             }
@@ -133,7 +134,7 @@ impl Transaction {
                 // §17.2.1: sent as is, not retransmitted by us, remembered for
                 // request retransmissions.
                 self.disarm(cx, TimerName::Trying);
-                self.last_response = Some(bytes.clone());
+                self.wire = bytes.clone();
                 cx.transmit(self.peer, bytes);
                 Ok(Step::Stay)
             }
@@ -141,7 +142,7 @@ impl Transaction {
                 // RFC 6026 §8.5/§8.7: sent once, Accepted with Timer L = 64*T1
                 // on every transport; the TU retransmits the 2xx.
                 self.disarm(cx, TimerName::Trying);
-                self.response_to_tag = to_tag(msg);
+                self.note_response_to_tag(msg);
                 self.state = Accepted;
                 cx.transmit(self.peer, bytes);
                 self.arm(cx, TimerName::L, cx.timers.timeout());
@@ -151,13 +152,13 @@ impl Transaction {
                 // §17.2.1: Completed; Timer G = T1 on unreliable transports,
                 // Timer H = 64*T1 always.
                 self.disarm(cx, TimerName::Trying);
-                self.response_to_tag = to_tag(msg);
+                self.note_response_to_tag(msg);
                 self.state = Completed;
-                self.last_response = Some(cx.keep(&bytes));
+                self.wire = cx.keep(&bytes);
                 cx.transmit(self.peer, bytes);
-                self.interval = cx.timers.first_retransmit();
+                self.set_interval(cx.timers.first_retransmit());
                 if !self.reliable() {
-                    self.arm(cx, TimerName::G, self.interval);
+                    self.arm(cx, TimerName::G, self.interval());
                 }
                 self.arm(cx, TimerName::H, cx.timers.timeout());
                 Ok(Step::Stay)
@@ -183,7 +184,7 @@ impl Transaction {
         match (self.state, status) {
             (Trying | Proceeding, 100..=199) => {
                 self.state = Proceeding;
-                self.last_response = Some(bytes.clone());
+                self.wire = bytes.clone();
                 cx.transmit(self.peer, bytes);
                 Ok(Step::Stay)
             }
@@ -194,7 +195,11 @@ impl Transaction {
                 self.request = None;
                 let j = cx.timers.timer_j(self.peer.transport);
                 // Reliable: Timer J is zero and nothing is re-sent.
-                self.last_response = (!j.is_zero()).then(|| cx.keep(&bytes));
+                self.wire = if j.is_zero() {
+                    Bytes::new()
+                } else {
+                    cx.keep(&bytes)
+                };
                 cx.transmit(self.peer, bytes);
                 Ok(self.arm_or_terminate(cx, TimerName::J, j))
             }
@@ -208,18 +213,18 @@ impl Transaction {
         use TransactionState::*;
         match (name, self.state) {
             (TimerName::Trying, Proceeding) => {
-                if self.last_response.is_none() {
+                if self.wire.is_empty() {
                     self.send_trying(cx);
                 }
                 Step::Stay
             }
             (TimerName::G, Completed) => {
                 // §17.2.1: retransmit the final, MIN(2*interval, T2).
-                if let Some(r) = self.last_response.clone() {
+                if let Some(r) = self.resend() {
                     cx.transmit(self.peer, r);
                 }
-                self.interval = (self.interval * 2).min(cx.timers.t2);
-                self.arm(cx, TimerName::G, self.interval);
+                self.set_interval((self.interval() * 2).min(cx.timers.t2));
+                self.arm(cx, TimerName::G, self.interval());
                 Step::Stay
             }
             (TimerName::H, Completed) => {
@@ -236,8 +241,4 @@ impl Transaction {
             _ => Step::Stay,
         }
     }
-}
-
-fn to_tag(msg: &SipMessage) -> Option<Box<str>> {
-    msg.to_tag().ok().flatten().map(Into::into)
 }
