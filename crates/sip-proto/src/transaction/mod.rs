@@ -576,6 +576,17 @@ impl TransactionLayer {
         now: Instant,
         input: Input,
     ) -> Result<Option<TransactionKey>, ProtoError> {
+        let r = self.dispatch(now, input);
+        // A response or a retransmission may have disarmed timers.
+        self.compact_heap();
+        r
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        input: Input,
+    ) -> Result<Option<TransactionKey>, ProtoError> {
         match input {
             Input::Received { msg, peer } => {
                 if msg.is_request() {
@@ -874,6 +885,7 @@ impl TransactionLayer {
                 self.remove(entry.key);
             }
         }
+        self.compact_heap();
     }
 
     /// Gives back the tables' room once load has fallen: a burst (Timer J
@@ -952,20 +964,27 @@ impl TransactionLayer {
         self.shrink_after_load();
     }
 
-    /// Drops the stale timer entries in bulk once they outnumber the live
-    /// ones (and a chunk's worth of them exists). Entries go stale long
-    /// before their time: a UDP NOTIFY answered at once leaves its Timer F
-    /// entry (64·T1) behind, so at thousands of requests a second the stale
-    /// entries would otherwise be most of the heap for 32 s. Each compaction
-    /// costs one pass and removes at least as many entries as it keeps.
+    /// Drops the stale timer entries in bulk once they are a quarter of the
+    /// live ones (and a chunk's worth of them exists), and gives back the
+    /// heap's room. Entries go stale long before their time: a UDP NOTIFY
+    /// answered at once leaves its Timer F entry (64·T1) behind, so at
+    /// thousands of requests a second the stale entries would otherwise be
+    /// most of the heap for 32 s (and its capacity, doubled at the peak,
+    /// held after). A compaction is one pass over the heap and comes after
+    /// at least a fifth of it went stale: a few lookups per stale entry.
     fn compact_heap(&mut self) {
-        if self.heap.len() <= 2 * self.live_timers + INITIAL_CAPACITY {
+        let stale = self.heap.len() - self.live_timers;
+        if stale <= self.live_timers / 4 + INITIAL_CAPACITY {
             return;
         }
         let txns = &self.txns;
         self.heap
             .retain(|Reverse(e)| txns.get(&e.key).is_some_and(|t| t.is_live(e)));
         debug_assert_eq!(self.heap.len(), self.live_timers);
+        let len = self.heap.len().max(INITIAL_CAPACITY);
+        if self.heap.capacity() > 2 * len {
+            self.heap.shrink_to(len + len / 2);
+        }
     }
 }
 
@@ -1187,8 +1206,8 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
 
     /// NOTIFYs over UDP answered at once, one a millisecond for 20 s: each
     /// leaves its Timer E and F entries stale (F is 64·T1) while Timer K
-    /// (5 s) keeps the transaction. The heap stays within twice the armed
-    /// timers (plus a chunk) instead of holding every F entry for 32 s.
+    /// (5 s) keeps the transaction. The heap stays within 1.25 times the
+    /// armed timers (plus a chunk) instead of holding every F entry for 32 s.
     #[test]
     fn stale_timer_entries_do_not_pile_up() {
         let t0 = Instant::now();
@@ -1214,7 +1233,7 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
                 assert_eq!(l.live_timers, armed, "after NOTIFY {i}");
             }
             assert!(
-                l.heap.len() <= 2 * l.live_timers + INITIAL_CAPACITY,
+                l.heap.len() <= l.live_timers + l.live_timers / 4 + INITIAL_CAPACITY,
                 "NOTIFY {i}: {} entries for {} armed timers",
                 l.heap.len(),
                 l.live_timers
