@@ -4,8 +4,7 @@ use std::net::SocketAddr;
 
 use simple_store::{Publication, Subscription};
 use sip_proto::{
-    CallId, Dialog, DialogId, DialogState, FlowId, Peer, ServerSubscription, SubState, Tag,
-    Transport,
+    Dialog, DialogParts, DialogState, FlowId, Peer, ServerSubscription, SubState, Transport,
 };
 
 use crate::agent::{PRESENCE, Pub, Watch};
@@ -63,12 +62,12 @@ pub(crate) fn sub_row(id: &str, w: &Watch) -> Subscription {
         state: state_token(&w.sub.state).to_owned(),
         expires_at_ms: w.sub.expires_at_ms,
         content_type: w.sub.content_type.to_string(),
-        call_id: d.id.call_id.as_str().to_owned(),
-        local_tag: d.id.local_tag.as_str().to_owned(),
-        remote_tag: d.id.remote_tag.as_ref().map(|t| t.as_str().to_owned()),
-        local_uri: d.local_uri.to_string(),
-        remote_uri: d.remote_uri.to_string(),
-        remote_target: d.remote_target.to_string(),
+        call_id: d.call_id().to_owned(),
+        local_tag: d.local_tag().to_owned(),
+        remote_tag: d.remote_tag().map(str::to_owned),
+        local_uri: d.local_uri().to_owned(),
+        remote_uri: d.remote_uri().to_owned(),
+        remote_target: d.remote_target().to_owned(),
         route_set: d.route_set.clone(),
         secure: d.secure,
         local_cseq: w.cseq_reserved,
@@ -97,23 +96,21 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
     if row.remote_uri.is_empty() || row.watcher != row.remote_uri {
         return None;
     }
-    let dialog = Dialog {
-        id: DialogId {
-            call_id: CallId::new(row.call_id.as_str()),
-            local_tag: Tag::new(row.local_tag.as_str()),
-            remote_tag: row.remote_tag.as_deref().map(Tag::new),
-        },
+    let dialog = Dialog::new(DialogParts {
+        call_id: &row.call_id,
+        local_tag: &row.local_tag,
+        remote_tag: row.remote_tag.as_deref(),
+        local_uri: &row.local_uri,
+        remote_uri: &row.remote_uri,
+        remote_target: &row.remote_target,
+        route_set: row.route_set.clone(),
         state: DialogState::Confirmed,
         // The next NOTIFY goes above every CSeq the previous run may have
         // used (crate doc).
         local_seq: Some(row.local_cseq),
         remote_seq: Some(row.remote_cseq),
-        local_uri: row.local_uri.as_str().into(),
-        remote_uri: row.remote_uri.as_str().into(),
-        remote_target: row.remote_target.as_str().into(),
-        route_set: row.route_set.clone(),
         secure: row.secure,
-    };
+    });
     Some(Watch {
         sub: ServerSubscription {
             dialog,

@@ -60,28 +60,212 @@ pub enum DialogState {
 }
 
 /// The state of one dialog (§12.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The six strings (Call-ID, the tags, our URI, the peer's URI, the remote
+/// target) live in one allocation: a presence server holds one dialog per
+/// watcher for hours, 100,000 of them and more, and six separate strings
+/// cost six allocations and their rounding each. Read them through the
+/// accessors; build a dialog from parts with [`Dialog::new`].
+#[derive(Clone, PartialEq, Eq)]
 pub struct Dialog {
-    /// Call-ID and tags.
-    pub id: DialogId,
+    /// Call-ID, local tag, remote tag, local URI, remote URI, remote
+    /// target, back to back.
+    text: Box<str>,
+    /// Where each of the first five ends in `text` (the sixth runs to the
+    /// end).
+    ends: [u32; 5],
+    /// Whether the peer sent a tag (RFC 2543 peers may not, §12.1.1).
+    has_remote_tag: bool,
     /// Early or confirmed.
     pub state: DialogState,
+    /// A SIPS dialog (§12.1.1: the request had a SIPS Request-URI).
+    pub secure: bool,
     /// CSeq number of the last request we sent in the dialog; `None` until we
     /// send one (UAS side).
     pub local_seq: Option<u32>,
     /// CSeq number of the last request the peer sent in the dialog; `None`
     /// until it sends one (UAC side).
     pub remote_seq: Option<u32>,
-    /// Our URI (From of the requests we send).
-    pub local_uri: Box<str>,
-    /// The peer's URI (To of the requests we send).
-    pub remote_uri: Box<str>,
-    /// Where requests go: the peer's Contact URI.
-    pub remote_target: Box<str>,
     /// Proxies to traverse, first hop first, each URI with all its parameters.
     pub route_set: Vec<String>,
-    /// A SIPS dialog (§12.1.1: the request had a SIPS Request-URI).
+}
+
+/// What a [`Dialog`] is made of, borrowed (a dialog restored from storage,
+/// or built by hand).
+#[derive(Debug, Clone)]
+pub struct DialogParts<'a> {
+    /// The Call-ID.
+    pub call_id: &'a str,
+    /// Our tag.
+    pub local_tag: &'a str,
+    /// The peer's tag (`None`: an RFC 2543 peer sent none).
+    pub remote_tag: Option<&'a str>,
+    /// Our URI (From of the requests we send).
+    pub local_uri: &'a str,
+    /// The peer's URI (To of the requests we send).
+    pub remote_uri: &'a str,
+    /// Where requests go: the peer's Contact URI.
+    pub remote_target: &'a str,
+    /// Proxies to traverse, first hop first.
+    pub route_set: Vec<String>,
+    /// Early or confirmed.
+    pub state: DialogState,
+    /// CSeq number of the last request we sent.
+    pub local_seq: Option<u32>,
+    /// CSeq number of the last request the peer sent.
+    pub remote_seq: Option<u32>,
+    /// A SIPS dialog.
     pub secure: bool,
+}
+
+impl std::fmt::Debug for Dialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialog")
+            .field("call_id", &self.call_id())
+            .field("local_tag", &self.local_tag())
+            .field("remote_tag", &self.remote_tag())
+            .field("local_uri", &self.local_uri())
+            .field("remote_uri", &self.remote_uri())
+            .field("remote_target", &self.remote_target())
+            .field("state", &self.state)
+            .field("local_seq", &self.local_seq)
+            .field("remote_seq", &self.remote_seq)
+            .field("route_set", &self.route_set)
+            .field("secure", &self.secure)
+            .finish()
+    }
+}
+
+/// Positions in a dialog's text.
+const CALL_ID: usize = 0;
+const LOCAL_TAG: usize = 1;
+const REMOTE_TAG: usize = 2;
+const LOCAL_URI: usize = 3;
+const REMOTE_URI: usize = 4;
+const REMOTE_TARGET: usize = 5;
+
+impl Dialog {
+    /// A dialog from its parts.
+    pub fn new(p: DialogParts<'_>) -> Dialog {
+        let strs = [
+            p.call_id,
+            p.local_tag,
+            p.remote_tag.unwrap_or_default(),
+            p.local_uri,
+            p.remote_uri,
+            p.remote_target,
+        ];
+        let (text, ends) = pack(&strs);
+        Dialog {
+            text,
+            ends,
+            has_remote_tag: p.remote_tag.is_some(),
+            state: p.state,
+            secure: p.secure,
+            local_seq: p.local_seq,
+            remote_seq: p.remote_seq,
+            route_set: p.route_set,
+        }
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i).map_or(self.text.len(), |e| *e as usize);
+        &self.text[start..end]
+    }
+
+    /// The Call-ID.
+    pub fn call_id(&self) -> &str {
+        self.part(CALL_ID)
+    }
+
+    /// Our tag.
+    pub fn local_tag(&self) -> &str {
+        self.part(LOCAL_TAG)
+    }
+
+    /// The peer's tag; `None` for an RFC 2543 peer that sent none
+    /// (§12.1.1, §12.1.2: "null").
+    pub fn remote_tag(&self) -> Option<&str> {
+        self.has_remote_tag.then(|| self.part(REMOTE_TAG))
+    }
+
+    /// Our URI (From of the requests we send).
+    pub fn local_uri(&self) -> &str {
+        self.part(LOCAL_URI)
+    }
+
+    /// The peer's URI (To of the requests we send).
+    pub fn remote_uri(&self) -> &str {
+        self.part(REMOTE_URI)
+    }
+
+    /// Where requests go: the peer's Contact URI.
+    pub fn remote_target(&self) -> &str {
+        self.part(REMOTE_TARGET)
+    }
+
+    /// The dialog's identifier (an owned copy).
+    pub fn id(&self) -> DialogId {
+        DialogId {
+            call_id: self.call_id().into(),
+            local_tag: self.local_tag().into(),
+            remote_tag: self.remote_tag().map(Tag::from),
+        }
+    }
+
+    /// Is `id` this dialog's identifier?
+    pub fn has_id(&self, id: &DialogId) -> bool {
+        self.call_id() == id.call_id.as_str()
+            && self.local_tag() == id.local_tag.as_str()
+            && self.remote_tag() == id.remote_tag.as_ref().map(Tag::as_str)
+    }
+
+    /// Replaces the remote target (a target refresh).
+    pub fn set_remote_target(&mut self, uri: &str) {
+        let strs = [
+            self.call_id(),
+            self.local_tag(),
+            self.part(REMOTE_TAG),
+            self.local_uri(),
+            self.remote_uri(),
+            uri,
+        ];
+        let (text, ends) = pack(&strs);
+        self.text = text;
+        self.ends = ends;
+    }
+
+    /// Replaces the peer's tag (a test of the RFC 2543 "null" tag, or a
+    /// dialog learning it).
+    pub fn set_remote_tag(&mut self, tag: Option<&str>) {
+        let strs = [
+            self.call_id(),
+            self.local_tag(),
+            tag.unwrap_or_default(),
+            self.local_uri(),
+            self.remote_uri(),
+            self.remote_target(),
+        ];
+        let (text, ends) = pack(&strs);
+        self.text = text;
+        self.ends = ends;
+        self.has_remote_tag = tag.is_some();
+    }
+}
+
+/// Six strings back to back, and where the first five end.
+fn pack(strs: &[&str; 6]) -> (Box<str>, [u32; 5]) {
+    let mut text = String::with_capacity(strs.iter().map(|s| s.len()).sum());
+    let mut ends = [0u32; 5];
+    for (i, s) in strs.iter().enumerate() {
+        text.push_str(s);
+        if let Some(e) = ends.get_mut(i) {
+            // A dialog's strings come from one SIP message: far below 4 GB.
+            *e = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+    }
+    (text.into_boxed_str(), ends)
 }
 
 impl Dialog {
@@ -100,21 +284,21 @@ impl Dialog {
             .record_routes()
             .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Dialog {
-            id: DialogId {
-                call_id: request.call_id()?.into(),
-                local_tag: local_tag.into(),
-                remote_tag: from.tag().map(Tag::from),
-            },
+        let to_req = request.to()?;
+        let target = contact_uri(request)?;
+        Ok(Dialog::new(DialogParts {
+            call_id: request.call_id()?,
+            local_tag,
+            remote_tag: from.tag(),
+            local_uri: to_req.addr.uri.as_str(),
+            remote_uri: from.addr.uri.as_str(),
+            remote_target: &target,
+            route_set,
             state,
             local_seq: None,
             remote_seq: Some(request.cseq()?.seq),
-            local_uri: request.to()?.addr.uri.as_str().into(),
-            remote_uri: from.addr.uri.as_str().into(),
-            remote_target: contact_uri(request)?.into(),
-            route_set,
             secure: is_sips(request.request_uri_str().unwrap_or_default()),
-        })
+        }))
     }
 
     /// The UAC side (§12.1.2): `request` is the dialog-creating request we
@@ -124,28 +308,28 @@ impl Dialog {
     /// the response's Contact. Local sequence number: the request's CSeq.
     pub fn uac(request: &SipMessage, response: &SipMessage) -> Result<Dialog, DialogError> {
         let state = creating_state(response)?;
-        let remote_tag = response.to_tag()?.map(Tag::from);
+        let remote_tag = response.to_tag()?;
         if state == DialogState::Early && remote_tag.is_none() {
             // A provisional without a To tag creates no early dialog.
             return Err(DialogError::MissingTag("To"));
         }
         let from = request.from()?;
         let local_tag = from.tag().ok_or(DialogError::MissingTag("From"))?;
-        Ok(Dialog {
-            id: DialogId {
-                call_id: request.call_id()?.into(),
-                local_tag: local_tag.into(),
-                remote_tag,
-            },
+        let to_req = request.to()?;
+        let target = contact_uri(response)?;
+        Ok(Dialog::new(DialogParts {
+            call_id: request.call_id()?,
+            local_tag,
+            remote_tag,
+            local_uri: from.addr.uri.as_str(),
+            remote_uri: to_req.addr.uri.as_str(),
+            remote_target: &target,
+            route_set: reversed_route_set(response)?,
             state,
             local_seq: Some(request.cseq()?.seq),
             remote_seq: None,
-            local_uri: from.addr.uri.as_str().into(),
-            remote_uri: request.to()?.addr.uri.as_str().into(),
-            remote_target: contact_uri(response)?.into(),
-            route_set: reversed_route_set(response)?,
             secure: is_sips(request.request_uri_str().unwrap_or_default()),
-        })
+        }))
     }
 
     /// UAC: a 2xx arrived for the request that created this early dialog
@@ -157,11 +341,11 @@ impl Dialog {
                 response.status().unwrap_or(0),
             ));
         }
-        if DialogId::of_received_response(response)? != self.id {
+        if !self.has_id(&DialogId::of_received_response(response)?) {
             return Err(DialogError::WrongDialog);
         }
         self.route_set = reversed_route_set(response)?;
-        self.remote_target = contact_uri(response)?.into();
+        self.set_remote_target(&contact_uri(response)?);
         self.state = DialogState::Confirmed;
         Ok(())
     }
@@ -194,15 +378,15 @@ impl Dialog {
         for r in &routes {
             b = b.header(HeaderName::Route, &format!("<{r}>"));
         }
-        let from = format!("<{}>;tag={}", self.local_uri, self.id.local_tag);
-        let to = match &self.id.remote_tag {
-            Some(t) => format!("<{}>;tag={t}", self.remote_uri),
+        let from = format!("<{}>;tag={}", self.local_uri(), self.local_tag());
+        let to = match self.remote_tag() {
+            Some(t) => format!("<{}>;tag={t}", self.remote_uri()),
             // §12.2.1.1: a null tag is omitted.
-            None => format!("<{}>", self.remote_uri),
+            None => format!("<{}>", self.remote_uri()),
         };
         Ok(b.header(HeaderName::From, &from)
             .header(HeaderName::To, &to)
-            .header(HeaderName::CallId, self.id.call_id.as_str())
+            .header(HeaderName::CallId, self.call_id())
             .header(HeaderName::CSeq, &format!("{seq} {method}")))
     }
 
@@ -216,15 +400,15 @@ impl Dialog {
     ///   the route set followed by the remote target.
     pub fn request_uri_and_routes(&self) -> Result<(String, Vec<String>), DialogError> {
         let Some(first) = self.route_set.first() else {
-            return Ok((self.remote_target.to_string(), Vec::new()));
+            return Ok((self.remote_target().to_owned(), Vec::new()));
         };
         let uri = Uri::parse(first)?;
         let loose = uri.as_sip().is_some_and(|s| s.params.contains("lr"));
         if loose {
-            return Ok((self.remote_target.to_string(), self.route_set.clone()));
+            return Ok((self.remote_target().to_owned(), self.route_set.clone()));
         }
         let mut routes: Vec<String> = self.route_set[1..].to_vec();
-        routes.push(self.remote_target.to_string());
+        routes.push(self.remote_target().to_owned());
         Ok((strip_for_request_uri(first), routes))
     }
 
@@ -250,7 +434,7 @@ impl Dialog {
         match msg.contact()? {
             None => Ok(false),
             Some(_) => {
-                self.remote_target = contact_uri(msg)?.into();
+                self.set_remote_target(&contact_uri(msg)?);
                 Ok(true)
             }
         }
@@ -334,6 +518,59 @@ mod tests {
             strip_for_request_uri("sip:a;b@proxy;maddr=10.0.0.1;METHOD=BYE"),
             "sip:a;b@proxy;maddr=10.0.0.1"
         );
+    }
+
+    fn parts() -> DialogParts<'static> {
+        DialogParts {
+            call_id: "c1@example.test",
+            local_tag: "l1",
+            remote_tag: Some("r1"),
+            local_uri: "sip:bob@example.test",
+            remote_uri: "sip:alice@example.test",
+            remote_target: "sip:alice@192.0.2.1",
+            route_set: Vec::new(),
+            state: DialogState::Confirmed,
+            local_seq: None,
+            remote_seq: Some(1),
+            secure: false,
+        }
+    }
+
+    #[test]
+    fn packed_strings_read_back_and_survive_replacement() {
+        let mut d = Dialog::new(parts());
+        assert_eq!(d.call_id(), "c1@example.test");
+        assert_eq!(d.local_tag(), "l1");
+        assert_eq!(d.remote_tag(), Some("r1"));
+        assert_eq!(d.local_uri(), "sip:bob@example.test");
+        assert_eq!(d.remote_uri(), "sip:alice@example.test");
+        assert_eq!(d.remote_target(), "sip:alice@192.0.2.1");
+        d.set_remote_target("sip:alice@192.0.2.9;transport=tcp");
+        assert_eq!(d.remote_target(), "sip:alice@192.0.2.9;transport=tcp");
+        assert_eq!(d.remote_uri(), "sip:alice@example.test");
+        assert_eq!(d.remote_tag(), Some("r1"));
+        // An empty tag is a tag; no tag is the RFC 2543 null tag.
+        d.set_remote_tag(Some(""));
+        assert_eq!(d.remote_tag(), Some(""));
+        d.set_remote_tag(None);
+        assert_eq!(d.remote_tag(), None);
+        assert_eq!(d.local_uri(), "sip:bob@example.test");
+        assert_eq!(d.remote_target(), "sip:alice@192.0.2.9;transport=tcp");
+        assert!(d.has_id(&DialogId {
+            call_id: "c1@example.test".into(),
+            local_tag: "l1".into(),
+            remote_tag: None,
+        }));
+        assert!(!d.has_id(&DialogId {
+            call_id: "c1@example.test".into(),
+            local_tag: "l1".into(),
+            remote_tag: Some("".into()),
+        }));
+        // Equal parts, equal dialogs.
+        let mut e = Dialog::new(parts());
+        e.set_remote_target("sip:alice@192.0.2.9;transport=tcp");
+        e.set_remote_tag(None);
+        assert_eq!(d, e);
     }
 
     #[test]

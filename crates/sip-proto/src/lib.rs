@@ -64,7 +64,7 @@ mod transaction;
 mod transport;
 
 pub use cancel::cancel_request;
-pub use dialog::{Dialog, DialogId, DialogState};
+pub use dialog::{Dialog, DialogId, DialogParts, DialogState};
 pub use error::{DialogError, ProtoError};
 pub use event::{
     ClientEvent, ClientSubscription, EventPackage, EventRegistry, NotifyInfo, Refusal,

@@ -42,31 +42,33 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
     let ok = answer(&req, 200, Some("b1"), "<sips:bob@192.0.2.2>");
     let uas = Dialog::uas(&req, &ok).unwrap();
     assert_eq!(uas.state, DialogState::Confirmed);
-    assert_eq!(uas.id.call_id.as_str(), "d1@example.test");
-    assert_eq!(uas.id.local_tag.as_str(), "b1");
-    assert_eq!(uas.id.remote_tag.as_ref().map(Tag::as_str), Some("a1"));
+    assert_eq!(uas.call_id(), "d1@example.test");
+    assert_eq!(uas.local_tag(), "b1");
+    assert_eq!(uas.remote_tag(), Some("a1"));
     assert_eq!(
         uas.route_set,
         ["sips:p2.example.test;lr", "sips:p1.example.test;lr;x=1"]
     );
-    assert_eq!(&*uas.remote_target, "sips:alice@192.0.2.1;transport=tls");
+    assert_eq!(uas.remote_target(), "sips:alice@192.0.2.1;transport=tls");
     assert_eq!((uas.local_seq, uas.remote_seq), (None, Some(101)));
-    assert_eq!(&*uas.local_uri, "sips:bob@example.test");
-    assert_eq!(&*uas.remote_uri, "sips:alice@example.test");
+    assert_eq!(uas.local_uri(), "sips:bob@example.test");
+    assert_eq!(uas.remote_uri(), "sips:alice@example.test");
     assert!(uas.secure);
 
     let uac = Dialog::uac(&req, &ok).unwrap();
-    assert_eq!(uac.id.local_tag, *uas.id.remote_tag.as_ref().unwrap());
-    assert_eq!(uac.id.remote_tag.as_ref(), Some(&uas.id.local_tag));
+    assert_eq!(Some(uac.local_tag()), uas.remote_tag());
+    assert_eq!(uac.remote_tag(), Some(uas.local_tag()));
     // §12.1.2: reversed, parameters kept.
     assert_eq!(
         uac.route_set,
         ["sips:p1.example.test;lr;x=1", "sips:p2.example.test;lr"]
     );
-    assert_eq!(&*uac.remote_target, "sips:bob@192.0.2.2");
+    assert_eq!(uac.remote_target(), "sips:bob@192.0.2.2");
     assert_eq!((uac.local_seq, uac.remote_seq), (Some(101), None));
     // The ids computed from received messages find the dialogs.
-    assert_eq!(DialogId::of_received_response(&ok).unwrap(), uac.id);
+    assert_eq!(DialogId::of_received_response(&ok).unwrap(), uac.id());
+    assert!(uac.has_id(&DialogId::of_received_response(&ok).unwrap()));
+    assert!(!uas.has_id(&DialogId::of_received_response(&ok).unwrap()));
     let mut from_uac = uac.clone();
     let bye = from_uac
         .next_request("BYE")
@@ -74,10 +76,7 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
         .header(HeaderName::Via, "SIP/2.0/TLS 192.0.2.1;branch=z9hG4bKbye")
         .build()
         .unwrap();
-    assert_eq!(
-        DialogId::of_received_request(&bye).unwrap(),
-        Some(uas.id.clone())
-    );
+    assert_eq!(DialogId::of_received_request(&bye).unwrap(), Some(uas.id()));
     // Out of dialog: no To tag.
     assert_eq!(DialogId::of_received_request(&req).unwrap(), None);
 }
@@ -98,7 +97,7 @@ fn early_dialog_confirmed_by_the_2xx() {
     uac.confirm(&ok).unwrap();
     assert_eq!(uac.state, DialogState::Confirmed);
     assert_eq!(uac.route_set, ["sips:p2.example.test;lr"]);
-    assert_eq!(&*uac.remote_target, "sips:bob@192.0.2.3");
+    assert_eq!(uac.remote_target(), "sips:bob@192.0.2.3");
     // A 2xx of another fork belongs to another dialog.
     let fork = answer(&req, 200, Some("b9"), "<sips:bob@192.0.2.9>");
     assert_eq!(uac.confirm(&fork).unwrap_err(), DialogError::WrongDialog);

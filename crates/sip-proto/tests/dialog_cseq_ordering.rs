@@ -8,24 +8,22 @@
 
 use bytes::Bytes;
 use sip_msg::SipMessage;
-use sip_proto::{CallId, Dialog, DialogError, DialogId, DialogState, Tag};
+use sip_proto::{Dialog, DialogError, DialogParts, DialogState};
 
 fn dialog(remote_seq: Option<u32>) -> Dialog {
-    Dialog {
-        id: DialogId {
-            call_id: CallId::from("d3"),
-            local_tag: Tag::from("b1"),
-            remote_tag: Some(Tag::from("a1")),
-        },
+    Dialog::new(DialogParts {
+        call_id: "d3",
+        local_tag: "b1",
+        remote_tag: Some("a1"),
+        local_uri: "sip:bob@example.test",
+        remote_uri: "sip:alice@example.test",
+        remote_target: "sip:alice@192.0.2.1",
+        route_set: Vec::new(),
         state: DialogState::Confirmed,
         local_seq: None,
         remote_seq,
-        local_uri: "sip:bob@example.test".into(),
-        remote_uri: "sip:alice@example.test".into(),
-        remote_target: "sip:alice@192.0.2.1".into(),
-        route_set: Vec::new(),
         secure: false,
-    }
+    })
 }
 
 fn in_dialog(method: &str, seq: u32, contact: Option<&str>) -> SipMessage {
@@ -68,12 +66,12 @@ fn empty_remote_sequence_number_takes_the_first() {
 fn target_refresh_replaces_the_remote_target() {
     let mut d = dialog(Some(1));
     assert!(!d.refresh_target(&in_dialog("INVITE", 2, None)).unwrap());
-    assert_eq!(&*d.remote_target, "sip:alice@192.0.2.1");
+    assert_eq!(d.remote_target(), "sip:alice@192.0.2.1");
     assert!(
         d.refresh_target(&in_dialog("INVITE", 3, Some("<sip:alice@192.0.2.77>")))
             .unwrap()
     );
-    assert_eq!(&*d.remote_target, "sip:alice@192.0.2.77");
+    assert_eq!(d.remote_target(), "sip:alice@192.0.2.77");
     assert_eq!(
         d.refresh_target(&in_dialog("SUBSCRIBE", 4, Some("*")))
             .unwrap_err(),

@@ -7,24 +7,22 @@
 #![allow(clippy::unwrap_used)]
 
 use sip_msg::HeaderName;
-use sip_proto::{CallId, Dialog, DialogId, DialogState, Tag};
+use sip_proto::{Dialog, DialogParts, DialogState};
 
 fn dialog(route_set: &[&str]) -> Dialog {
-    Dialog {
-        id: DialogId {
-            call_id: CallId::from("d2@example.test"),
-            local_tag: Tag::from("a1"),
-            remote_tag: Some(Tag::from("b1")),
-        },
+    Dialog::new(DialogParts {
+        call_id: "d2@example.test",
+        local_tag: "a1",
+        remote_tag: Some("b1"),
+        local_uri: "sip:alice@example.test",
+        remote_uri: "sip:bob@example.test",
+        remote_target: "sip:user@remoteua",
+        route_set: route_set.iter().map(|s| s.to_string()).collect(),
         state: DialogState::Confirmed,
         local_seq: Some(10),
         remote_seq: None,
-        local_uri: "sip:alice@example.test".into(),
-        remote_uri: "sip:bob@example.test".into(),
-        remote_target: "sip:user@remoteua".into(),
-        route_set: route_set.iter().map(|s| s.to_string()).collect(),
         secure: false,
-    }
+    })
 }
 
 fn with_via(b: sip_msg::MessageBuilder) -> sip_msg::SipMessage {
@@ -96,7 +94,7 @@ fn ack_and_null_tags_and_a_uas_first_request() {
     assert_eq!(d.local_seq, Some(10));
     // A null remote tag (RFC 2543 peer) is omitted from To.
     let mut d = dialog(&[]);
-    d.id.remote_tag = None;
+    d.set_remote_tag(None);
     let r = with_via(d.next_request("OPTIONS").unwrap());
     assert_eq!(r.to().unwrap().tag(), None);
     // A UAS that never sent a request (a notifier) starts its CSeq at 1.

@@ -101,8 +101,8 @@ fn new_subscription_takes_dialog_package_and_expiry_from_the_subscribe() {
     assert_eq!(sub.id.as_deref(), Some("7"));
     assert_eq!(&*sub.content_type, "application/pidf+xml");
     assert_eq!(sub.expires_at_ms, T0 + 600_000);
-    assert_eq!(sub.dialog.id.local_tag.as_str(), "b1");
-    assert_eq!(&*sub.dialog.remote_target, "sip:alice@192.0.2.1:5060");
+    assert_eq!(sub.dialog.local_tag(), "b1");
+    assert_eq!(sub.dialog.remote_target(), "sip:alice@192.0.2.1:5060");
 }
 
 #[test]

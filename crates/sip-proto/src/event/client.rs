@@ -4,7 +4,7 @@ use bytes::Bytes;
 use sip_msg::{Contact, HeaderName, MessageBuilder, SipMessage};
 
 use super::{Refusal, SubState, TerminationReason, deadline, event_value};
-use crate::dialog::{Dialog, DialogId, DialogState};
+use crate::dialog::{Dialog, DialogId, DialogParts, DialogState};
 use crate::error::DialogError;
 use crate::ids::{CallId, Tag};
 
@@ -156,7 +156,7 @@ impl ClientSubscription {
             200..=299 => {
                 match &mut self.dialog {
                     Some(d) => {
-                        if d.id.remote_tag != id.remote_tag {
+                        if d.remote_tag() != id.remote_tag.as_ref().map(Tag::as_str) {
                             return Err(DialogError::WrongDialog);
                         }
                         d.refresh_target(resp)?;
@@ -202,21 +202,19 @@ impl ClientSubscription {
             .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
             .collect::<Result<Vec<_>, _>>()?;
         route_set.reverse();
-        Ok(Dialog {
-            id: DialogId {
-                call_id: self.call_id.clone(),
-                local_tag: self.local_tag.clone(),
-                remote_tag: resp.to_tag()?.map(Tag::from),
-            },
+        Ok(Dialog::new(DialogParts {
+            call_id: self.call_id.as_str(),
+            local_tag: self.local_tag.as_str(),
+            remote_tag: resp.to_tag()?,
+            local_uri: &self.local_uri,
+            remote_uri: &self.remote_uri,
+            remote_target: &contact_uri(resp)?,
+            route_set,
             state: DialogState::Confirmed,
             local_seq: Some(self.local_seq),
             remote_seq: None,
-            local_uri: self.local_uri.as_str().into(),
-            remote_uri: self.remote_uri.as_str().into(),
-            remote_target: contact_uri(resp)?.into(),
-            route_set,
             secure: is_sips(&self.request_uri),
-        })
+        }))
     }
 
     /// The dialog from a NOTIFY that arrived before the 2xx (RFC 6665
@@ -228,21 +226,19 @@ impl ClientSubscription {
             .record_routes()
             .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Dialog {
-            id: DialogId {
-                call_id: self.call_id.clone(),
-                local_tag: self.local_tag.clone(),
-                remote_tag: req.from_tag()?.map(Tag::from),
-            },
+        Ok(Dialog::new(DialogParts {
+            call_id: self.call_id.as_str(),
+            local_tag: self.local_tag.as_str(),
+            remote_tag: req.from_tag()?,
+            local_uri: &self.local_uri,
+            remote_uri: &self.remote_uri,
+            remote_target: &contact_uri(req)?,
+            route_set,
             state: DialogState::Confirmed,
             local_seq: Some(self.local_seq),
             remote_seq: Some(req.cseq()?.seq),
-            local_uri: self.local_uri.as_str().into(),
-            remote_uri: self.remote_uri.as_str().into(),
-            remote_target: contact_uri(req)?.into(),
-            route_set,
             secure: is_sips(&self.request_uri),
-        })
+        }))
     }
 
     /// A NOTIFY received (RFC 6665 §4.1.3):
@@ -293,7 +289,7 @@ impl ClientSubscription {
         };
         match &mut self.dialog {
             Some(d) => {
-                if d.id.remote_tag != id.remote_tag {
+                if d.remote_tag() != id.remote_tag.as_ref().map(Tag::as_str) {
                     return Err(no_subscription());
                 }
                 d.check_remote_cseq(req)?;

@@ -81,7 +81,7 @@ impl ServerSubscription {
         now_ms: u64,
     ) -> Result<SubscribeParams, Refusal> {
         let no_subscription = || Refusal::new(481, "Subscription Does Not Exist");
-        if DialogId::of_received_request(req)?.as_ref() != Some(&self.dialog.id) {
+        if !DialogId::of_received_request(req)?.is_some_and(|id| self.dialog.has_id(&id)) {
             return Err(no_subscription());
         }
         // RFC 3261 §12.2.2: the CSeq check belongs to the dialog, whatever
