@@ -91,7 +91,12 @@ impl Transaction {
             // §17.2.2: re-send the last provisional (Proceeding) or the final
             // (Completed). §17.2.1: the final in Completed.
             Proceeding | Completed => {
-                if let Some(r) = self.resend() {
+                let again = if self.wire_is_delta {
+                    super::kept::rebuild(&msg, &self.wire)
+                } else {
+                    self.resend()
+                };
+                if let Some(r) = again {
                     cx.transmit(self.peer, r);
                 }
             }
@@ -192,14 +197,24 @@ impl Transaction {
                 // §17.2.2: Completed with Timer J (64*T1 unreliable, 0
                 // reliable). Retransmissions are answered from the bytes.
                 self.state = Completed;
-                self.request = None;
                 let j = cx.timers.timer_j(self.peer.transport);
-                // Reliable: Timer J is zero and nothing is re-sent.
-                self.wire = if j.is_zero() {
-                    Bytes::new()
+                // Reliable: Timer J is zero and nothing is re-sent. Else the
+                // response is kept, cut down to what the request does not
+                // repeat when it can be (`kept`).
+                let delta = if j.is_zero() {
+                    None
                 } else {
-                    cx.keep(&bytes)
+                    self.request
+                        .as_deref()
+                        .and_then(|req| super::kept::delta(req, msg, &bytes))
                 };
+                self.wire_is_delta = delta.is_some();
+                self.wire = match delta {
+                    Some(d) => cx.keep(&d),
+                    None if j.is_zero() => Bytes::new(),
+                    None => cx.keep(&bytes),
+                };
+                self.request = None;
                 cx.transmit(self.peer, bytes);
                 Ok(self.arm_or_terminate(cx, TimerName::J, j))
             }
