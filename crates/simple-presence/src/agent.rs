@@ -256,9 +256,26 @@ pub fn presentity_uri(aor: &str) -> String {
     }
 }
 
+/// Random characters in a subscription's tag: 14 alphanumerics are 83
+/// bits (RFC 3261 §19.3 asks for at least 32), and with the "hp" prefix
+/// the tag is 16 bytes, so the shared id fits the allocator's 32-byte class
+/// (each held subscription has one; it is also in the dialog, the stored
+/// row and every NOTIFY).
+const TAG_RANDOM: usize = 14;
+
 fn new_tag() -> String {
     // Unguessable and unique: the tag names the subscription.
-    format!("hp{}", new_etag())
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    let mut tag = String::with_capacity(2 + TAG_RANDOM);
+    tag.push_str("hp");
+    tag.extend(
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(TAG_RANDOM)
+            .map(char::from),
+    );
+    tag
 }
 
 impl Watch {
@@ -1799,5 +1816,19 @@ mod tests {
     #[test]
     fn a_watch_stays_small() {
         assert!(std::mem::size_of::<super::Watch>() <= 320);
+    }
+
+    /// Subscription tags: 16 bytes (the shared id's allocator class), 14 of
+    /// them random alphanumerics, never the same twice in a run of many.
+    #[test]
+    fn subscription_tags_are_short_random_and_distinct() {
+        let tags: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::new_tag()).collect();
+        assert_eq!(tags.len(), 10_000);
+        for t in &tags {
+            assert_eq!(t.len(), 16, "{t}");
+            assert!(t.starts_with("hp"), "{t}");
+            assert!(t[2..].bytes().all(|b| b.is_ascii_alphanumeric()), "{t}");
+        }
     }
 }
