@@ -895,8 +895,10 @@ impl TransactionLayer {
 
     /// Gives back the tables' room once load has fallen: a burst (Timer J
     /// keeps 64·T1 of requests, 64,000 at 2,000 a second) grows them, and
-    /// a table never shrinks by itself. Shrinking only below a quarter of
-    /// the capacity, to twice the live count, keeps the rehashes rare.
+    /// a table never shrinks by itself. A table below half its capacity is
+    /// shrunk to 1.25 times its live count (the next power-of-two bucket
+    /// count above that): it then grows again only after a quarter more
+    /// load, and shrinks again only below half, so rehashes stay rare.
     fn shrink_after_load(&mut self) {
         if self.txns.is_empty() {
             self.kept = BytesMut::new();
@@ -906,10 +908,11 @@ impl TransactionLayer {
                 .shrink_to((self.heap.len() * 2).max(INITIAL_CAPACITY));
         }
         let cap = self.txns.capacity();
-        if cap <= 4 * INITIAL_CAPACITY || self.txns.len() * 4 >= cap {
+        if cap <= 4 * INITIAL_CAPACITY || self.txns.len() * 2 >= cap {
             return;
         }
-        let room = (self.txns.len() * 2).max(INITIAL_CAPACITY);
+        let len = self.txns.len();
+        let room = (len + len / 4).max(INITIAL_CAPACITY);
         self.txns.shrink_to(room);
         self.server_index.shrink_to(room);
         self.client_index.shrink_to(room);
@@ -1175,6 +1178,56 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
             Some(Output::StrayResponse { .. })
         ));
         assert!(l.is_empty());
+    }
+
+    /// Half of a burst's transactions waited out Timer J, half are still
+    /// there: the tables already give back the room of the gone half
+    /// (a load falling from its peak, as 10 s after a 2,000/s run).
+    #[test]
+    fn tables_shrink_while_load_falls() {
+        let t0 = Instant::now();
+        let n = 10 * INITIAL_CAPACITY;
+        let mut l = TransactionLayer::new(Timers::default()).with_max_transactions(n);
+        for i in 0..n {
+            // The first half at t0, the second 10 s later.
+            let at = if i < n / 2 {
+                t0
+            } else {
+                t0 + Duration::from_secs(10)
+            };
+            let branch = format!("z9hG4bK{i}");
+            let key = l
+                .handle_input(
+                    at,
+                    Input::Received {
+                        msg: req("MESSAGE", &branch),
+                        peer: peer(),
+                    },
+                )
+                .unwrap()
+                .unwrap();
+            l.handle_input(
+                at,
+                Input::SendResponse {
+                    key,
+                    msg: resp(200, &branch, "MESSAGE"),
+                },
+            )
+            .unwrap();
+            while l.poll_output().is_some() {}
+        }
+        let peak = l.txns.capacity();
+        l.handle_timeout(t0 + Duration::from_secs(33));
+        assert_eq!(l.len(), n / 2);
+        // Half the buckets (a table's capacity() also drops a little with
+        // the tombstones of removals, without giving anything back).
+        assert!(
+            l.txns.capacity() <= peak / 2,
+            "{} of {peak}",
+            l.txns.capacity()
+        );
+        assert!(l.server_index.capacity() <= peak / 2);
+        assert!(l.txns.capacity() >= n / 2);
     }
 
     #[test]
