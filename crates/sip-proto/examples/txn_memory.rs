@@ -41,7 +41,8 @@ fn main() {
             .unwrap();
         while let Some(out) = layer.poll_output() {
             if let Output::Request { key, msg, .. } = out {
-                let tag = Tag::new(format!("hp{i:020}"));
+                // 16 bytes, like the presence agent's tags.
+                let tag = Tag::new(format!("hp{i:014}"));
                 let resp = response_builder(&msg, 200, "OK", Some(&tag))
                     .unwrap()
                     .header(HeaderName::Expires, "3600")

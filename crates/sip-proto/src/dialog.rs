@@ -221,8 +221,12 @@ impl Dialog {
             && self.remote_tag() == id.remote_tag.as_ref().map(Tag::as_str)
     }
 
-    /// Replaces the remote target (a target refresh).
+    /// Replaces the remote target (a target refresh). The same URI again
+    /// (most refreshes) changes nothing, and allocates nothing.
     pub fn set_remote_target(&mut self, uri: &str) {
+        if uri == self.remote_target() {
+            return;
+        }
         let strs = [
             self.call_id(),
             self.local_tag(),

@@ -18,7 +18,9 @@
 //!   [`TransactionLayer::find_cancel_target`].
 //! - `stateless`: [`response_builder`], [`stateless_response`],
 //!   [`reason_phrase`], [`stamp_received`], [`response_route`].
-//! - `dialog`: [`Dialog`], [`DialogId`], [`DialogState`] (§12).
+//! - `dialog`: [`Dialog`] (its strings in one allocation), built by
+//!   [`Dialog::new`] from [`DialogParts`] or from messages; [`DialogId`],
+//!   [`DialogState`] (§12).
 //! - `event`: SIP events (RFC 6665): [`EventRegistry`] of [`EventPackage`]s
 //!   with the SUBSCRIBE checks, [`ServerSubscription`] (notifier,
 //!   `event/server.rs`), [`ClientSubscription`] (subscriber,

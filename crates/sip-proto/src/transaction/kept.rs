@@ -6,19 +6,25 @@
 //! Call-ID, CSeq), and a retransmitted request carries those same header
 //! fields again. So when the response begins with exactly the lines
 //! [`response_builder`](crate::response_builder) writes from the request,
-//! only the rest is kept — the status line, the To tag we added and the
-//! lines after CSeq — and a retransmission gets the response rebuilt from
-//! its own header fields: byte for byte the original, since a
-//! retransmission repeats the request. (A client that reuses a branch with
-//! different header fields gets them echoed as it sent them.) At 2,000
+//! only the rest is kept — the status line, the To tag we added, the lines
+//! after CSeq — with a hash of the copied lines, and a retransmission gets
+//! the response rebuilt from its own header fields: byte for byte the
+//! original, which the hash checks. A request that matches the transaction
+//! (branch, sent-by, method) without repeating those fields exactly — a
+//! client reusing a branch, a resend whose source changed so its Via got
+//! another `received`/`rport` — gets nothing: it is not a retransmission,
+//! and the original response went to the original source anyway. At 2,000
 //! SUBSCRIBEs a second Timer J holds 64,000 of these, and the copied lines
 //! are about two thirds of each.
 //!
-//! Kept form: `[status-line length: u16 LE][tag length: u8][status line]
-//! [tag][rest of the response]`. A response that does not begin that way (a
-//! proxied one, one built by hand) is kept whole instead.
+//! Kept form: `[status-line length: u16 LE][tag length: u8][hash: u64 LE]
+//! [status line][tag][rest of the response]`. A response that does not
+//! begin with the copied lines (a proxied one, one built by hand) is kept
+//! whole instead.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use std::hash::{BuildHasher, Hasher};
+
+use bytes::{Bytes, BytesMut};
 use sip_msg::{HeaderName, SipMessage};
 
 /// Calls `piece` with each piece of the header lines a response to `req`
@@ -53,9 +59,35 @@ fn copied_pieces(req: &SipMessage, tag: &str, mut piece: impl FnMut(&[u8]) -> bo
         && piece(b"\r\n")
 }
 
-/// The kept form of `resp` (a final response to `req`, as sent), or `None`
+/// The hasher of the copied lines: fixed within the process (the kept
+/// hash and the retransmission's are computed by the same code, the same
+/// run), and fast.
+fn hasher() -> impl Hasher {
+    foldhash::fast::FixedState::with_seed(0x5349_5032_3030).build_hasher()
+}
+
+/// A response cut down by [`delta`]: its parts, borrowed.
+pub(super) struct Delta<'a> {
+    head: [u8; 11],
+    status: &'a [u8],
+    tag: &'a str,
+    rest: &'a [u8],
+}
+
+impl Delta<'_> {
+    /// The pieces of the kept form, in order.
+    pub(super) fn parts(&self) -> [&[u8]; 4] {
+        [&self.head, self.status, self.tag.as_bytes(), self.rest]
+    }
+}
+
+/// `resp` (a final response to `req`, `wire` as sent) cut down, or `None`
 /// when it does not begin with the lines copied from `req`.
-pub(super) fn delta(req: &SipMessage, resp: &SipMessage, wire: &[u8]) -> Option<BytesMut> {
+pub(super) fn delta<'a>(
+    req: &SipMessage,
+    resp: &'a SipMessage,
+    wire: &'a [u8],
+) -> Option<Delta<'a>> {
     let status_end = wire.windows(2).position(|w| w == b"\r\n")? + 2;
     let tag = if matches!(req.to_tag(), Ok(Some(_))) {
         ""
@@ -65,39 +97,49 @@ pub(super) fn delta(req: &SipMessage, resp: &SipMessage, wire: &[u8]) -> Option<
     let status_len = u16::try_from(status_end).ok()?;
     let tag_len = u8::try_from(tag.len()).ok()?;
     let mut at = status_end;
+    let mut h = hasher();
     let matched = copied_pieces(req, tag, |p| {
         let ok = wire.get(at..at + p.len()) == Some(p);
         at += p.len();
+        h.write(p);
         ok
     });
     if !matched {
         return None;
     }
-    let mut kept = BytesMut::with_capacity(3 + status_end + tag.len() + wire.len() - at);
-    kept.put_u16_le(status_len);
-    kept.put_u8(tag_len);
-    kept.extend_from_slice(&wire[..status_end]);
-    kept.extend_from_slice(tag.as_bytes());
-    kept.extend_from_slice(&wire[at..]);
-    Some(kept)
+    let mut head = [0u8; 11];
+    head[..2].copy_from_slice(&status_len.to_le_bytes());
+    head[2] = tag_len;
+    head[3..].copy_from_slice(&h.finish().to_le_bytes());
+    Some(Delta {
+        head,
+        status: &wire[..status_end],
+        tag,
+        rest: &wire[at..],
+    })
 }
 
 /// The response a [`delta`] was made from, rebuilt for the retransmitted
-/// request `req`; `None` when `kept` is malformed or `req` lacks a copied
-/// header field.
+/// request `req`; `None` when `req` does not repeat the copied header
+/// fields exactly (or lacks one), or `kept` is malformed.
 pub(super) fn rebuild(req: &SipMessage, kept: &[u8]) -> Option<Bytes> {
-    let status_len = usize::from(u16::from_le_bytes([*kept.first()?, *kept.get(1)?]));
-    let tag_len = usize::from(*kept.get(2)?);
-    let status = kept.get(3..3 + status_len)?;
-    let tag = std::str::from_utf8(kept.get(3 + status_len..3 + status_len + tag_len)?).ok()?;
-    let rest = kept.get(3 + status_len + tag_len..)?;
+    let head = kept.get(..11)?;
+    let status_len = usize::from(u16::from_le_bytes([head[0], head[1]]));
+    let tag_len = usize::from(head[2]);
+    let hash = u64::from_le_bytes(head[3..11].try_into().ok()?);
+    let body = &kept[11..];
+    let status = body.get(..status_len)?;
+    let tag = std::str::from_utf8(body.get(status_len..status_len + tag_len)?).ok()?;
+    let rest = body.get(status_len + tag_len..)?;
     let mut out = BytesMut::with_capacity(kept.len() + 512);
     out.extend_from_slice(status);
+    let mut h = hasher();
     let complete = copied_pieces(req, tag, |p| {
         out.extend_from_slice(p);
+        h.write(p);
         true
     });
-    if !complete {
+    if !complete || h.finish() != hash {
         return None;
     }
     out.extend_from_slice(rest);
@@ -141,6 +183,7 @@ mod tests {
             let resp = ok(&req);
             let wire = resp.to_bytes();
             let kept = delta(&req, &resp, &wire).expect("built by response_builder");
+            let kept = kept.parts().concat();
             assert!(
                 kept.len() * 2 < wire.len(),
                 "{} of {}",
@@ -175,10 +218,20 @@ mod tests {
     }
 
     #[test]
-    fn a_request_missing_a_copied_header_gets_nothing() {
+    fn a_request_not_repeating_the_copied_headers_gets_nothing() {
         let req = subscribe("");
         let resp = ok(&req);
-        let kept = delta(&req, &resp, &resp.to_bytes()).unwrap();
+        let wire = resp.to_bytes();
+        let kept = delta(&req, &resp, &wire).unwrap().parts().concat();
+        // Not a retransmission: another CSeq, or a To that gained a tag.
+        let other = parse(
+            &String::from_utf8(req.to_bytes().to_vec())
+                .unwrap()
+                .replace("CSeq: 7", "CSeq: 8"),
+        );
+        assert!(rebuild(&other, &kept).is_none());
+        let tagged = subscribe(";tag=hp-tag-1");
+        assert!(rebuild(&tagged, &kept).is_none());
         let bare = parse(
             "SUBSCRIBE sip:alice@example.test SIP/2.0\r\n\
              Via: SIP/2.0/UDP 192.0.2.1:5061;branch=z9hG4bK-1\r\n\

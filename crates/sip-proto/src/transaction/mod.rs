@@ -303,8 +303,9 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A copy of `bytes` (a final response a Completed transaction keeps
-    /// for retransmissions: Timers G, H and J, then I; up to 64·T1) in the layer's
+    /// A copy of `parts`, back to back (a final response a Completed
+    /// transaction keeps for retransmissions, whole or cut down by
+    /// [`kept`]: Timers G, H and J, then I; up to 64·T1) in the layer's
     /// current chunk of kept responses. Kept responses are dropped in about
     /// the order they were kept, so a chunk is freed as a whole soon after
     /// its last one goes; allocated one by one instead, they would leave a
@@ -314,11 +315,14 @@ impl Ctx<'_> {
     /// message was built in a buffer sized by estimate). A clone held
     /// elsewhere (a send queued on a stalled flow) keeps its whole chunk;
     /// the layer lets go of its current chunk once it has no transaction.
-    fn keep(&mut self, bytes: &[u8]) -> Bytes {
-        if self.kept.capacity() - self.kept.len() < bytes.len() {
-            *self.kept = BytesMut::with_capacity(KEPT_CHUNK.max(bytes.len()));
+    fn keep(&mut self, parts: &[&[u8]]) -> Bytes {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if self.kept.capacity() - self.kept.len() < len {
+            *self.kept = BytesMut::with_capacity(KEPT_CHUNK.max(len));
         }
-        self.kept.extend_from_slice(bytes);
+        for p in parts {
+            self.kept.extend_from_slice(p);
+        }
         self.kept.split().freeze()
     }
 
@@ -972,8 +976,8 @@ impl TransactionLayer {
         self.shrink_after_load();
     }
 
-    /// Drops the stale timer entries in bulk once they are a quarter of the
-    /// live ones (and a chunk's worth of them exists), and gives back the
+    /// Drops the stale timer entries in bulk once they outnumber a quarter
+    /// of the live ones by a chunk's worth (`INITIAL_CAPACITY`), and gives back the
     /// heap's room. Entries go stale long before their time: a UDP NOTIFY
     /// answered at once leaves its Timer F entry (64·T1) behind, so at
     /// thousands of requests a second the stale entries would otherwise be
@@ -981,7 +985,7 @@ impl TransactionLayer {
     /// held after). A compaction is one pass over the heap and comes after
     /// at least a fifth of it went stale: a few lookups per stale entry.
     fn compact_heap(&mut self) {
-        let stale = self.heap.len() - self.live_timers;
+        let stale = self.heap.len().saturating_sub(self.live_timers);
         if stale <= self.live_timers / 4 + INITIAL_CAPACITY {
             return;
         }
@@ -989,6 +993,9 @@ impl TransactionLayer {
         self.heap
             .retain(|Reverse(e)| txns.get(&e.key).is_some_and(|t| t.is_live(e)));
         debug_assert_eq!(self.heap.len(), self.live_timers);
+        // What is left is exactly the armed timers (and repairs the count,
+        // were it ever off).
+        self.live_timers = self.heap.len();
         let len = self.heap.len().max(INITIAL_CAPACITY);
         if self.heap.capacity() > 2 * len {
             self.heap.shrink_to(len + len / 2);
@@ -1374,6 +1381,48 @@ To: <sip:b@example.test>\r\nCall-ID: x\r\nCSeq: 3 OPTIONS\r\nContent-Length: 0\r
             }
             assert!(l.poll_output().is_none());
         }
+    }
+
+    /// An in-dialog request (its To has a tag already) answered with a
+    /// built response: kept cut down, re-sent byte for byte to its
+    /// retransmission, and nothing to a request reusing its branch with
+    /// another CSeq.
+    #[test]
+    fn an_in_dialog_retransmission_gets_the_same_response() {
+        let t0 = Instant::now();
+        let mut l = TransactionLayer::new(Timers::default());
+        let text = "SUBSCRIBE sip:b@example.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKdlg\r\n\
+From: <sip:a@example.test>;tag=f\r\nTo: <sip:b@example.test>;tag=hp1\r\n\
+Call-ID: x\r\nCSeq: 4 SUBSCRIBE\r\nContent-Length: 0\r\n\r\n";
+        let received = |t: &str| Input::Received {
+            msg: parse(t.to_owned()),
+            peer: peer(),
+        };
+        let key = l.handle_input(t0, received(text)).unwrap().unwrap();
+        let req = l.request(key).unwrap().clone();
+        let r = crate::response_builder(&req, 200, "OK", None)
+            .unwrap()
+            .header(sip_msg::HeaderName::Expires, "600")
+            .build()
+            .unwrap();
+        let sent = r.to_bytes();
+        l.handle_input(t0, Input::SendResponse { key, msg: r })
+            .unwrap();
+        while l.poll_output().is_some() {}
+        assert!(l.txns[&key].wire_is_delta);
+        assert!(l.txns[&key].wire.len() * 2 < sent.len());
+        l.handle_input(t0, received(text)).unwrap();
+        match l.poll_output() {
+            Some(Output::Transmit(t)) => assert_eq!(t.bytes, sent),
+            other => panic!("{other:?}"),
+        }
+        l.handle_input(t0, received(&text.replace("CSeq: 4", "CSeq: 5")))
+            .unwrap();
+        assert!(
+            l.poll_output().is_none(),
+            "not a retransmission: nothing sent"
+        );
     }
 
     /// What a transaction weighs is what 64·T1 of traffic holds (Timer J):

@@ -159,7 +159,7 @@ impl Transaction {
                 self.disarm(cx, TimerName::Trying);
                 self.note_response_to_tag(msg);
                 self.state = Completed;
-                self.wire = cx.keep(&bytes);
+                self.wire = cx.keep(&[&bytes]);
                 cx.transmit(self.peer, bytes);
                 self.set_interval(cx.timers.first_retransmit());
                 if !self.reliable() {
@@ -210,9 +210,9 @@ impl Transaction {
                 };
                 self.wire_is_delta = delta.is_some();
                 self.wire = match delta {
-                    Some(d) => cx.keep(&d),
+                    Some(d) => cx.keep(&d.parts()),
                     None if j.is_zero() => Bytes::new(),
-                    None => cx.keep(&bytes),
+                    None => cx.keep(&[&bytes]),
                 };
                 self.request = None;
                 cx.transmit(self.peer, bytes);
