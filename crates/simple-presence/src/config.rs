@@ -38,6 +38,14 @@ pub struct PresenceConfig {
     pub server: String,
 }
 
+impl PresenceConfig {
+    /// `notify_retries` as a subscription counts it down (more than 255
+    /// retries of one NOTIFY count as 255).
+    pub(crate) fn notify_retries_u8(&self) -> u8 {
+        u8::try_from(self.notify_retries).unwrap_or(u8::MAX)
+    }
+}
+
 impl Default for PresenceConfig {
     fn default() -> Self {
         PresenceConfig {

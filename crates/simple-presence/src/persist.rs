@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use simple_store::{Publication, Subscription};
 use sip_proto::{
-    Dialog, DialogParts, DialogState, FlowId, Peer, ServerSubscription, SubState, Transport,
+    Dialog, DialogParts, DialogState, FlowId, ServerSubscription, SubState, Transport,
 };
 
 use crate::agent::{PRESENCE, Pub, Watch};
@@ -68,18 +68,18 @@ pub(crate) fn sub_row(id: &str, w: &Watch) -> Subscription {
         local_uri: d.local_uri().to_owned(),
         remote_uri: d.remote_uri().to_owned(),
         remote_target: d.remote_target().to_owned(),
-        route_set: d.route_set.clone(),
+        route_set: d.route_set.to_vec(),
         secure: d.secure,
         local_cseq: w.cseq_reserved,
         remote_cseq: d.remote_seq.unwrap_or(0),
-        transport: w.peer.transport.via_token().to_ascii_lowercase(),
-        remote_addr: w.peer.remote.to_string(),
+        transport: w.transport.via_token().to_ascii_lowercase(),
+        remote_addr: w.remote.to_string(),
         created_ms: w.created_ms,
         updated_ms: w.updated_ms,
     }
 }
 
-pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> {
+pub(crate) fn watch_from_row(row: &Subscription, retries: u8) -> Option<Watch> {
     let state = match row.state.as_str() {
         "pending" => SubState::Pending,
         "active" => SubState::Active,
@@ -121,14 +121,15 @@ pub(crate) fn watch_from_row(row: &Subscription, retries: u32) -> Option<Watch> 
             content_type: row.content_type.as_str().into(),
         },
         aor: row.aor.as_str().into(),
-        peer: Peer::new(transport, remote, ANY_FLOW),
+        remote,
+        flow: ANY_FLOW,
+        transport,
         in_flight: None,
         dirty: false,
         retries_left: retries,
         // Decided again from the rules at restore.
         access: crate::authz::Access::everything(),
         winfo: None,
-        slot: None,
         waiting: false,
         cseq_reserved: row.local_cseq,
         created_ms: row.created_ms,

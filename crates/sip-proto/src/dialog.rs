@@ -87,7 +87,7 @@ pub struct Dialog {
     /// until it sends one (UAC side).
     pub remote_seq: Option<u32>,
     /// Proxies to traverse, first hop first, each URI with all its parameters.
-    pub route_set: Vec<String>,
+    pub route_set: Box<[String]>,
 }
 
 /// What a [`Dialog`] is made of, borrowed (a dialog restored from storage,
@@ -164,7 +164,7 @@ impl Dialog {
             secure: p.secure,
             local_seq: p.local_seq,
             remote_seq: p.remote_seq,
-            route_set: p.route_set,
+            route_set: p.route_set.into_boxed_slice(),
         }
     }
 
@@ -348,7 +348,7 @@ impl Dialog {
         if !self.has_id(&DialogId::of_received_response(response)?) {
             return Err(DialogError::WrongDialog);
         }
-        self.route_set = reversed_route_set(response)?;
+        self.route_set = reversed_route_set(response)?.into_boxed_slice();
         self.set_remote_target(&contact_uri(response)?);
         self.state = DialogState::Confirmed;
         Ok(())
@@ -409,7 +409,7 @@ impl Dialog {
         let uri = Uri::parse(first)?;
         let loose = uri.as_sip().is_some_and(|s| s.params.contains("lr"));
         if loose {
-            return Ok((self.remote_target().to_owned(), self.route_set.clone()));
+            return Ok((self.remote_target().to_owned(), self.route_set.to_vec()));
         }
         let mut routes: Vec<String> = self.route_set[1..].to_vec();
         routes.push(self.remote_target().to_owned());

@@ -1,6 +1,7 @@
 //! Identifier newtypes: what a transaction, a dialog or a flow is called.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 macro_rules! text_id {
     ($(#[$meta:meta])* $name:ident) => {
@@ -79,26 +80,38 @@ impl Branch {
 ///
 /// Opaque and never reused by the layer that issued it: once a transaction is
 /// terminated its key matches nothing.
+///
+/// Never zero, so an `Option<TransactionKey>` is 8 bytes (a held
+/// subscription carries one for its outstanding NOTIFY).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TransactionKey(u64);
+pub struct TransactionKey(NonZeroU64);
+
+/// The bit that marks a [`TransactionKey::detached`] key.
+const DETACHED: u64 = 1 << 63;
 
 impl TransactionKey {
+    /// The layer's `n`th key (`n` counts from 1; 0 is taken as 1).
     pub(crate) fn new(n: u64) -> Self {
-        TransactionKey(n)
+        TransactionKey(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN))
     }
 
     /// A key made outside a transaction layer, for code that is driven
-    /// without one: a transaction user's own tests on a virtual clock. Keys
-    /// from a real layer never collide with each other, and they may with
-    /// these, so never mix the two in one map.
+    /// without one: a transaction user's own tests on a virtual clock.
+    /// Distinct for distinct `n` below 2^63, and never equal to a key a
+    /// layer issues (those count up from 1 and stay below 2^63).
     pub fn detached(n: u64) -> Self {
-        TransactionKey(n)
+        TransactionKey(NonZeroU64::new(n | DETACHED).unwrap_or(NonZeroU64::MAX))
     }
 }
 
 impl fmt::Display for TransactionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "txn#{}", self.0)
+        let n = self.0.get();
+        if n & DETACHED != 0 {
+            write!(f, "txn#d{}", n & !DETACHED)
+        } else {
+            write!(f, "txn#{n}")
+        }
     }
 }
 
@@ -114,5 +127,9 @@ mod tests {
         assert!(!Branch::from("1234").is_rfc3261());
         assert_eq!(Tag::from("x").to_string(), "x");
         assert_eq!(TransactionKey::new(7).to_string(), "txn#7");
+        assert_eq!(TransactionKey::detached(7).to_string(), "txn#d7");
+        assert_ne!(TransactionKey::detached(7), TransactionKey::new(7));
+        assert_eq!(TransactionKey::detached(0), TransactionKey::detached(0));
+        assert_eq!(std::mem::size_of::<Option<TransactionKey>>(), 8);
     }
 }

@@ -46,7 +46,7 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
     assert_eq!(uas.local_tag(), "b1");
     assert_eq!(uas.remote_tag(), Some("a1"));
     assert_eq!(
-        uas.route_set,
+        *uas.route_set,
         ["sips:p2.example.test;lr", "sips:p1.example.test;lr;x=1"]
     );
     assert_eq!(uas.remote_target(), "sips:alice@192.0.2.1;transport=tls");
@@ -60,7 +60,7 @@ fn uas_and_uac_see_the_same_dialog_from_both_ends() {
     assert_eq!(uac.remote_tag(), Some(uas.local_tag()));
     // §12.1.2: reversed, parameters kept.
     assert_eq!(
-        uac.route_set,
+        *uac.route_set,
         ["sips:p1.example.test;lr;x=1", "sips:p2.example.test;lr"]
     );
     assert_eq!(uac.remote_target(), "sips:bob@192.0.2.2");
@@ -96,7 +96,7 @@ fn early_dialog_confirmed_by_the_2xx() {
         .unwrap();
     uac.confirm(&ok).unwrap();
     assert_eq!(uac.state, DialogState::Confirmed);
-    assert_eq!(uac.route_set, ["sips:p2.example.test;lr"]);
+    assert_eq!(*uac.route_set, ["sips:p2.example.test;lr"]);
     assert_eq!(uac.remote_target(), "sips:bob@192.0.2.3");
     // A 2xx of another fork belongs to another dialog.
     let fork = answer(&req, 200, Some("b9"), "<sips:bob@192.0.2.9>");
