@@ -197,24 +197,9 @@ impl ClientSubscription {
     /// The dialog from the 2xx to our SUBSCRIBE (RFC 3261 §12.1.2): route set
     /// from its Record-Route reversed, remote target from its Contact.
     fn dialog_from_2xx(&self, resp: &SipMessage) -> Result<Dialog, DialogError> {
-        let mut route_set = resp
-            .record_routes()
-            .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut route_set = record_route_uris(resp)?;
         route_set.reverse();
-        Ok(Dialog::new(DialogParts {
-            call_id: self.call_id.as_str(),
-            local_tag: self.local_tag.as_str(),
-            remote_tag: resp.to_tag()?,
-            local_uri: &self.local_uri,
-            remote_uri: &self.remote_uri,
-            remote_target: &contact_uri(resp)?,
-            route_set,
-            state: DialogState::Confirmed,
-            local_seq: Some(self.local_seq),
-            remote_seq: None,
-            secure: is_sips(&self.request_uri),
-        }))
+        self.confirmed_dialog(resp, resp.to_tag()?, route_set, None)
     }
 
     /// The dialog from a NOTIFY that arrived before the 2xx (RFC 6665
@@ -222,21 +207,30 @@ impl ClientSubscription {
     /// Record-Route in order (RFC 3261 §12.1.1) and the remote target its
     /// Contact.
     fn dialog_from_notify(&self, req: &SipMessage) -> Result<Dialog, DialogError> {
-        let route_set = req
-            .record_routes()
-            .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let route_set = record_route_uris(req)?;
+        self.confirmed_dialog(req, req.from_tag()?, route_set, Some(req.cseq()?.seq))
+    }
+
+    /// Our subscription's dialog with the notifier's tag, route set and
+    /// remote sequence number, its remote target the Contact of `msg`.
+    fn confirmed_dialog(
+        &self,
+        msg: &SipMessage,
+        remote_tag: Option<&str>,
+        route_set: Vec<String>,
+        remote_seq: Option<u32>,
+    ) -> Result<Dialog, DialogError> {
         Ok(Dialog::new(DialogParts {
             call_id: self.call_id.as_str(),
             local_tag: self.local_tag.as_str(),
-            remote_tag: req.from_tag()?,
+            remote_tag,
             local_uri: &self.local_uri,
             remote_uri: &self.remote_uri,
-            remote_target: &contact_uri(req)?,
+            remote_target: &contact_uri(msg)?,
             route_set,
             state: DialogState::Confirmed,
             local_seq: Some(self.local_seq),
-            remote_seq: Some(req.cseq()?.seq),
+            remote_seq,
             secure: is_sips(&self.request_uri),
         }))
     }
@@ -366,6 +360,14 @@ impl ClientSubscription {
         let margin = (interval / 10).max(5_000).min(interval / 2);
         Some(end - margin)
     }
+}
+
+/// The Record-Route URIs of `msg`, in order, each with all its parameters.
+fn record_route_uris(msg: &SipMessage) -> Result<Vec<String>, DialogError> {
+    Ok(msg
+        .record_routes()
+        .map(|r| r.map(|r| r.addr.uri.as_str().to_owned()))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The URI of the first Contact (the remote target, RFC 3261 §12.1).
