@@ -239,23 +239,6 @@ impl Dialog {
         self.text = text;
         self.ends = ends;
     }
-
-    /// Replaces the peer's tag (a test of the RFC 2543 "null" tag, or a
-    /// dialog learning it).
-    pub fn set_remote_tag(&mut self, tag: Option<&str>) {
-        let strs = [
-            self.call_id(),
-            self.local_tag(),
-            tag.unwrap_or_default(),
-            self.local_uri(),
-            self.remote_uri(),
-            self.remote_target(),
-        ];
-        let (text, ends) = pack(&strs);
-        self.text = text;
-        self.ends = ends;
-        self.has_remote_tag = tag.is_some();
-    }
 }
 
 /// Six strings back to back, and where the first five end.
@@ -553,28 +536,34 @@ mod tests {
         assert_eq!(d.remote_target(), "sip:alice@192.0.2.9;transport=tcp");
         assert_eq!(d.remote_uri(), "sip:alice@example.test");
         assert_eq!(d.remote_tag(), Some("r1"));
-        // An empty tag is a tag; no tag is the RFC 2543 null tag.
-        d.set_remote_tag(Some(""));
-        assert_eq!(d.remote_tag(), Some(""));
-        d.set_remote_tag(None);
-        assert_eq!(d.remote_tag(), None);
         assert_eq!(d.local_uri(), "sip:bob@example.test");
-        assert_eq!(d.remote_target(), "sip:alice@192.0.2.9;transport=tcp");
-        assert!(d.has_id(&DialogId {
-            call_id: "c1@example.test".into(),
-            local_tag: "l1".into(),
-            remote_tag: None,
-        }));
-        assert!(!d.has_id(&DialogId {
-            call_id: "c1@example.test".into(),
-            local_tag: "l1".into(),
-            remote_tag: Some("".into()),
-        }));
         // Equal parts, equal dialogs.
         let mut e = Dialog::new(parts());
+        assert_ne!(d, e);
         e.set_remote_target("sip:alice@192.0.2.9;transport=tcp");
-        e.set_remote_tag(None);
         assert_eq!(d, e);
+        // An empty tag is a tag; no tag is the RFC 2543 null tag.
+        let empty = Dialog::new(DialogParts {
+            remote_tag: Some(""),
+            ..parts()
+        });
+        assert_eq!(empty.remote_tag(), Some(""));
+        let null = Dialog::new(DialogParts {
+            remote_tag: None,
+            ..parts()
+        });
+        assert_eq!(null.remote_tag(), None);
+        assert_eq!(null.remote_target(), "sip:alice@192.0.2.1");
+        assert_ne!(empty, null);
+        let id = |remote_tag: Option<&str>| DialogId {
+            call_id: "c1@example.test".into(),
+            local_tag: "l1".into(),
+            remote_tag: remote_tag.map(Tag::from),
+        };
+        assert!(null.has_id(&id(None)));
+        assert!(!null.has_id(&id(Some(""))));
+        assert!(empty.has_id(&id(Some(""))));
+        assert!(!empty.has_id(&id(None)));
     }
 
     #[test]

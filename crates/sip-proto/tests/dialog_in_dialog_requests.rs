@@ -10,10 +10,14 @@ use sip_msg::HeaderName;
 use sip_proto::{Dialog, DialogParts, DialogState};
 
 fn dialog(route_set: &[&str]) -> Dialog {
+    dialog_with_tag(route_set, Some("b1"))
+}
+
+fn dialog_with_tag(route_set: &[&str], remote_tag: Option<&str>) -> Dialog {
     Dialog::new(DialogParts {
         call_id: "d2@example.test",
         local_tag: "a1",
-        remote_tag: Some("b1"),
+        remote_tag,
         local_uri: "sip:alice@example.test",
         remote_uri: "sip:bob@example.test",
         remote_target: "sip:user@remoteua",
@@ -93,8 +97,7 @@ fn ack_and_null_tags_and_a_uas_first_request() {
     assert_eq!(ack.header(HeaderName::CSeq), Some("7 ACK"));
     assert_eq!(d.local_seq, Some(10));
     // A null remote tag (RFC 2543 peer) is omitted from To.
-    let mut d = dialog(&[]);
-    d.set_remote_tag(None);
+    let mut d = dialog_with_tag(&[], None);
     let r = with_via(d.next_request("OPTIONS").unwrap());
     assert_eq!(r.to().unwrap().tag(), None);
     // A UAS that never sent a request (a notifier) starts its CSeq at 1.

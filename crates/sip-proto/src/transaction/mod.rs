@@ -907,10 +907,6 @@ impl TransactionLayer {
         if self.txns.is_empty() {
             self.kept = BytesMut::new();
         }
-        if self.heap.capacity() > 4 * self.heap.len().max(INITIAL_CAPACITY) {
-            self.heap
-                .shrink_to((self.heap.len() * 2).max(INITIAL_CAPACITY));
-        }
         let cap = self.txns.capacity();
         if cap <= 4 * INITIAL_CAPACITY || self.txns.len() * 2 >= cap {
             return;
@@ -984,18 +980,21 @@ impl TransactionLayer {
     /// most of the heap for 32 s (and its capacity, doubled at the peak,
     /// held after). A compaction is one pass over the heap and comes after
     /// at least a fifth of it went stale: a few lookups per stale entry.
+    /// Capacity over twice the entries (or a chunk) is given back whether
+    /// or not this call compacted.
     fn compact_heap(&mut self) {
         let stale = self.heap.len().saturating_sub(self.live_timers);
-        if stale <= self.live_timers / 4 + INITIAL_CAPACITY {
-            return;
+        if stale > self.live_timers / 4 + INITIAL_CAPACITY {
+            let txns = &self.txns;
+            self.heap
+                .retain(|Reverse(e)| txns.get(&e.key).is_some_and(|t| t.is_live(e)));
+            debug_assert_eq!(self.heap.len(), self.live_timers);
+            // What is left is exactly the armed timers (and repairs the
+            // count, were it ever off).
+            self.live_timers = self.heap.len();
         }
-        let txns = &self.txns;
-        self.heap
-            .retain(|Reverse(e)| txns.get(&e.key).is_some_and(|t| t.is_live(e)));
-        debug_assert_eq!(self.heap.len(), self.live_timers);
-        // What is left is exactly the armed timers (and repairs the count,
-        // were it ever off).
-        self.live_timers = self.heap.len();
+        // The heap's room, given back here only (entries also leave by
+        // firing, without any compaction).
         let len = self.heap.len().max(INITIAL_CAPACITY);
         if self.heap.capacity() > 2 * len {
             self.heap.shrink_to(len + len / 2);
