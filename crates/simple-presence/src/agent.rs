@@ -272,17 +272,7 @@ const TAG_RANDOM: usize = 14;
 
 fn new_tag() -> String {
     // Unguessable and unique: the tag names the subscription.
-    use rand::Rng;
-    use rand::distr::Alphanumeric;
-    let mut tag = String::with_capacity(2 + TAG_RANDOM);
-    tag.push_str("hp");
-    tag.extend(
-        rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(TAG_RANDOM)
-            .map(char::from),
-    );
-    tag
+    sip_proto::random_token("hp", TAG_RANDOM)
 }
 
 impl Watch {

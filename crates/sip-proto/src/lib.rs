@@ -26,7 +26,8 @@
 //!   `event/server.rs`), [`ClientSubscription`] (subscriber,
 //!   `event/client.rs`), [`SubState`], [`Refusal`].
 //! - `publication`: PUBLISH classification for an event state compositor
-//!   (RFC 3903): [`classify_publish`], [`check_content_type`], [`new_etag`].
+//!   (RFC 3903): [`classify_publish`], [`check_content_type`], [`new_etag`]
+//!   (and [`random_token`], what it and subscription tags are made of).
 //! - `error`: [`ProtoError`] and [`DialogError`].
 //!
 //! # Driving the transaction layer
@@ -73,7 +74,9 @@ pub use event::{
     ServerSubscription, SubState, SubscribeParams, TerminationReason,
 };
 pub use ids::{Branch, CallId, Tag, TransactionKey};
-pub use publication::{PublishLimits, PublishOp, check_content_type, classify_publish, new_etag};
+pub use publication::{
+    PublishLimits, PublishOp, check_content_type, classify_publish, new_etag, random_token,
+};
 pub use stateless::{
     ResponseRoute, ResponseTarget, reason_phrase, response_builder, response_route, stamp_received,
     stateless_response,

@@ -120,11 +120,22 @@ pub fn check_content_type(req: &SipMessage, accepted: &[&str]) -> Result<(), Ref
 /// successful publication; §12: hard to guess): alphanumerics from the
 /// thread's cryptographically secure generator.
 pub fn new_etag() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(ETAG_LEN)
-        .map(char::from)
-        .collect()
+    random_token("", ETAG_LEN)
+}
+
+/// `prefix` followed by `len` alphanumerics from the thread's
+/// cryptographically secure generator (entity-tags, subscription tags), in
+/// one allocation of the exact size.
+pub fn random_token(prefix: &str, len: usize) -> String {
+    let mut t = String::with_capacity(prefix.len() + len);
+    t.push_str(prefix);
+    t.extend(
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(len)
+            .map(char::from),
+    );
+    t
 }
 
 #[cfg(test)]
