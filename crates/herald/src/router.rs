@@ -27,7 +27,9 @@ use simple_registrar::proxy::{
     ANY_FLOW, BranchFinal, ResponseContext, Target, binding_target, branch, branch_loop_hash,
     branch_prefix, forward_copy, loop_hash, uri_addr,
 };
-use simple_registrar::{AuthOutcome, Authenticator, Registrar, Reply, now_ms};
+use simple_registrar::{
+    AuthOutcome, Authenticator, Committed, RegisterStep, Registrar, Reply, now_ms,
+};
 use simple_store::{Registrations, Users};
 use sip_msg::misc::hostport;
 use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
@@ -47,7 +49,6 @@ pub(crate) use msrp_dialogs::MsrpLink;
 
 pub(crate) use im::ImWake;
 
-use presence::RegistrationChanged;
 pub(crate) use presence::{
     DocKind, DocsPoll, DocsSeen, PresenceTick, StoreJob, contacts, load_docs, store_writer,
 };
@@ -75,6 +76,15 @@ impl<S> Store for S where
         + simple_store::Rooms
         + Clone
 {
+}
+
+/// A REGISTER whose user record was read (`Router::register`).
+struct RegisterUser {
+    key: TransactionKey,
+    msg: SipMessage,
+    peer: Peer,
+    domain: String,
+    found: Result<Option<simple_store::User>, Reply>,
 }
 
 /// A request on its way through the chain after an async step.
@@ -205,6 +215,77 @@ impl<S: Store> Router<S> {
         if let Some(m) = reply_msg(&self.core, req, r) {
             ctx.respond(key, m);
         }
+    }
+
+    /// A REGISTER for `domain` (RFC 3261 §10.3), in the driver: the
+    /// registrar decides without waiting; only the user's record (with
+    /// authentication on) is read in a task, and the answer to a changed
+    /// binding set waits for its commit ([`RegisterCommitted`]).
+    fn register(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+        msg: SipMessage,
+        peer: Peer,
+        domain: String,
+        user: Option<Option<&simple_store::User>>,
+    ) {
+        match self.registrar.register(&msg, peer, &domain, user) {
+            RegisterStep::NeedUser(claimed) => {
+                let registrar = self.registrar.clone();
+                let handle = self.handle.clone();
+                tokio::spawn(async move {
+                    let found = registrar.find_user(&claimed).await;
+                    let _ = handle
+                        .wake(RegisterUser {
+                            key,
+                            msg,
+                            peer,
+                            domain,
+                            found,
+                        })
+                        .await;
+                });
+            }
+            RegisterStep::Answer(reply, registered) => {
+                self.respond(ctx, key, &msg, &reply);
+                if let Some(aor) = registered {
+                    self.registration_changed(ctx, &aor);
+                }
+            }
+            RegisterStep::Commit(pending) => self.registrar.commit_then(pending, key, msg),
+        }
+    }
+
+    /// REGISTERs whose bindings were committed (or failed to be): answered
+    /// in the order they came, then presence and stored messages follow.
+    fn register_committed(&mut self, ctx: &mut Ctx<'_>, done: Committed) {
+        let ok = done.result.is_ok();
+        for t in &done.tickets {
+            if ok {
+                self.respond(ctx, t.key, &t.request, &t.reply);
+            } else {
+                self.respond(
+                    ctx,
+                    t.key,
+                    &t.request,
+                    &plain(500, "Server Internal Error: bindings not saved"),
+                );
+            }
+        }
+        if ok {
+            for t in &done.tickets {
+                self.registration_changed(ctx, &t.aor);
+            }
+        }
+    }
+
+    /// An AOR's bindings changed or were read: presence follows
+    /// registration (RFC 3856 composition), and stored messages go out
+    /// (RFC 3428 store-and-forward: she is back).
+    fn registration_changed(&mut self, ctx: &mut Ctx<'_>, aor: &str) {
+        self.presence_registration(ctx, aor);
+        self.im_deliver_stored(ctx, aor);
     }
 
     /// Does this URI name us: one of our addresses, or a served domain
@@ -1053,21 +1134,7 @@ impl<S: Store> TransactionUser for Router<S> {
                         return;
                     }
                 };
-                let registrar = self.registrar.clone();
-                let handle = self.handle.clone();
-                let core = self.core.clone();
-                tokio::spawn(async move {
-                    // Boxed: the registrar's future (with the store's inside)
-                    // is large, and an unboxed one is copied into the task.
-                    let (r, registered) = Box::pin(registrar.register(&msg, peer, &domain)).await;
-                    if let Some(resp) = reply_msg(&core, &msg, &r) {
-                        let _ = handle.respond(key, resp).await;
-                    }
-                    // Presence follows registration (RFC 3856 composition).
-                    if let Some(aor) = registered {
-                        let _ = handle.wake(RegistrationChanged(aor)).await;
-                    }
-                });
+                self.register(ctx, key, msg, peer, domain, None);
             }
             _ => self.route(ctx, key, msg, peer),
         }
@@ -1225,11 +1292,26 @@ impl<S: Store> TransactionUser for Router<S> {
             }
             Err(other) => other,
         };
-        let msg = match msg.downcast::<RegistrationChanged>() {
+        let msg = match msg.downcast::<Committed>() {
+            Ok(done) => {
+                self.register_committed(ctx, *done);
+                return;
+            }
+            Err(other) => other,
+        };
+        let msg = match msg.downcast::<RegisterUser>() {
             Ok(r) => {
-                self.presence_registration(ctx, &r.0);
-                // RFC 3428 store-and-forward: she is back, deliver.
-                self.im_deliver_stored(ctx, &r.0);
+                let RegisterUser {
+                    key,
+                    msg,
+                    peer,
+                    domain,
+                    found,
+                } = *r;
+                match found {
+                    Ok(user) => self.register(ctx, key, msg, peer, domain, Some(user.as_ref())),
+                    Err(reply) => self.respond(ctx, key, &msg, &reply),
+                }
                 return;
             }
             Err(other) => other,

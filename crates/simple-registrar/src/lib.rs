@@ -25,4 +25,4 @@ pub use auth::{AuthConfig, AuthOutcome, Authenticator, Claimed, DigestRequest};
 pub use location::{LiveBinding, Location};
 pub use proxy::{BranchFinal, ResponseContext, Target};
 pub use register::{RegistrarConfig, Registration, Reply};
-pub use service::{Registrar, now_ms};
+pub use service::{Committed, PendingCommit, RegisterStep, Registrar, Ticket, now_ms};

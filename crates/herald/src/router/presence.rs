@@ -171,10 +171,6 @@ pub(crate) struct DocsUnchanged(pub(crate) DocKind);
 /// Poll now rather than at the next tick (an XCAP write just happened).
 pub(crate) struct DocsPoll;
 
-/// A REGISTER for this AOR was answered 200: its registration state may
-/// have changed.
-pub(crate) struct RegistrationChanged(pub(crate) String);
-
 /// Our Contact URI on each listener (the 2xx to SUBSCRIBE and NOTIFYs name
 /// it, so in-dialog requests come back to the listener they belong to).
 pub(crate) fn contacts(addrs: &[(Transport, SocketAddr)]) -> Vec<(Transport, String)> {
