@@ -17,9 +17,9 @@
 //!    forking, §16.7 best response, CANCEL of the others after a 2xx to
 //!    INVITE); 404 / 480 otherwise.
 
+use foldhash::quality::RandomState;
 use std::any::Any;
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -138,9 +138,9 @@ pub(crate) struct Router<S> {
     handle: ServerHandle,
     hash_key: RandomState,
     next_branch: u64,
-    proxied: HashMap<TransactionKey, Proxied>,
+    proxied: HashMap<TransactionKey, Proxied, foldhash::fast::RandomState>,
     /// Client transaction → its server transaction.
-    branch_of: HashMap<TransactionKey, TransactionKey>,
+    branch_of: HashMap<TransactionKey, TransactionKey, foldhash::fast::RandomState>,
     /// The presence agent (RFC 3856, RFC 3903).
     presence: simple_presence::PresenceAgent,
     presence_settings: Arc<PresenceSettings>,
@@ -180,13 +180,13 @@ impl<S> Router<S> {
             core: Arc::new(core),
             registrar,
             handle,
-            hash_key: RandomState::new(),
+            hash_key: RandomState::default(),
             // RFC 3261 §8.1.1.7: branches unique across time, so a restarted
             // server's requests are not taken for retransmissions of the
             // previous run's: the counter starts at a random point.
             next_branch: u64::from(rand::random::<u32>()) << 32,
-            proxied: HashMap::new(),
-            branch_of: HashMap::new(),
+            proxied: HashMap::default(),
+            branch_of: HashMap::default(),
             presence,
             presence_settings: Arc::new(presence_settings),
             store_tx,

@@ -4,6 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// Seeded fast hashing for the tables (SipHash showed in REGISTER profiles).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
 use simple_store::Binding;
 use sip_msg::{Host, Uri};
 use sip_proto::{FlowId, Peer, Transport};
@@ -49,15 +53,15 @@ impl LiveBinding {
 /// AOR → bindings, plus the indexes routing and flow loss need.
 #[derive(Debug, Default)]
 pub struct Location {
-    by_aor: HashMap<String, Vec<LiveBinding>>,
+    by_aor: Map<String, Vec<LiveBinding>>,
     /// Contact URI (as registered) → AOR: in-dialog requests sent to a
     /// contact find its flow here.
     /// Several AORs may register one contact URI (a multi-line phone's
     /// `sip:192.0.2.1:5060`): all of them are kept, the most recently set
     /// last, so that one dropping it leaves the others findable.
-    by_contact: HashMap<String, Vec<String>>,
+    by_contact: Map<String, Vec<String>>,
     /// Flow → AORs with a binding registered over it.
-    by_flow: HashMap<FlowId, HashSet<String>>,
+    by_flow: Map<FlowId, Set<String>>,
     count: usize,
 }
 

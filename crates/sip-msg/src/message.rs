@@ -1139,8 +1139,15 @@ impl MessageBuilder {
         let line_end = self.head.len();
         self.head.extend_from_slice(b"\r\n");
         if self.indexed {
-            let hn = known.unwrap_or_else(|| HeaderName::from_bytes(name.as_bytes()));
-            self.index_line(line_start, name, hn, value_start, line_end);
+            // A known name comes in its canonical spelling: a token.
+            let (hn, plain_name) = match known {
+                Some(hn) => (hn, true),
+                None => (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    !name.is_empty() && name.bytes().all(is_token_char),
+                ),
+            };
+            self.index_line(line_start, name, hn, plain_name, value_start, line_end);
         }
         self
     }
@@ -1153,11 +1160,11 @@ impl MessageBuilder {
         line_start: usize,
         name: &str,
         hn: HeaderName,
+        plain_name: bool,
         value_start: usize,
         line_end: usize,
     ) {
         let v = &self.head[value_start..line_end];
-        let plain_name = !name.is_empty() && name.bytes().all(is_token_char);
         if !plain_name
             || hn == HeaderName::ContentLength
             || memchr::memchr2(b'\r', b'\n', v).is_some()

@@ -63,8 +63,8 @@ pub(crate) enum Queued {
 
 #[derive(Debug, Default)]
 struct Inner {
-    flows: HashMap<FlowId, FlowEntry>,
-    by_remote: HashMap<(Transport, SocketAddr), FlowId>,
+    flows: HashMap<FlowId, FlowEntry, foldhash::fast::RandomState>,
+    by_remote: HashMap<(Transport, SocketAddr), FlowId, foldhash::fast::RandomState>,
 }
 
 /// FlowId → writer handle, shared by the driver (which sends) and the

@@ -88,11 +88,19 @@ pub(super) fn delta<'a>(
     resp: &'a SipMessage,
     wire: &'a [u8],
 ) -> Option<Delta<'a>> {
-    let status_end = wire.windows(2).position(|w| w == b"\r\n")? + 2;
+    let status_end = memchr::memchr(b'\n', wire)? + 1;
+    if wire.get(status_end.checked_sub(2)?) != Some(&b'\r') {
+        return None;
+    }
+    // The tag we added: what follows the request's To in the response's
+    // (the whole response is compared and hashed below, so reading it off
+    // the text needs no parse).
     let tag = if matches!(req.to_tag(), Ok(Some(_))) {
         ""
     } else {
-        resp.to_tag().ok()??
+        resp.header(HeaderName::To)?
+            .strip_prefix(req.header(HeaderName::To)?)?
+            .strip_prefix(";tag=")?
     };
     let status_len = u16::try_from(status_end).ok()?;
     let tag_len = u8::try_from(tag.len()).ok()?;
