@@ -78,7 +78,8 @@ pub(crate) struct CoreConfig {
     pub(crate) local_addrs: Vec<SocketAddr>,
     pub(crate) caps: Capabilities,
     /// Keys the To-tags we add, so a retransmitted request gets the same tag.
-    pub(crate) tag_key: foldhash::quality::RandomState,
+    /// SipHash (keyed, not reversible from the tags it produces).
+    pub(crate) tag_key: std::collections::hash_map::RandomState,
     /// Server header value.
     pub(crate) server: String,
 }
@@ -89,7 +90,7 @@ impl CoreConfig {
             domains,
             local_addrs,
             caps: Capabilities::default(),
-            tag_key: foldhash::quality::RandomState::default(),
+            tag_key: std::collections::hash_map::RandomState::new(),
             server: format!("Herald/{}", env!("CARGO_PKG_VERSION")),
         }
     }

@@ -8,8 +8,10 @@
 //! 2. CANCEL: §9.2 / §16.10 — 200 to the CANCEL, CANCEL on every pending
 //!    branch.
 //! 3. Route preprocessing (§16.4): Route values naming us are removed.
-//! 4. REGISTER for a served domain: the registrar (async: user lookup,
-//!    commit), answered through the [`ServerHandle`].
+//! 4. REGISTER for a served domain: the registrar, decided here (with
+//!    digest on, after the user record is read in a task: `RegisterUser`);
+//!    a changed binding set is answered when its commit lands
+//!    (`CommittedRegisters`, one wake per commit).
 //! 5. Authentication of local users (407) for the configured methods
 //!    outside dialogs (async user lookup; resumes in `on_wake`).
 //! 6. Routing: a remaining Route or an in-dialog Request-URI is forwarded
@@ -17,9 +19,9 @@
 //!    forking, §16.7 best response, CANCEL of the others after a 2xx to
 //!    INVITE); 404 / 480 otherwise.
 
-use foldhash::quality::RandomState;
 use std::any::Any;
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -28,7 +30,7 @@ use simple_registrar::proxy::{
     branch_prefix, forward_copy, loop_hash, uri_addr,
 };
 use simple_registrar::{
-    AuthOutcome, Authenticator, Committed, RegisterStep, Registrar, Reply, now_ms,
+    AuthOutcome, Authenticator, CommittedRegisters, RegisterStep, Registrar, Reply, now_ms,
 };
 use simple_store::{Registrations, Users};
 use sip_msg::misc::hostport;
@@ -180,7 +182,7 @@ impl<S> Router<S> {
             core: Arc::new(core),
             registrar,
             handle,
-            hash_key: RandomState::default(),
+            hash_key: RandomState::new(),
             // RFC 3261 §8.1.1.7: branches unique across time, so a restarted
             // server's requests are not taken for retransmissions of the
             // previous run's: the counter starts at a random point.
@@ -220,7 +222,8 @@ impl<S: Store> Router<S> {
     /// A REGISTER for `domain` (RFC 3261 §10.3), in the driver: the
     /// registrar decides without waiting; only the user's record (with
     /// authentication on) is read in a task, and the answer to a changed
-    /// binding set waits for its commit ([`RegisterCommitted`]).
+    /// binding set waits for its commit
+    /// ([`register_committed`](Self::register_committed)).
     fn register(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -253,13 +256,23 @@ impl<S: Store> Router<S> {
                     self.registration_changed(ctx, &aor);
                 }
             }
-            RegisterStep::Commit(pending) => self.registrar.commit_then(pending, key, msg),
+            RegisterStep::Commit(pending) => {
+                if let Err(t) = self.registrar.commit_then(pending, key, msg) {
+                    tracing::error!(aor = %t.aor, "binding committer stopped");
+                    self.respond(
+                        ctx,
+                        t.key,
+                        &t.request,
+                        &plain(500, "Server Internal Error: bindings not saved"),
+                    );
+                }
+            }
         }
     }
 
     /// REGISTERs whose bindings were committed (or failed to be): answered
     /// in the order they came, then presence and stored messages follow.
-    fn register_committed(&mut self, ctx: &mut Ctx<'_>, done: Committed) {
+    fn register_committed(&mut self, ctx: &mut Ctx<'_>, done: CommittedRegisters) {
         let ok = done.result.is_ok();
         for t in &done.tickets {
             if ok {
@@ -274,8 +287,13 @@ impl<S: Store> Router<S> {
             }
         }
         if ok {
+            // Once per AOR, however many of its REGISTERs the commit held.
+            let mut seen: Vec<&str> = Vec::with_capacity(done.tickets.len());
             for t in &done.tickets {
-                self.registration_changed(ctx, &t.aor);
+                if !seen.contains(&t.aor.as_str()) {
+                    seen.push(&t.aor);
+                    self.registration_changed(ctx, &t.aor);
+                }
             }
         }
     }
@@ -1292,7 +1310,7 @@ impl<S: Store> TransactionUser for Router<S> {
             }
             Err(other) => other,
         };
-        let msg = match msg.downcast::<Committed>() {
+        let msg = match msg.downcast::<CommittedRegisters>() {
             Ok(done) => {
                 self.register_committed(ctx, *done);
                 return;

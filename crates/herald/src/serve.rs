@@ -180,16 +180,18 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     }
     // Committed REGISTERs go back to the router to be answered, one wake
     // per commit.
-    if let Some(mut committed) = registrar.committed() {
-        let h = server.handle();
-        tokio::spawn(async move {
-            while let Some(done) = committed.recv().await {
-                if h.wake(done).await.is_err() {
-                    return;
-                }
+    let Some(mut committed) = registrar.committed() else {
+        eprintln!("herald: the registrar's commit results were taken twice");
+        return ExitCode::from(2);
+    };
+    let committed_handle = server.handle();
+    tokio::spawn(async move {
+        while let Some(done) = committed.recv().await {
+            if committed_handle.wake(done).await.is_err() {
+                return;
             }
-        });
-    }
+        }
+    });
     let relay_task = relay.map(|r| tokio::spawn(r.run(relay_stop.clone())));
     let signal_token = shutdown.clone();
     tokio::spawn(async move {

@@ -9,8 +9,9 @@
 //! - [`auth`]: the digest authentication processor over `sip-auth`.
 //! - [`proxy`]: pure proxy pieces (RFC 3261 §16): reaching a binding,
 //!   building a branch's copy, loop detection, best-response selection.
-//! - [`service`]: the registrar as an async service over a
-//!   `simple-store` backend, with group-committed persistence.
+//! - [`service`]: the registrar over a `simple-store` backend: REGISTER
+//!   decided without waiting (only a user record is read asynchronously),
+//!   answered once its bindings are group-committed.
 //!
 //! The transaction user that drives these (forking, CANCEL, responses) is in
 //! the `herald` binary, where it is wired to the transport.
@@ -25,4 +26,4 @@ pub use auth::{AuthConfig, AuthOutcome, Authenticator, Claimed, DigestRequest};
 pub use location::{LiveBinding, Location};
 pub use proxy::{BranchFinal, ResponseContext, Target};
 pub use register::{RegistrarConfig, Registration, Reply};
-pub use service::{Committed, PendingCommit, RegisterStep, Registrar, Ticket, now_ms};
+pub use service::{CommittedRegisters, PendingCommit, RegisterStep, Registrar, Ticket, now_ms};

@@ -10,9 +10,11 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use simple_store::{Binding, Registrations, User, Users};
 use sip_msg::{HeaderName, SipMessage, Uri};
 use sip_proto::{Peer, TransactionKey};
+use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc;
 
 use crate::auth::{AuthOutcome, Authenticator, Claimed};
@@ -77,7 +79,7 @@ pub struct Ticket {
 
 /// One commit's REGISTERs, for whoever took [`Registrar::committed`].
 #[derive(Debug)]
-pub struct Committed {
+pub struct CommittedRegisters {
     /// In the order they were handed to [`Registrar::commit_then`].
     pub tickets: Vec<Ticket>,
     /// Did the commit succeed (the error otherwise)?
@@ -92,7 +94,7 @@ pub struct Registrar<S> {
     auth: Authenticator,
     cfg: RegistrarConfig,
     commits: mpsc::UnboundedSender<Job>,
-    committed: Mutex<Option<mpsc::UnboundedReceiver<Committed>>>,
+    committed: Mutex<Option<mpsc::UnboundedReceiver<CommittedRegisters>>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -177,10 +179,10 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
     }
 
     /// The answers of committed REGISTERs ([`commit_then`](Self::commit_then)),
-    /// one [`Committed`] per commit. The first call takes the receiver;
+    /// one [`CommittedRegisters`] per commit. The first call takes the receiver;
     /// later calls get `None`. Whoever answers REGISTERs must take it and
     /// read it for as long as the registrar runs.
-    pub fn committed(&self) -> Option<mpsc::UnboundedReceiver<Committed>> {
+    pub fn committed(&self) -> Option<mpsc::UnboundedReceiver<CommittedRegisters>> {
         self.committed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -190,8 +192,14 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
     /// Queues a changed binding set for the committer; its REGISTER
     /// (`key`, `request`) comes back through [`committed`](Self::committed)
     /// once the set is durable. Nothing waits here: the REGISTERs of one
-    /// commit come back together.
-    pub fn commit_then(&self, pending: PendingCommit, key: TransactionKey, request: SipMessage) {
+    /// commit come back together. `Err` gives the ticket back when the
+    /// committer has stopped: the caller answers it (500).
+    pub fn commit_then(
+        &self,
+        pending: PendingCommit,
+        key: TransactionKey,
+        request: SipMessage,
+    ) -> Result<(), Box<Ticket>> {
         let PendingCommit {
             reply,
             aor,
@@ -203,12 +211,12 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
             reply,
             aor: aor.clone(),
         };
-        // A stopped committer drops the job; the transaction then times
-        // out unanswered rather than reporting a binding as saved.
-        let _ = self.commits.send(Job {
-            batch: vec![(aor, bindings)],
-            ticket: Some(ticket),
-        });
+        self.commits
+            .send(Job {
+                batch: vec![(aor, bindings)],
+                ticket: Some(ticket),
+            })
+            .or_else(|mpsc::error::SendError(job)| job.ticket.map_or(Ok(()), |t| Err(Box::new(t))))
     }
 
     /// Reads the user a REGISTER's credentials name (for
@@ -276,46 +284,52 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
         }
         let aor = aor_string(&user_part, &to_domain);
         let now = now_ms();
-        let mut loc = self.location();
-        let old = loc.get(&aor);
-        let reg = match apply_register(
-            msg,
-            &aor,
-            old.iter().map(|b| &b.binding),
-            now,
-            &self.cfg,
-            &peer,
-        ) {
-            Ok(r) => r,
-            Err(e) => return RegisterStep::Answer(e, None),
+        let reg = {
+            let mut loc = self.location();
+            let old = loc.get(&aor);
+            let reg = match apply_register(
+                msg,
+                &aor,
+                old.iter().map(|b| &b.binding),
+                now,
+                &self.cfg,
+                &peer,
+            ) {
+                Ok(r) => r,
+                Err(e) => return RegisterStep::Answer(e, None),
+            };
+            if reg.changed {
+                let call_id = msg.call_id().unwrap_or_default();
+                let cseq = msg.cseq().map(|c| c.seq).unwrap_or(0);
+                let live = reg
+                    .bindings
+                    .iter()
+                    .map(|b| {
+                        let fresh = b.call_id == call_id && b.cseq == cseq && b.updated_ms == now;
+                        let peer = if fresh {
+                            Some(peer)
+                        } else {
+                            old.iter()
+                                .find(|o| o.binding.contact == b.contact)
+                                .and_then(|o| o.peer)
+                        };
+                        LiveBinding {
+                            binding: b.clone(),
+                            peer,
+                        }
+                    })
+                    .collect();
+                loc.set(&aor, live);
+            }
+            reg
         };
+        // The answer is written outside the location lock.
         let mut reply = Reply::new(200, "OK");
         reply.headers = ok_headers(&reg, now);
         reply.headers.extend(extra);
         if !reg.changed {
             return RegisterStep::Answer(reply, Some(aor));
         }
-        let call_id = msg.call_id().unwrap_or_default();
-        let cseq = msg.cseq().map(|c| c.seq).unwrap_or(0);
-        let live = reg
-            .bindings
-            .iter()
-            .map(|b| {
-                let fresh = b.call_id == call_id && b.cseq == cseq && b.updated_ms == now;
-                let peer = if fresh {
-                    Some(peer)
-                } else {
-                    old.iter()
-                        .find(|o| o.binding.contact == b.contact)
-                        .and_then(|o| o.peer)
-                };
-                LiveBinding {
-                    binding: b.clone(),
-                    peer,
-                }
-            })
-            .collect();
-        loc.set(&aor, live);
         RegisterStep::Commit(PendingCommit {
             reply,
             aor: reg.aor,
@@ -351,7 +365,7 @@ pub fn request_aor(uri: &Uri<'_>) -> Option<(String, String)> {
 async fn commit_loop<S: Registrations>(
     store: S,
     mut rx: mpsc::UnboundedReceiver<Job>,
-    done: mpsc::UnboundedSender<Committed>,
+    done: mpsc::UnboundedSender<CommittedRegisters>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -372,15 +386,259 @@ async fn commit_loop<S: Registrations>(
             tickets.extend(j.ticket);
         }
         let n = batch.len();
-        let result = store
-            .replace_bindings(batch)
+        let first_aor = batch.first().map(|(a, _)| a.clone()).unwrap_or_default();
+        // A panicking store must not end the loop: its REGISTERs would wait
+        // for ever (a server transaction in Trying has no timer).
+        let result = match AssertUnwindSafe(store.replace_bindings(batch))
+            .catch_unwind()
             .await
-            .map_err(|e| e.to_string());
+        {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err("the store panicked".to_owned()),
+        };
         if let Err(e) = &result {
-            tracing::error!(error = %e, aors = n, "binding commit failed");
+            tracing::error!(error = %e, aors = n, first_aor, "binding commit failed");
         }
         if !tickets.is_empty() {
-            let _ = done.send(Committed { tickets, result });
+            let _ = done.send(CommittedRegisters { tickets, result });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use bytes::Bytes;
+    use simple_store::{MemoryStore, StoreError};
+    use sip_proto::{FlowId, Transport};
+
+    use super::*;
+    use crate::auth::AuthConfig;
+
+    /// How the next commits end.
+    const OK: u8 = 0;
+    const FAIL: u8 = 1;
+    const PANIC: u8 = 2;
+
+    /// The memory store with commits that can be made to fail or panic (a
+    /// full disk, a bug in a backend): what the registrar does with its
+    /// REGISTERs then is what these tests look at.
+    #[derive(Clone, Default)]
+    struct Flaky {
+        inner: MemoryStore,
+        mode: Arc<AtomicU8>,
+    }
+
+    impl Users for Flaky {
+        async fn put_user(&self, user: &User) -> simple_store::Result<bool> {
+            self.inner.put_user(user).await
+        }
+        async fn get_user(&self, u: &str, d: &str) -> simple_store::Result<Option<User>> {
+            self.inner.get_user(u, d).await
+        }
+        async fn remove_user(&self, u: &str, d: &str) -> simple_store::Result<bool> {
+            self.inner.remove_user(u, d).await
+        }
+        async fn list_users(&self, d: Option<&str>) -> simple_store::Result<Vec<User>> {
+            self.inner.list_users(d).await
+        }
+    }
+
+    impl Registrations for Flaky {
+        async fn replace_bindings(
+            &self,
+            batch: Vec<(String, Vec<Binding>)>,
+        ) -> simple_store::Result<()> {
+            match self.mode.load(Ordering::SeqCst) {
+                FAIL => Err(StoreError::Busy("disk full (test)".into())),
+                PANIC => panic!("backend bug (test)"),
+                _ => self.inner.replace_bindings(batch).await,
+            }
+        }
+        async fn bindings(&self, aor: &str) -> simple_store::Result<Vec<Binding>> {
+            self.inner.bindings(aor).await
+        }
+        async fn load_live_bindings(&self, now: i64) -> simple_store::Result<Vec<Binding>> {
+            self.inner.load_live_bindings(now).await
+        }
+        async fn remove_expired(&self, now: i64) -> simple_store::Result<u64> {
+            self.inner.remove_expired(now).await
+        }
+        async fn count_bindings(&self) -> simple_store::Result<u64> {
+            self.inner.count_bindings().await
+        }
+    }
+
+    fn register(user: &str, call_id: &str, cseq: u32, port: u16) -> SipMessage {
+        let raw = format!(
+            "REGISTER sip:example.test SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{call_id}-{cseq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{user}@example.test>;tag=f{cseq}\r\n\
+             To: <sip:{user}@example.test>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\n\
+             Contact: <sip:{user}@127.0.0.1:{port}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+        );
+        SipMessage::parse(Bytes::from(raw)).unwrap()
+    }
+
+    fn peer(port: u16) -> Peer {
+        Peer::new(
+            Transport::Udp,
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            FlowId(1),
+        )
+    }
+
+    async fn start(store: Flaky) -> Arc<Registrar<Flaky>> {
+        let auth = Authenticator::new(
+            AuthConfig {
+                enabled: false,
+                ..AuthConfig::default()
+            },
+            [7; 32],
+        );
+        Registrar::start(store, RegistrarConfig::default(), auth)
+            .await
+            .unwrap()
+    }
+
+    /// Decides `msg` and hands a changed set to the committer with key `n`.
+    fn decide(r: &Registrar<Flaky>, msg: SipMessage, port: u16, n: u64) {
+        match r.register(&msg, peer(port), "example.test", None) {
+            RegisterStep::Commit(p) => {
+                r.commit_then(p, TransactionKey::detached(n), msg).unwrap();
+            }
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+
+    /// The REGISTERs of the next commit results, until `n` came back.
+    async fn collect(
+        rx: &mut mpsc::UnboundedReceiver<CommittedRegisters>,
+        n: usize,
+    ) -> Vec<(TransactionKey, Result<(), String>, Reply)> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let c = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a commit result in time")
+                .expect("the committer runs");
+            for t in c.tickets {
+                out.push((t.key, c.result.clone(), t.reply));
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn registers_come_back_in_order_with_their_200_once_committed() {
+        let store = Flaky::default();
+        let r = start(store.clone()).await;
+        let mut rx = r.committed().expect("first taker");
+        assert!(r.committed().is_none(), "the receiver is taken once");
+        // Three refreshes of one AOR and one other AOR, queued back to back:
+        // they come back in the order they were decided.
+        decide(&r, register("ann", "c1", 1, 5071), 5071, 1);
+        decide(&r, register("ann", "c1", 2, 5071), 5071, 2);
+        decide(&r, register("bob", "c2", 1, 5072), 5072, 3);
+        decide(&r, register("ann", "c1", 3, 5071), 5071, 4);
+        let got = collect(&mut rx, 4).await;
+        let keys: Vec<TransactionKey> = got.iter().map(|g| g.0).collect();
+        let want: Vec<TransactionKey> = (1..=4).map(TransactionKey::detached).collect();
+        assert_eq!(keys, want);
+        for (_, result, reply) in &got {
+            assert_eq!(result, &Ok(()));
+            assert_eq!(reply.status, 200);
+            assert!(
+                reply
+                    .headers
+                    .iter()
+                    .any(|(h, v)| *h == HeaderName::Contact && v.contains("127.0.0.1:507")),
+                "{reply:?}"
+            );
+        }
+        // What was answered 200 is in the store.
+        assert_eq!(
+            store
+                .inner
+                .bindings("sip:ann@example.test")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store.inner.bindings("sip:bob@example.test").await.unwrap()[0].cseq,
+            1
+        );
+        assert_eq!(
+            store.inner.bindings("sip:ann@example.test").await.unwrap()[0].cseq,
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_panicking_commit_reports_every_register_and_the_loop_goes_on() {
+        let store = Flaky::default();
+        let r = start(store.clone()).await;
+        let mut rx = r.committed().unwrap();
+        store.mode.store(FAIL, Ordering::SeqCst);
+        decide(&r, register("cy", "c3", 1, 5073), 5073, 10);
+        let got = collect(&mut rx, 1).await;
+        assert_eq!(got[0].0, TransactionKey::detached(10));
+        assert!(
+            got[0].1.as_ref().unwrap_err().contains("disk full"),
+            "{got:?}"
+        );
+        // A panic in the store is a failed commit too, not a stopped loop.
+        store.mode.store(PANIC, Ordering::SeqCst);
+        decide(&r, register("dee", "c4", 1, 5074), 5074, 11);
+        let got = collect(&mut rx, 1).await;
+        assert_eq!(got[0].1, Err("the store panicked".to_owned()));
+        store.mode.store(OK, Ordering::SeqCst);
+        decide(&r, register("eve", "c5", 1, 5075), 5075, 12);
+        let got = collect(&mut rx, 1).await;
+        assert_eq!(got[0].1, Ok(()));
+        assert_eq!(
+            store
+                .inner
+                .bindings("sip:eve@example.test")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .inner
+                .bindings("sip:cy@example.test")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fetch_is_answered_at_once_and_commits_nothing() {
+        let r = start(Flaky::default()).await;
+        let raw = "REGISTER sip:example.test SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:5076;branch=z9hG4bK-f1\r\nMax-Forwards: 70\r\n\
+             From: <sip:fay@example.test>;tag=f\r\nTo: <sip:fay@example.test>\r\n\
+             Call-ID: f1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+        let msg = SipMessage::parse(Bytes::from_static(raw.as_bytes())).unwrap();
+        match r.register(&msg, peer(5076), "example.test", None) {
+            RegisterStep::Answer(reply, Some(aor)) => {
+                assert_eq!(reply.status, 200);
+                assert_eq!(aor, "sip:fay@example.test");
+            }
+            other => panic!("expected an immediate answer, got {other:?}"),
+        }
+        // Another domain's AOR: refused, nothing to commit.
+        match r.register(&msg, peer(5076), "other.test", None) {
+            RegisterStep::Answer(reply, None) => assert_eq!(reply.status, 404),
+            other => panic!("expected 404, got {other:?}"),
         }
     }
 }
