@@ -19,11 +19,12 @@
 //! addressed to the server itself. Loop detection (§16.3 step 4) is the
 //! router's, where forwarding happens.
 
+use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 
 use sip_msg::{HeaderName, Host, Method, SipMessage, Uri};
-use sip_proto::{Tag, reason_phrase, response_builder};
+use sip_proto::{Tag, reason_phrase, response_builder_with_room};
 
 /// What the core offers; the OPTIONS answer and 405s are built from it.
 #[derive(Debug, Clone)]
@@ -69,6 +70,26 @@ impl Default for Capabilities {
     }
 }
 
+/// [`Capabilities`] as header values.
+#[derive(Debug, Clone)]
+pub(crate) struct CapLines {
+    allow: String,
+    accept: String,
+    supported: String,
+    allow_events: String,
+}
+
+impl CapLines {
+    fn of(caps: &Capabilities) -> Self {
+        CapLines {
+            allow: caps.allow.join(", "),
+            accept: caps.accept.join(", "),
+            supported: caps.supported.join(", "),
+            allow_events: caps.allow_events.join(", "),
+        }
+    }
+}
+
 /// Everything the chain needs to decide.
 #[derive(Debug, Clone)]
 pub(crate) struct CoreConfig {
@@ -77,6 +98,9 @@ pub(crate) struct CoreConfig {
     /// Addresses we listen on (for loop detection and IP-addressed requests).
     pub(crate) local_addrs: Vec<SocketAddr>,
     pub(crate) caps: Capabilities,
+    /// The capability header values, joined once (every OPTIONS answer and
+    /// 405/501 carries them).
+    pub(crate) lines: CapLines,
     /// Keys the To-tags we add, so a retransmitted request gets the same tag.
     /// SipHash (keyed, not reversible from the tags it produces).
     pub(crate) tag_key: std::collections::hash_map::RandomState,
@@ -90,6 +114,7 @@ impl CoreConfig {
             domains,
             local_addrs,
             caps: Capabilities::default(),
+            lines: CapLines::of(&Capabilities::default()),
             tag_key: std::collections::hash_map::RandomState::new(),
             server: format!("Herald/{}", env!("CARGO_PKG_VERSION")),
         }
@@ -111,21 +136,22 @@ impl CoreConfig {
 
 /// A processor's decision.
 #[derive(Debug)]
-pub(crate) enum Flow {
+pub(crate) enum Flow<'c> {
     /// Let the next processor look.
     Continue,
-    /// Answer with this status, reason and extra headers.
+    /// Answer with this status, reason and extra headers (borrowed from the
+    /// configuration where they are fixed).
     Respond {
         status: u16,
-        reason: String,
-        headers: Vec<(HeaderName, String)>,
+        reason: Cow<'static, str>,
+        headers: Vec<(HeaderName, Cow<'c, str>)>,
     },
 }
 
-fn respond(status: u16) -> Flow {
+fn respond(status: u16) -> Flow<'static> {
     Flow::Respond {
         status,
-        reason: reason_phrase(status).to_owned(),
+        reason: Cow::Borrowed(reason_phrase(status)),
         headers: Vec::new(),
     }
 }
@@ -137,7 +163,7 @@ pub(crate) struct Request<'a> {
     pub(crate) uri: Option<Uri<'a>>,
 }
 
-type Processor = fn(&CoreConfig, &Request<'_>) -> Flow;
+type Processor = for<'c> fn(&'c CoreConfig, &Request<'_>) -> Flow<'c>;
 
 /// The chain, in order.
 const CHAIN: &[(&str, Processor)] = &[
@@ -170,7 +196,7 @@ pub(crate) fn handle(cfg: &CoreConfig, req: &SipMessage) -> Option<SipMessage> {
         }
     }
     // `method` always decides; reaching here is a bug in the chain.
-    build(cfg, req, 500, "Server Internal Error", &[])
+    build::<&str>(cfg, req, 500, "Server Internal Error", &[])
 }
 
 /// The processors that decide from the request alone, whoever it is for
@@ -189,7 +215,7 @@ pub(crate) fn stateless_answer(cfg: &CoreConfig, req: &SipMessage) -> Option<Sip
         return None;
     }
     if let Err(e) = req.validate_beyond_core() {
-        return build(cfg, req, e.status(), e.reason(), &[]);
+        return build::<&str>(cfg, req, e.status(), e.reason(), &[]);
     }
     let request = Request {
         msg: req,
@@ -227,17 +253,24 @@ pub(crate) fn stateless_answer(cfg: &CoreConfig, req: &SipMessage) -> Option<Sip
 }
 
 /// A response carrying the §8.2.6 headers, a stable To-tag, Server and `extra`.
-pub(crate) fn build(
+pub(crate) fn build<V: AsRef<str>>(
     cfg: &CoreConfig,
     req: &SipMessage,
     status: u16,
     reason: &str,
-    extra: &[(HeaderName, String)],
+    extra: &[(HeaderName, V)],
 ) -> Option<SipMessage> {
     let tag = to_tag(cfg, req);
-    let mut b = response_builder(req, status, reason, Some(&tag)).ok()?;
+    // Each extra line, Server and Content-Length, with room for their names.
+    let room = extra
+        .iter()
+        .map(|(_, v)| v.as_ref().len() + 24)
+        .sum::<usize>()
+        + cfg.server.len()
+        + 64;
+    let mut b = response_builder_with_room(req, status, reason, Some(&tag), room).ok()?;
     for (h, v) in extra {
-        b = b.header(*h, v);
+        b = b.header(*h, v.as_ref());
     }
     b.header(HeaderName::Server, &cfg.server).build().ok()
 }
@@ -263,7 +296,7 @@ fn to_tag(cfg: &CoreConfig, req: &SipMessage) -> Tag {
     Tag::new(t)
 }
 
-fn max_forwards(_: &CoreConfig, r: &Request<'_>) -> Flow {
+fn max_forwards<'c>(_: &'c CoreConfig, r: &Request<'_>) -> Flow<'c> {
     let req = r.msg;
     match req.max_forwards() {
         Ok(Some(0)) if req.method() != Some(Method::Options) => respond(483),
@@ -271,12 +304,12 @@ fn max_forwards(_: &CoreConfig, r: &Request<'_>) -> Flow {
     }
 }
 
-fn uri_scheme(_: &CoreConfig, r: &Request<'_>) -> Flow {
+fn uri_scheme<'c>(_: &'c CoreConfig, r: &Request<'_>) -> Flow<'c> {
     match &r.uri {
         Some(Uri::Sip(_) | Uri::Pres(_) | Uri::Im(_)) => Flow::Continue,
         Some(other) => Flow::Respond {
             status: 416,
-            reason: format!("Unsupported URI Scheme '{}'", other.scheme()),
+            reason: Cow::Owned(format!("Unsupported URI Scheme '{}'", other.scheme())),
             headers: Vec::new(),
         },
         // check_core parsed it already; treat a failure as unsupported.
@@ -284,7 +317,7 @@ fn uri_scheme(_: &CoreConfig, r: &Request<'_>) -> Flow {
     }
 }
 
-fn domain(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+fn domain<'c>(cfg: &'c CoreConfig, r: &Request<'_>) -> Flow<'c> {
     let Some(uri) = &r.uri else {
         return Flow::Continue;
     };
@@ -298,13 +331,13 @@ fn domain(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
     } else {
         Flow::Respond {
             status: 403,
-            reason: "Forbidden: domain not served here".to_owned(),
+            reason: Cow::Borrowed("Forbidden: domain not served here"),
             headers: Vec::new(),
         }
     }
 }
 
-fn require(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+fn require<'c>(cfg: &'c CoreConfig, r: &Request<'_>) -> Flow<'c> {
     let req = r.msg;
     let unknown: Vec<&str> = [HeaderName::Require, HeaderName::ProxyRequire]
         .into_iter()
@@ -317,27 +350,32 @@ fn require(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
     }
     Flow::Respond {
         status: 420,
-        reason: reason_phrase(420).to_owned(),
-        headers: vec![(HeaderName::Unsupported, unknown.join(", "))],
+        reason: Cow::Borrowed(reason_phrase(420)),
+        headers: vec![(HeaderName::Unsupported, Cow::Owned(unknown.join(", ")))],
     }
 }
 
-fn method(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
+fn method<'c>(cfg: &'c CoreConfig, r: &Request<'_>) -> Flow<'c> {
     let req = r.msg;
-    let caps = &cfg.caps;
+    let lines = &cfg.lines;
+    let allow = || vec![(HeaderName::Allow, Cow::Borrowed(lines.allow.as_str()))];
     match req.method() {
         Some(Method::Options) => {
-            let mut headers = vec![
-                (HeaderName::Allow, caps.allow.join(", ")),
-                (HeaderName::Accept, caps.accept.join(", ")),
-                (HeaderName::Supported, caps.supported.join(", ")),
-            ];
-            if !caps.allow_events.is_empty() {
-                headers.push((HeaderName::AllowEvents, caps.allow_events.join(", ")));
+            let mut headers = allow();
+            headers.push((HeaderName::Accept, Cow::Borrowed(lines.accept.as_str())));
+            headers.push((
+                HeaderName::Supported,
+                Cow::Borrowed(lines.supported.as_str()),
+            ));
+            if !lines.allow_events.is_empty() {
+                headers.push((
+                    HeaderName::AllowEvents,
+                    Cow::Borrowed(lines.allow_events.as_str()),
+                ));
             }
             Flow::Respond {
                 status: 200,
-                reason: "OK".to_owned(),
+                reason: Cow::Borrowed("OK"),
                 headers,
             }
         }
@@ -345,13 +383,13 @@ fn method(cfg: &CoreConfig, r: &Request<'_>) -> Flow {
         Some(Method::Cancel) => respond(481),
         Some(Method::Other) | None => Flow::Respond {
             status: 501,
-            reason: reason_phrase(501).to_owned(),
-            headers: vec![(HeaderName::Allow, caps.allow.join(", "))],
+            reason: Cow::Borrowed(reason_phrase(501)),
+            headers: allow(),
         },
         Some(_) => Flow::Respond {
             status: 405,
-            reason: reason_phrase(405).to_owned(),
-            headers: vec![(HeaderName::Allow, caps.allow.join(", "))],
+            reason: Cow::Borrowed(reason_phrase(405)),
+            headers: allow(),
         },
     }
 }

@@ -78,8 +78,8 @@ pub use publication::{
     PublishLimits, PublishOp, check_content_type, classify_publish, new_etag, random_token,
 };
 pub use stateless::{
-    ResponseRoute, ResponseTarget, reason_phrase, response_builder, response_route, stamp_received,
-    stateless_response,
+    ResponseRoute, ResponseTarget, reason_phrase, response_builder, response_builder_with_room,
+    response_route, stamp_received, stateless_response,
 };
 pub use timers::{TimerName, Timers};
 pub use transaction::{

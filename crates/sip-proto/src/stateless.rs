@@ -94,6 +94,19 @@ pub fn response_builder(
     reason: &str,
     to_tag: Option<&Tag>,
 ) -> Result<MessageBuilder, ProtoError> {
+    response_builder_with_room(req, status, reason, to_tag, 320)
+}
+
+/// [`response_builder`] with `room` bytes reserved for what the caller
+/// adds after the copied header fields (its header lines, the body), so
+/// that writing them does not regrow the buffer.
+pub fn response_builder_with_room(
+    req: &SipMessage,
+    status: u16,
+    reason: &str,
+    to_tag: Option<&Tag>,
+    room: usize,
+) -> Result<MessageBuilder, ProtoError> {
     if !req.is_request() {
         return Err(ProtoError::NotARequest);
     }
@@ -104,7 +117,7 @@ pub fn response_builder(
         req.call_id()?;
         req.cseq()?;
     }
-    // Sized for the copied headers plus room for what callers add
+    // Sized for the copied headers plus `room` for what callers add
     // (Contact, Server, Date, Content-Length...), so that writing it does not
     // regrow the buffer. (What a Completed transaction keeps is a copy of
     // its exact size: `Ctx::keep` in the transaction layer.)
@@ -113,7 +126,7 @@ pub fn response_builder(
         .flat_map(|h| req.header_lines(h))
         .map(|v| v.len() + 12)
         .sum();
-    let mut b = MessageBuilder::response_sized(status, reason, copied + reason.len() + 320);
+    let mut b = MessageBuilder::response_sized(status, reason, copied + reason.len() + room);
     for via in req.header_lines(HeaderName::Via) {
         b = b.header(HeaderName::Via, via);
     }
