@@ -698,20 +698,22 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
             i = nl + 1;
             continue;
         }
-        // Usually `token *WSP ":"`: read the name and find the colon in one
-        // pass; anything else (an error) is sorted out below.
-        let mut name_end = 0;
-        while name_end < line.len() && is_token_char(line[name_end]) {
-            name_end += 1;
-        }
-        let mut colon = name_end;
-        while colon < line.len() && is_wsp(line[colon]) {
-            colon += 1;
-        }
-        if name_end == 0 || line.get(colon) != Some(&b':') {
+        // `token *WSP ":"`: the first colon (found by memchr) ends the name
+        // and its trailing whitespace. A name the classifier recognises is a
+        // token already (it compares case-insensitively, byte for byte);
+        // any other is checked character by character, without branching.
+        let Some(colon) = memchr::memchr(b':', line) else {
             return Err(header_line_error(line));
+        };
+        let mut name_end = colon;
+        while name_end > 0 && is_wsp(line[name_end - 1]) {
+            name_end -= 1;
         }
         let name = &line[..name_end];
+        let hn = HeaderName::from_bytes(name);
+        if hn == HeaderName::Other && !all_token_chars(name) {
+            return Err(header_line_error(line));
+        }
         let mut vs = colon + 1;
         while vs < line.len() && is_wsp(line[vs]) {
             vs += 1;
@@ -720,7 +722,6 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
         while ve > vs && is_wsp(line[ve - 1]) {
             ve -= 1;
         }
-        let hn = HeaderName::from_bytes(name);
         if headers.len() >= MAX_HEADERS {
             return Err(ParseError::new(
                 ErrorKind::TooLarge,
@@ -777,6 +778,16 @@ pub(crate) fn parse(buf: Bytes, framing: Framing) -> Result<SipMessage> {
     msg.body = buf.slice(body_start..body_start + body_len);
     msg.span.end = (body_start + body_len) as u32;
     Ok(msg)
+}
+
+/// Is `name` a non-empty `token`? Every byte looked up, no early exit:
+/// names are short and almost always good.
+fn all_token_chars(name: &[u8]) -> bool {
+    let mut ok = !name.is_empty();
+    for &c in name {
+        ok &= is_token_char(c);
+    }
+    ok
 }
 
 /// Why `line` (not a continuation line) is not `token *WSP ":" ...`.
