@@ -1116,6 +1116,14 @@ impl<S: Store> TransactionUser for Router<S> {
         core::stateless_answer(&self.core, msg)
     }
 
+    fn stateless_hook(&self) -> Option<sip_net::StatelessHook> {
+        // The same decision, made in the UDP receive loops.
+        let cfg = Arc::clone(&self.core);
+        Some(Arc::new(move |m: &SipMessage| {
+            core::stateless_answer(&cfg, m)
+        }))
+    }
+
     fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, peer: Peer) {
         let _span = tracing::debug_span!(
             "request",

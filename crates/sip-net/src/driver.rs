@@ -55,6 +55,19 @@ pub trait TransactionUser: Send + 'static {
         None
     }
 
+    /// [`answer_statelessly`](Self::answer_statelessly) as a shared,
+    /// thread-safe function that the UDP receive loops call themselves,
+    /// before the driver: a request answered from its own content (an
+    /// OPTIONS to the server, a 420, a 483...) then costs no hop to the
+    /// driver, and the answers of one read go out in one `sendmmsg`. It
+    /// must decide exactly as `answer_statelessly` does (which still
+    /// answers what comes over the other transports). Asked once, when
+    /// [`SipServer::run`](crate::SipServer::run) starts. `None` (the
+    /// default): every UDP request goes to the driver.
+    fn stateless_hook(&self) -> Option<StatelessHook> {
+        None
+    }
+
     /// A response on one of our client transactions (provisional, final, and
     /// for INVITE every 2xx, RFC 6026).
     fn on_response(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage) {
@@ -226,6 +239,11 @@ pub(crate) enum Command {
     },
     Wake(Box<dyn Any + Send>),
 }
+
+/// See [`TransactionUser::stateless_hook`]: the response to send for a
+/// request (ACK and CANCEL are never passed), or `None` to hand the request
+/// to the driver.
+pub type StatelessHook = Arc<dyn Fn(&SipMessage) -> Option<SipMessage> + Send + Sync>;
 
 /// Drives the server from other tasks: the same actions as [`Ctx`], queued
 /// to the driver (bounded; the calls wait when it is busy). Responses to

@@ -87,7 +87,7 @@ mod udp;
 mod ws;
 
 pub use config::{ListenerSpec, NetConfig, TlsSource};
-pub use driver::{Ctx, NO_FLOW, ServerHandle, TransactionUser};
+pub use driver::{Ctx, NO_FLOW, ServerHandle, StatelessHook, TransactionUser};
 pub use error::NetError;
 pub use route::{UDP_MAX_REQUEST, needs_congestion_control, switch_large_request_to_tcp};
 pub use server::SipServer;

@@ -183,12 +183,14 @@ impl SipServer {
             commands,
         } = self;
         drop(commands_tx);
+        let hook = tu.stateless_hook();
         for u in &udp {
             tracing::info!(transport = %Transport::Udp, local = %u.local, "SIP listener started");
             shared.tracker.spawn(udp::recv_loop(
                 Arc::clone(&shared),
                 Arc::clone(&u.sock),
                 u.flow,
+                hook.clone(),
             ));
         }
         for (t, l) in listeners {

@@ -5,7 +5,11 @@
 //! receive loop drains the socket with `recvmmsg(2)`, up to [`BATCH`]
 //! datagrams per call, and the driver queues what it sends during one
 //! wake-up per socket ([`SendQueue`]) and flushes it with `sendmmsg(2)`
-//! before it waits again. Both are Linux-only; elsewhere the same loops make
+//! before it waits again. Requests the TU answers statelessly
+//! ([`TransactionUser::stateless_hook`](crate::TransactionUser::stateless_hook):
+//! an OPTIONS to the server, a 420, ...) are answered by the receive loop
+//! itself, the answers of one read in one `sendmmsg`, without waking the
+//! driver. Both calls are Linux-only; elsewhere the same loops make
 //! one `recv_from`/`send_to` per datagram. (Waiting between reads under load
 //! to batch more was tried and removed: every datagram arriving during the
 //! wait still woke the runtime, and it cost CPU per message in the sipp
@@ -18,11 +22,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sip_msg::{Datagram, parse_datagram};
-use sip_proto::{FlowId, Peer, TransactionKey, Transport};
+use sip_msg::{Method, SipMessage, parse_datagram};
+use sip_proto::{FlowId, Peer, ResponseTarget, TransactionKey, Transport, response_route};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::error::TrySendError;
 
+use crate::driver::StatelessHook;
 use crate::inbound::{Event, Shared, Verdict, vet};
 use crate::stats::NetStats;
 
@@ -34,9 +39,17 @@ pub(crate) const BATCH: usize = 32;
 
 /// Receives datagrams until the server stops. Keeps reading while draining:
 /// responses and ACKs for live transactions still arrive here.
-pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: FlowId) {
+pub(crate) async fn recv_loop(
+    shared: Arc<Shared>,
+    sock: Arc<UdpSocket>,
+    flow: FlowId,
+    hook: Option<StatelessHook>,
+) {
     let local = sock.local_addr().ok();
     let mut batch = RecvBatch::new();
+    // Answers given here (`hook`), sent together after each read.
+    let mut answers = SendQueue::default();
+    let mut unsent = Vec::new();
     // The last read filled the whole batch: more is waiting, read on.
     let mut full = false;
     'read: loop {
@@ -71,23 +84,40 @@ pub(crate) async fn recv_loop(shared: Arc<Shared>, sock: Arc<UdpSocket>, flow: F
         };
         full = n == BATCH;
         for (data, source) in batch.datagrams(n) {
-            if !handle_datagram(&shared, &sock, flow, data, source).await {
+            let d = Datagram { data, source, flow };
+            if !handle_datagram(&shared, &sock, d, hook.as_deref(), &mut answers).await {
                 break 'read;
             }
+        }
+        if answers.len() > 0 {
+            answers.flush(&sock, &shared.stats, &mut unsent);
+            unsent.clear();
         }
     }
     tracing::info!(transport = %Transport::Udp, local = ?local, "SIP listener stopped");
 }
 
-/// Vets one datagram and passes it on (or answers it). `false`: the driver
-/// is gone.
+/// What a [`StatelessHook`] points to.
+type StatelessFn = dyn Fn(&SipMessage) -> Option<SipMessage> + Send + Sync;
+
+/// One received datagram.
+struct Datagram<'a> {
+    data: &'a [u8],
+    source: SocketAddr,
+    /// The listener's flow.
+    flow: FlowId,
+}
+
+/// Vets one datagram and passes it on, or answers it: a 400 at once, a
+/// request `hook` answers into `answers`. `false`: the driver is gone.
 async fn handle_datagram(
     shared: &Shared,
     sock: &UdpSocket,
-    flow: FlowId,
-    data: &[u8],
-    source: SocketAddr,
+    d: Datagram<'_>,
+    hook: Option<&StatelessFn>,
+    answers: &mut SendQueue,
 ) -> bool {
+    let Datagram { data, source, flow } = d;
     // Each datagram copied out at its own size: the parsed message keeps its
     // bytes alive as long as its transaction (up to 64*T1), so slicing the
     // shared receive buffers would pin 64 KiB per message.
@@ -95,15 +125,31 @@ async fn handle_datagram(
     let verdict = match parse_datagram(data.clone()) {
         // Bare CRLFs: a NAT keep-alive (RFC 5626 §4.4.1 specifies STUN on
         // UDP; many phones send CRLFs). Nothing to answer.
-        Ok(Datagram::KeepAlive) => {
+        Ok(sip_msg::Datagram::KeepAlive) => {
             NetStats::inc(&shared.stats.keepalives);
             return true;
         }
-        Ok(Datagram::Message(m)) => vet(Ok(m), &data, source, &shared.stats),
+        Ok(sip_msg::Datagram::Message(m)) => vet(Ok(m), &data, source, &shared.stats),
         Err(e) => vet(Err(e), &data, source, &shared.stats),
     };
     match verdict {
         Verdict::Deliver(msg) => {
+            if let Some(h) = hook
+                && msg.is_request()
+                && !matches!(msg.method(), Some(Method::Ack | Method::Cancel))
+                && let Some(resp) = h(&msg)
+            {
+                // What the driver would have done with the TU's
+                // `answer_statelessly`, without the hop: RFC 3261 §18.2.2 /
+                // RFC 3581 §4, to `received`/`rport` of the stamped top Via.
+                NetStats::inc(&shared.stats.received);
+                let to = match msg.via().map(|v| response_route(&v).target) {
+                    Ok(ResponseTarget::Addr(a)) => a,
+                    _ => source,
+                };
+                answers.push(resp.to_bytes(), to, None);
+                return true;
+            }
             let peer = Peer::new(Transport::Udp, source, flow);
             // Without waiting when there is room (the common case); the
             // bounded channel still holds the reader back when the driver
