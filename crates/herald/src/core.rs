@@ -110,11 +110,12 @@ pub(crate) struct CoreConfig {
 
 impl CoreConfig {
     pub(crate) fn new(domains: Vec<String>, local_addrs: Vec<SocketAddr>) -> Self {
+        let caps = Capabilities::default();
         CoreConfig {
             domains,
             local_addrs,
-            caps: Capabilities::default(),
-            lines: CapLines::of(&Capabilities::default()),
+            lines: CapLines::of(&caps),
+            caps,
             tag_key: std::collections::hash_map::RandomState::new(),
             server: format!("Herald/{}", env!("CARGO_PKG_VERSION")),
         }

@@ -54,7 +54,9 @@
 //! listener, an axum server per WS/WSS listener, a reader and a writer task
 //! per connection) parse and check what they receive and pass good messages
 //! to one driver task over a bounded channel. Bad requests are answered
-//! right there, statelessly. The driver owns the
+//! right there, statelessly, and so are, on UDP, the requests the TU's
+//! [`stateless_hook`](TransactionUser::stateless_hook) answers (one
+//! `sendmmsg` per read). The driver owns the
 //! [`TransactionLayer`](sip_proto::TransactionLayer) and the TU: it feeds
 //! received messages, TU actions and timer deadlines in, and carries the
 //! output out — `Transmit`s into a UDP socket's queue, sent with one

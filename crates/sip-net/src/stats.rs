@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Transport counters, shared between the driver and every transport task.
 #[derive(Debug, Default)]
 pub struct NetStats {
-    /// Messages parsed and handed to the transaction layer.
+    /// Messages parsed and handed to the transaction layer, or answered by
+    /// the TU's stateless hook in a UDP receive loop.
     pub received: AtomicU64,
     /// Messages written to a socket or a connection.
     pub sent: AtomicU64,

@@ -58,6 +58,7 @@ pub(crate) async fn recv_loop(
             tokio::task::yield_now().await;
         }
         let r = tokio::select! {
+            biased;
             _ = shared.stop_all.cancelled() => break,
             r = sock.readable() => r,
         };
@@ -85,7 +86,9 @@ pub(crate) async fn recv_loop(
         full = n == BATCH;
         for (data, source) in batch.datagrams(n) {
             let d = Datagram { data, source, flow };
-            if !handle_datagram(&shared, &sock, d, hook.as_deref(), &mut answers).await {
+            let go_on = handle_datagram(&shared, &sock, d, hook.as_deref(), &mut answers).await;
+            if !go_on {
+                answers.flush(&sock, &shared.stats, &mut unsent);
                 break 'read;
             }
         }
@@ -137,7 +140,7 @@ async fn handle_datagram(
             if let Some(h) = hook
                 && msg.is_request()
                 && !matches!(msg.method(), Some(Method::Ack | Method::Cancel))
-                && let Some(resp) = h(&msg)
+                && let Some(resp) = ask_hook(h, &msg, source)
             {
                 // What the driver would have done with the TU's
                 // `answer_statelessly`, without the hop: RFC 3261 §18.2.2 /
@@ -156,7 +159,12 @@ async fn handle_datagram(
             // falls behind (then the kernel buffers, and drops).
             match shared.events.try_send(Event::Received { msg, peer }) {
                 Ok(()) => true,
-                Err(TrySendError::Full(ev)) => shared.emit(ev).await,
+                Err(TrySendError::Full(ev)) => {
+                    // The answers already made go out before waiting for
+                    // the driver: they do not depend on it.
+                    answers.flush(sock, &shared.stats, &mut Vec::new());
+                    shared.emit(ev).await
+                }
                 Err(TrySendError::Closed(_)) => false,
             }
         }
@@ -177,6 +185,32 @@ async fn handle_datagram(
             true
         }
         Verdict::Drop => true,
+    }
+}
+
+/// The hook's answer to `msg`, in the debug span the driver would have
+/// given it. A panicking hook costs the request, not the listener: it is
+/// logged and the request dropped (the client retransmits; a TU bug that
+/// panics on a request would take the driver down the same way).
+fn ask_hook(h: &StatelessFn, msg: &SipMessage, source: SocketAddr) -> Option<SipMessage> {
+    let span = if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug_span!(
+            "sip",
+            call_id = msg.header(sip_msg::HeaderName::CallId).unwrap_or_default(),
+            branch = msg.via().ok().and_then(|v| v.branch()).unwrap_or_default(),
+            transport = %Transport::Udp,
+            remote = %source,
+        )
+    } else {
+        tracing::Span::none()
+    };
+    let _entered = span.enter();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(msg))) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(remote = %source, "the stateless hook panicked; request dropped");
+            None
+        }
     }
 }
 

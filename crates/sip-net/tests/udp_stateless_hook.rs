@@ -28,20 +28,21 @@ struct HookTu {
     requests: mpsc::UnboundedSender<SipMessage>,
 }
 
-fn decide(m: &SipMessage) -> Option<SipMessage> {
+fn decide(m: &SipMessage, tag: &str) -> Option<SipMessage> {
     (m.method() == Some(Method::Options))
-        .then(|| stateless_response(m, 200, Some(&Tag::from("hook"))).ok())
+        .then(|| stateless_response(m, 200, Some(&Tag::from(tag))).ok())
         .flatten()
 }
 
 impl TransactionUser for HookTu {
     fn answer_statelessly(&mut self, msg: &SipMessage, _: &Peer) -> Option<SipMessage> {
         self.driver_asked.fetch_add(1, Ordering::SeqCst);
-        decide(msg)
+        // The same decision; the tag says who made it.
+        decide(msg, "driver")
     }
 
     fn stateless_hook(&self) -> Option<StatelessHook> {
-        Some(Arc::new(decide))
+        Some(Arc::new(|m: &SipMessage| decide(m, "hook")))
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey, msg: SipMessage, _: Peer) {
@@ -136,7 +137,7 @@ async fn udp_requests_the_hook_answers_never_reach_the_driver() {
     let mut rbuf = bytes::BytesMut::new();
     let r = read_message(&mut conn, &mut rbuf).await;
     assert_eq!(r.status(), Some(200));
-    assert_eq!(r.to_tag().unwrap(), Some("hook"));
+    assert_eq!(r.to_tag().unwrap(), Some("driver"));
     assert_eq!(driver_asked.load(Ordering::SeqCst), 2);
     assert!(
         requests.try_recv().is_err(),
