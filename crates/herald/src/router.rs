@@ -204,6 +204,45 @@ fn reply_msg(core: &CoreConfig, req: &SipMessage, r: &Reply) -> Option<SipMessag
     core::build(core, req, r.status, &r.reason, &r.headers)
 }
 
+/// What is answered before any transaction exists (RFC 3261 §8.2.7):
+/// the core's refusals and its OPTIONS answer, then a REGISTER without
+/// credentials, which is only asked to authenticate
+/// ([`Registrar::anonymous_answer`]). Pure functions of the request and
+/// the clock: a retransmission gets the same answer (a fresh nonce aside).
+fn answer_without_state<S: Store>(
+    core: &CoreConfig,
+    registrar: &Registrar<S>,
+    msg: &SipMessage,
+) -> Option<SipMessage> {
+    if let Some(r) = core::stateless_answer(core, msg) {
+        return Some(r);
+    }
+    if msg.method() != Some(Method::Register) {
+        return None;
+    }
+    let domain = register_domain(core, msg)?;
+    let reply = registrar.anonymous_answer(msg, &domain)?;
+    reply_msg(core, msg, &reply)
+}
+
+/// The served domain a REGISTER's Request-URI names (RFC 3261 §10.3 step
+/// 1), lowercased; an IP address of ours names the single served domain.
+/// `None`: not ours (403).
+fn register_domain(core: &CoreConfig, msg: &SipMessage) -> Option<String> {
+    match Uri::parse(msg.request_uri_str().unwrap_or("")) {
+        Ok(Uri::Sip(s)) if matches!(s.host, Host::Name(_)) && core.is_local_host(&s.host) => {
+            Some(match s.host {
+                Host::Name(n) => n.to_ascii_lowercase(),
+                other => other.to_string(),
+            })
+        }
+        Ok(Uri::Sip(s)) if core.is_local_host(&s.host) && core.domains.len() == 1 => {
+            Some(core.domains[0].to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
 fn plain(status: u16, reason: &str) -> Reply {
     Reply {
         status,
@@ -1113,14 +1152,15 @@ fn cancel_pending(ctx: &mut Ctx<'_>, p: &mut Proxied) {
 
 impl<S: Store> TransactionUser for Router<S> {
     fn answer_statelessly(&mut self, msg: &SipMessage, _peer: &Peer) -> Option<SipMessage> {
-        core::stateless_answer(&self.core, msg)
+        answer_without_state(&self.core, &self.registrar, msg)
     }
 
     fn stateless_hook(&self) -> Option<sip_net::StatelessHook> {
         // The same decision, made in the UDP receive loops.
         let cfg = Arc::clone(&self.core);
+        let registrar = Arc::clone(&self.registrar);
         Some(Arc::new(move |m: &SipMessage| {
-            core::stateless_answer(&cfg, m)
+            answer_without_state(&cfg, &registrar, m)
         }))
     }
 
@@ -1135,30 +1175,14 @@ impl<S: Store> TransactionUser for Router<S> {
         match msg.method() {
             Some(Method::Cancel) => self.handle_cancel(ctx, key, &msg),
             Some(Method::Register) => {
-                let domain = match Uri::parse(msg.request_uri_str().unwrap_or("")) {
-                    Ok(Uri::Sip(s))
-                        if matches!(s.host, Host::Name(_)) && self.core.is_local_host(&s.host) =>
-                    {
-                        match s.host {
-                            Host::Name(n) => n.to_ascii_lowercase(),
-                            other => other.to_string(),
-                        }
-                    }
-                    Ok(Uri::Sip(s))
-                        if self.core.is_local_host(&s.host) && self.core.domains.len() == 1 =>
-                    {
-                        // An IP-addressed REGISTER: the single served domain.
-                        self.core.domains[0].to_ascii_lowercase()
-                    }
-                    _ => {
-                        self.respond(
-                            ctx,
-                            key,
-                            &msg,
-                            &plain(403, "Forbidden: domain not served here"),
-                        );
-                        return;
-                    }
+                let Some(domain) = register_domain(&self.core, &msg) else {
+                    self.respond(
+                        ctx,
+                        key,
+                        &msg,
+                        &plain(403, "Forbidden: domain not served here"),
+                    );
+                    return;
                 };
                 self.register(ctx, key, msg, peer, domain, None);
             }

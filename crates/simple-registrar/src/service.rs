@@ -231,6 +231,26 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
             })
     }
 
+    /// The answer to a REGISTER for `domain` that carries no credentials
+    /// for it while authentication is on: the challenge (RFC 3261 §22.1),
+    /// or the refusal of its To (§10.3 step 5). It depends on the request
+    /// and the clock only, so it can be sent statelessly (§8.2.7), as
+    /// Kamailio's `www_challenge` does: no transaction is kept for a
+    /// REGISTER that is only asked to authenticate. `None`: the REGISTER
+    /// needs [`register`](Self::register) (credentials present, or
+    /// authentication off); `register` gives the same answer for the rest.
+    pub fn anonymous_answer(&self, msg: &SipMessage, domain: &str) -> Option<Reply> {
+        if !self.auth.config().enabled || Authenticator::credentials(msg, domain, false).is_some() {
+            return None;
+        }
+        Some(match to_aor(msg, domain) {
+            Ok(_) => self
+                .auth
+                .challenge(domain, false, false, now_ms() as u64 / 1000),
+            Err(reply) => reply,
+        })
+    }
+
     /// RFC 3261 §10.3 for a REGISTER whose Request-URI names `domain` (a
     /// served domain, checked by the caller), without waiting: with
     /// authentication on, the first call asks for the user's record
@@ -245,18 +265,11 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
         domain: &str,
         user: Option<Option<&User>>,
     ) -> RegisterStep {
-        // §10.3 step 5: the AOR is the To URI; it must be in this domain.
-        let to = match msg.to() {
-            Ok(t) => t,
-            Err(e) => return RegisterStep::Answer(Reply::new(400, e.reason().to_owned()), None),
+        let (user_part, to_domain) = match to_aor(msg, domain) {
+            Ok(aor) => aor,
+            Err(reply) => return RegisterStep::Answer(reply, None),
         };
         let refuse = |status, reason: &str| RegisterStep::Answer(Reply::new(status, reason), None);
-        let Some((user_part, to_domain)) = canonical_aor(&to.addr.uri) else {
-            return refuse(404, "Not Found: To is not an address-of-record");
-        };
-        if !to_domain.eq_ignore_ascii_case(domain) {
-            return refuse(404, "Not Found: AOR not in the Request-URI's domain");
-        }
         let mut extra = Vec::new();
         if self.auth.config().enabled {
             let now_s = now_ms() as u64 / 1000;
@@ -355,6 +368,24 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
         }
         matches!(self.store.get_user(user, domain).await, Ok(Some(_)))
     }
+}
+
+/// §10.3 step 5: the AOR is the To URI (user, lowercased domain), and it
+/// must be in the Request-URI's `domain`; the refusal otherwise.
+fn to_aor(msg: &SipMessage, domain: &str) -> Result<(String, String), Reply> {
+    let to = msg
+        .to()
+        .map_err(|e| Reply::new(400, e.reason().to_owned()))?;
+    let Some((user, to_domain)) = canonical_aor(&to.addr.uri) else {
+        return Err(Reply::new(404, "Not Found: To is not an address-of-record"));
+    };
+    if !to_domain.eq_ignore_ascii_case(domain) {
+        return Err(Reply::new(
+            404,
+            "Not Found: AOR not in the Request-URI's domain",
+        ));
+    }
+    Ok((user, to_domain))
 }
 
 /// The AOR a Request-URI names, if it has a user part.
@@ -618,6 +649,50 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn only_a_register_without_credentials_is_answered_without_state() {
+        let auth = Authenticator::new(AuthConfig::default(), [9; 32]);
+        assert!(auth.config().enabled, "authentication is on by default");
+        let r = Registrar::start(Flaky::default(), RegistrarConfig::default(), auth)
+            .await
+            .unwrap();
+        // No credentials: the challenge, the same the stateful path gives.
+        let plain = register("gil", "g1", 1, 5077);
+        let a = r
+            .anonymous_answer(&plain, "example.test")
+            .expect("challenged");
+        assert_eq!(a.status, 401);
+        assert!(
+            a.headers
+                .iter()
+                .any(|(h, v)| *h == HeaderName::WwwAuthenticate && v.starts_with("Digest "))
+        );
+        match r.register(&plain, peer(5077), "example.test", None) {
+            RegisterStep::Answer(b, None) => assert_eq!(b.status, 401),
+            other => panic!("expected the challenge, got {other:?}"),
+        }
+        // Its To in another domain: the same 404 either way.
+        let a = r.anonymous_answer(&plain, "other.test").expect("refused");
+        assert_eq!(a.status, 404);
+        // With credentials for the realm: the stateful path decides.
+        let raw = String::from_utf8(plain.to_bytes().to_vec())
+            .unwrap()
+            .replace(
+                "Expires: 600\r\n",
+                "Expires: 600\r\nAuthorization: Digest username=\"gil\", realm=\"example.test\", \
+             nonce=\"n\", uri=\"sip:example.test\", response=\"0123456789abcdef0123456789abcdef\"\r\n",
+            );
+        let with = SipMessage::parse(Bytes::from(raw)).unwrap();
+        assert!(r.anonymous_answer(&with, "example.test").is_none());
+        assert!(matches!(
+            r.register(&with, peer(5077), "example.test", None),
+            RegisterStep::NeedUser(_)
+        ));
+        // Authentication off: nothing is answered without state.
+        let open = start(Flaky::default()).await;
+        assert!(open.anonymous_answer(&plain, "example.test").is_none());
     }
 
     #[tokio::test]
