@@ -623,8 +623,9 @@ impl Settings {
             max_connections: lc.max_connections.unwrap_or(10_000),
             // RFC 3261 §17.2.2: a UDP non-INVITE server transaction absorbs
             // retransmissions for Timer J (64*T1 = 32 s) after its answer, so
-            // at 8000 authenticated REGISTERs/s (two transactions each) about
-            // 512,000 are alive at once.
+            // at 8000 authenticated REGISTERs/s about 256,000 are alive at
+            // once (the challenged first REGISTER keeps none: it is answered
+            // statelessly), twice that at 16,000/s.
             max_transactions: lc.max_transactions.unwrap_or(600_000),
             auth,
             registrar,

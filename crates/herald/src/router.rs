@@ -2,14 +2,17 @@
 //! registrar or the proxy (RFC 3261 §16) for each request.
 //!
 //! Flow of a request (DESIGN.md rule 9, each step one concern):
-//! 1. `answer_statelessly`: header validation and the core refusals
-//!    (483, 482, 416, 420) and OPTIONS addressed to the server — decided from
-//!    the request alone, no transaction state.
+//! 1. `answer_statelessly` (on UDP the same decision in the receive loop,
+//!    `stateless_hook`): header validation, the core refusals (483, 482,
+//!    416, 420), OPTIONS addressed to the server, and a REGISTER without
+//!    credentials (its challenge or To refusal) — decided from the request
+//!    alone, no transaction state.
 //! 2. CANCEL: §9.2 / §16.10 — 200 to the CANCEL, CANCEL on every pending
 //!    branch.
 //! 3. Route preprocessing (§16.4): Route values naming us are removed.
-//! 4. REGISTER for a served domain: the registrar, decided here (with
-//!    digest on, after the user record is read in a task: `RegisterUser`);
+//! 4. REGISTER for a served domain (with credentials, or any with
+//!    authentication off): the registrar, decided here (with digest on,
+//!    after the user record is read in a task: `RegisterUser`);
 //!    a changed binding set is answered when its commit lands
 //!    (`CommittedRegisters`, one wake per commit).
 //! 5. Authentication of local users (407) for the configured methods
@@ -229,16 +232,15 @@ fn answer_without_state<S: Store>(
 /// 1), lowercased; an IP address of ours names the single served domain.
 /// `None`: not ours (403).
 fn register_domain(core: &CoreConfig, msg: &SipMessage) -> Option<String> {
-    match Uri::parse(msg.request_uri_str().unwrap_or("")) {
-        Ok(Uri::Sip(s)) if matches!(s.host, Host::Name(_)) && core.is_local_host(&s.host) => {
-            Some(match s.host {
-                Host::Name(n) => n.to_ascii_lowercase(),
-                other => other.to_string(),
-            })
-        }
-        Ok(Uri::Sip(s)) if core.is_local_host(&s.host) && core.domains.len() == 1 => {
-            Some(core.domains[0].to_ascii_lowercase())
-        }
+    let Ok(Uri::Sip(s)) = Uri::parse(msg.request_uri_str().unwrap_or("")) else {
+        return None;
+    };
+    if !core.is_local_host(&s.host) {
+        return None;
+    }
+    match s.host {
+        Host::Name(n) => Some(n.to_ascii_lowercase()),
+        _ if core.domains.len() == 1 => Some(core.domains[0].to_ascii_lowercase()),
         _ => None,
     }
 }

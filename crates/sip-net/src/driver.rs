@@ -46,10 +46,12 @@ pub trait TransactionUser: Send + 'static {
     /// Called for each received request (not ACK or CANCEL) before the
     /// transaction layer sees it. A response returned here is sent at once
     /// and no server transaction is created: stateless UAS behaviour (RFC
-    /// 3261 §8.2.7). The decision must depend on the request alone, and the
-    /// response (To-tag included) must be the same for a retransmission, so
-    /// that retransmissions get the same answer. `None` (the default): handle
-    /// it statefully through [`on_request`](Self::on_request).
+    /// 3261 §8.2.7). The decision must depend on the request alone (and the
+    /// clock), and a retransmission must get an equivalent answer: the same
+    /// status and To-tag (a fresh digest nonce is fine: each one is valid on
+    /// its own). This runs before the drain and overload checks, so such
+    /// requests are still answered while the server drains. `None` (the
+    /// default): handle it statefully through [`on_request`](Self::on_request).
     fn answer_statelessly(&mut self, msg: &SipMessage, peer: &Peer) -> Option<SipMessage> {
         let _ = (msg, peer);
         None
