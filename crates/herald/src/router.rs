@@ -220,7 +220,7 @@ fn answer_without_state<S: Store>(
     if let Some(r) = core::stateless_answer(core, msg) {
         return Some(r);
     }
-    if msg.method() != Some(Method::Register) {
+    if msg.method() != Some(Method::Register) || !registrar.may_be_anonymous(msg) {
         return None;
     }
     let domain = register_domain(core, msg)?;

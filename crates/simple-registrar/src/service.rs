@@ -237,10 +237,13 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
     /// and the clock only, so it can be sent statelessly (§8.2.7), as
     /// Kamailio's `www_challenge` does: no transaction is kept for a
     /// REGISTER that is only asked to authenticate. `None`: the REGISTER
-    /// needs [`register`](Self::register) (credentials present, or
-    /// authentication off); `register` gives the same answer for the rest.
+    /// needs [`register`](Self::register) (an Authorization header, for
+    /// this realm or not, or authentication off; `register` gives the same
+    /// answer to what is left). [`may_be_anonymous`](Self::may_be_anonymous)
+    /// is the cheap first half of the test, before the caller works out
+    /// `domain`.
     pub fn anonymous_answer(&self, msg: &SipMessage, domain: &str) -> Option<Reply> {
-        if !self.auth.config().enabled || Authenticator::credentials(msg, domain, false).is_some() {
+        if !self.may_be_anonymous(msg) {
             return None;
         }
         Some(match to_aor(msg, domain) {
@@ -249,6 +252,14 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
                 .challenge(domain, false, false, now_ms() as u64 / 1000),
             Err(reply) => reply,
         })
+    }
+
+    /// Could [`anonymous_answer`](Self::anonymous_answer) answer `msg`:
+    /// authentication on and no Authorization header at all? One header
+    /// lookup: the REGISTERs that carry credentials (and all of them with
+    /// authentication off) pay nothing more on their way to `register`.
+    pub fn may_be_anonymous(&self, msg: &SipMessage) -> bool {
+        self.auth.config().enabled && msg.header(HeaderName::Authorization).is_none()
     }
 
     /// RFC 3261 §10.3 for a REGISTER whose Request-URI names `domain` (a
