@@ -176,7 +176,7 @@ pub fn apply_register<'b>(
     for c in msg.contacts() {
         match c.map_err(|e| Reply::new(400, format!("Bad Contact: {}", e.reason())))? {
             Contact::Wildcard => wildcard = true,
-            c @ Contact::Addr { addr, params } => {
+            c @ Contact::Addr { addr, params, .. } => {
                 if !matches!(addr.uri, Uri::Sip(_)) && !addr.uri.as_str().contains(':') {
                     return Err(Reply::new(400, "Bad Contact URI"));
                 }

@@ -195,7 +195,21 @@ pub enum Contact<'a> {
         addr: NameAddr<'a>,
         /// The parameters (`expires`, `q`, `+sip.instance`, `reg-id`, ...).
         params: Params<'a>,
+        /// The parameters the accessors read, found by the parse's one walk
+        /// over `params` (match with `..`).
+        known: ContactKnown<'a>,
     },
+}
+
+/// The Contact parameters the accessors read: the first of each name, as in
+/// [`Params::get`], already checked and converted by the parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContactKnown<'a> {
+    expires: Option<u32>,
+    q: Option<u16>,
+    reg_id: Option<u32>,
+    /// `Some(None)`: the first `+sip.instance` has no value.
+    instance: Option<Option<&'a str>>,
 }
 
 impl<'a> Contact<'a> {
@@ -208,15 +222,22 @@ impl<'a> Contact<'a> {
         // accessors cannot fail; the first failure is reported once the whole
         // value has been found well-formed.
         let mut first_err: Option<ParseError> = None;
+        let mut known = ContactKnown::default();
         let (addr, params) = parse_addr_params_visit(s, |name, value| {
-            if first_err.is_none() {
-                first_err = check_contact_param(name, value.unwrap_or("")).err();
+            if let Err(e) = known.note(name, value)
+                && first_err.is_none()
+            {
+                first_err = Some(e);
             }
         })?;
         if let Some(e) = first_err {
             return Err(e);
         }
-        Ok(Contact::Addr { addr, params })
+        Ok(Contact::Addr {
+            addr,
+            params,
+            known,
+        })
     }
 
     /// The address, unless this is the wildcard.
@@ -235,20 +256,27 @@ impl<'a> Contact<'a> {
         }
     }
 
+    fn known(&self) -> ContactKnown<'a> {
+        match self {
+            Contact::Wildcard => ContactKnown::default(),
+            Contact::Addr { known, .. } => *known,
+        }
+    }
+
     /// The `expires` parameter in seconds.
     pub fn expires(&self) -> Option<u32> {
-        self.params().value("expires").and_then(|v| v.parse().ok())
+        self.known().expires
     }
 
     /// The `q` parameter in thousandths (1000 = 1.0).
     pub fn q(&self) -> Option<u16> {
-        self.params().value("q").and_then(|v| parse_qvalue(v).ok())
+        self.known().q
     }
 
     /// The `+sip.instance` parameter without its quotes and angle brackets
     /// (RFC 5626 §4.1), e.g. `urn:uuid:...`.
     pub fn instance(&self) -> Option<&'a str> {
-        let v = self.params().value("+sip.instance")?;
+        let v = self.known().instance.flatten()?;
         let v = v
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
@@ -262,20 +290,32 @@ impl<'a> Contact<'a> {
 
     /// The `reg-id` parameter (RFC 5626 §4.2).
     pub fn reg_id(&self) -> Option<u32> {
-        self.params().value("reg-id").and_then(|v| v.parse().ok())
+        self.known().reg_id
     }
 }
 
-/// The value rules of the Contact parameters the accessors read.
-fn check_contact_param(name: &str, v: &str) -> Result<()> {
-    if name.eq_ignore_ascii_case("expires") {
-        parse_u32(v, "Contact expires")?;
-    } else if name.eq_ignore_ascii_case("q") {
-        parse_qvalue(v)?;
-    } else if name.eq_ignore_ascii_case("reg-id") && parse_u32(v, "reg-id")? == 0 {
-        return Err(ParseError::header("reg-id must be positive"));
+impl<'a> ContactKnown<'a> {
+    /// Checks the value rules of the parameters the accessors read (every
+    /// occurrence) and keeps the first of each name.
+    fn note(&mut self, name: &'a str, value: Option<&'a str>) -> Result<()> {
+        let v = value.unwrap_or("");
+        if name.eq_ignore_ascii_case("expires") {
+            let n = parse_u32(v, "Contact expires")?;
+            self.expires = self.expires.or(Some(n));
+        } else if name.eq_ignore_ascii_case("q") {
+            let q = parse_qvalue(v)?;
+            self.q = self.q.or(Some(q));
+        } else if name.eq_ignore_ascii_case("reg-id") {
+            let n = parse_u32(v, "reg-id")?;
+            if n == 0 {
+                return Err(ParseError::header("reg-id must be positive"));
+            }
+            self.reg_id = self.reg_id.or(Some(n));
+        } else if name.eq_ignore_ascii_case("+sip.instance") {
+            self.instance = self.instance.or(Some(value));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// RFC 3261 §25.1: `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`,

@@ -49,6 +49,70 @@ fn base(method: &str, uri: &str) -> MessageBuilder {
 }
 
 proptest! {
+    /// The Contact accessors (read from what the parse recorded) agree with a
+    /// walk over the parameters: the first parameter of each name counts,
+    /// and a bad value anywhere refuses the whole value.
+    #[test]
+    fn contact_accessors_agree_with_the_parameters(
+        params in prop::collection::vec(
+            (
+                prop_oneof![
+                    Just("expires"), Just("EXPIRES"), Just("q"), Just("reg-id"),
+                    Just("+sip.instance"), Just("ob"), Just("x-q"),
+                ],
+                prop::option::of(prop_oneof![
+                    "[0-9]{1,11}",
+                    "(0|1)\\.[0-9]{0,3}",
+                    "\"<urn:uuid:[a-f0-9-]{1,12}>\"",
+                    "[a-z]{1,5}",
+                ]),
+            ),
+            0..6,
+        ),
+    ) {
+        let mut text = String::from("<sip:alice@127.0.0.1:5070>");
+        for (n, v) in &params {
+            text.push(';');
+            text.push_str(n);
+            if let Some(v) = v {
+                text.push('=');
+                text.push_str(v);
+            }
+        }
+        let first = |name: &str| -> Option<Option<&str>> {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_deref())
+        };
+        let all_ok = params.iter().all(|(n, v)| {
+            let v = v.as_deref().unwrap_or("");
+            match n.to_ascii_lowercase().as_str() {
+                "expires" => v.parse::<u32>().is_ok() && v.bytes().all(|c| c.is_ascii_digit()),
+                "q" => sip_msg::parse_qvalue(v).is_ok(),
+                "reg-id" => v.bytes().all(|c| c.is_ascii_digit())
+                    && v.parse::<u32>().is_ok_and(|n| n > 0),
+                _ => true,
+            }
+        });
+        match Contact::parse(&text) {
+            Ok(c) => {
+                prop_assert!(all_ok, "{text} accepted");
+                prop_assert_eq!(c.expires(), first("expires").flatten().map(|v| v.parse().unwrap()));
+                prop_assert_eq!(c.q(), first("q").flatten().map(|v| sip_msg::parse_qvalue(v).unwrap()));
+                prop_assert_eq!(c.reg_id(), first("reg-id").flatten().map(|v| v.parse().unwrap()));
+                let inst = first("+sip.instance").flatten().map(|v| {
+                    v.trim_start_matches("\"<").trim_end_matches(">\"")
+                });
+                prop_assert_eq!(c.instance(), inst);
+                prop_assert_eq!(c.params().as_str().len() + 26, text.len());
+            }
+            Err(e) => prop_assert!(!all_ok, "{text} refused: {e}"),
+        }
+    }
+}
+
+proptest! {
     #[test]
     fn via_round_trip(
         transport in prop_oneof![Just("UDP"), Just("TCP"), Just("TLS"), Just("WS"), Just("WSS")],
