@@ -120,8 +120,12 @@ struct Branch {
     /// CANCEL waits for a provisional response (§9.1).
     cancel_pending: bool,
     /// Moved from UDP to TCP for its size (§18.1.1): a transport failure
-    /// means the contact takes only UDP, answered 513.
+    /// means the contact takes only UDP. A MESSAGE is then answered 513
+    /// (RFC 3428 §4); other requests are sent again over UDP.
     large: bool,
+    /// The copy for that UDP retry (its own branch) and the contact's UDP
+    /// peer, kept while the TCP attempt is under way.
+    udp_retry: Option<Box<(SipMessage, Peer)>>,
 }
 
 /// A proxied server transaction (§16: the response context).
@@ -874,17 +878,18 @@ impl<S: Store> Router<S> {
             }
             let via = self.our_via(out_t, out_local, hash);
             let copy = forward_copy(&msg, &target, &rr, &via);
-            // RFC 3428 §4 (and RFC 3261 §18.1.1): a MESSAGE over 1300
-            // bytes is not sent over UDP; TCP to the same address, 513 if
-            // the contact takes none. Other requests keep the contact's
-            // transport (§18.1.1 would allow falling back to UDP after a
-            // failed TCP attempt, which we do not implement yet).
-            let (copy, out_peer) = if store_for.is_some() || msg.method() == Some(Method::Message) {
-                im::large_over_tcp(copy, target.peer)
-            } else {
-                (copy, target.peer)
-            };
+            // RFC 3261 §18.1.1: a request over 1300 bytes bound for UDP goes
+            // over TCP to the same address. If the contact takes no TCP, a
+            // MESSAGE is answered 513 (RFC 3428 §4); any other request is
+            // retried over UDP ("the element SHOULD retry the request,
+            // using UDP"), as a new client transaction with its own branch.
+            let (copy, out_peer) = im::large_over_tcp(copy, target.peer);
             let large = out_peer.transport != target.peer.transport;
+            let udp_retry = (large && store_for.is_none() && msg.method() != Some(Method::Message))
+                .then(|| {
+                    let via = self.our_via(out_t, out_local, hash);
+                    Box::new((forward_copy(&msg, &target, &rr, &via), target.peer))
+                });
             match ctx.send_request(copy, out_peer) {
                 Ok(ck) => {
                     self.branch_of.insert(ck, key);
@@ -895,6 +900,7 @@ impl<S: Store> Router<S> {
                         provisional: false,
                         cancel_pending: false,
                         large,
+                        udp_retry,
                     });
                 }
                 Err(e) => {
@@ -936,6 +942,42 @@ impl<S: Store> Router<S> {
             // the whole Timer F (32 s), after which the sender has given up
             // and our 202 comes too late: decide earlier.
             self.im_deadline(key);
+        }
+    }
+
+    /// RFC 3261 §18.1.1: the TCP attempt of a branch moved off UDP for its
+    /// size failed; send its UDP copy instead, as a new client transaction
+    /// that takes the branch's place. False when the branch has no such
+    /// copy (not moved, a MESSAGE, or already retried) or it cannot be sent.
+    fn retry_over_udp(&mut self, ctx: &mut Ctx<'_>, ckey: TransactionKey) -> bool {
+        let Some(&skey) = self.branch_of.get(&ckey) else {
+            return false;
+        };
+        let Some(b) = self
+            .proxied
+            .get_mut(&skey)
+            .and_then(|p| p.branches.iter_mut().find(|b| b.key == ckey && !b.done))
+        else {
+            return false;
+        };
+        let Some(retry) = b.udp_retry.take() else {
+            return false;
+        };
+        let (copy, peer) = *retry;
+        match ctx.send_request(copy, peer) {
+            Ok(new_key) => {
+                tracing::debug!(remote = %peer.remote, "large request retried over UDP");
+                b.key = new_key;
+                b.peer = peer;
+                b.large = false;
+                self.branch_of.remove(&ckey);
+                self.branch_of.insert(new_key, skey);
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "UDP retry not sent");
+                false
+            }
         }
     }
 
@@ -1263,7 +1305,10 @@ impl<S: Store> TransactionUser for Router<S> {
         if self.presence_notify_result(ctx, key, 503) || self.im_result(key, 503) {
             return;
         }
-        // A request moved to TCP for its size whose contact takes no TCP:
+        if self.retry_over_udp(ctx, key) {
+            return;
+        }
+        // A MESSAGE moved to TCP for its size whose contact takes no TCP:
         // 513 (RFC 3261 §18.1.1, §21.5.14).
         let large = self
             .branch_of

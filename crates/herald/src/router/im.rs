@@ -808,7 +808,8 @@ impl<S: Store> Router<S> {
 
 /// RFC 3261 §18.1.1: a request over 1300 bytes bound for UDP goes over TCP
 /// to the same address (the driver opens the connection; if the contact
-/// does not take TCP the branch fails with a transport error, answered 513).
+/// does not take TCP the branch fails with a transport error: a MESSAGE is
+/// answered 513, other proxied requests are retried over UDP).
 pub(super) fn large_over_tcp(mut msg: SipMessage, peer: Peer) -> (SipMessage, Peer) {
     match sip_net::switch_large_request_to_tcp(&mut msg, peer) {
         Some(p) => (msg, p),
