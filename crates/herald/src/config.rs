@@ -16,6 +16,7 @@
 //! t1_ms = 500
 //! t2_ms = 4000
 //! t4_ms = 5000
+//! c_secs = 185                        # Timer C for proxied INVITEs (§16.6: over 3 minutes)
 //!
 //! [limits]
 //! max_message_size = 65535
@@ -336,7 +337,13 @@ struct TimersConfig {
     t1_ms: Option<u64>,
     t2_ms: Option<u64>,
     t4_ms: Option<u64>,
+    c_secs: Option<u64>,
 }
+
+/// Timer C (RFC 3261 §16.6 step 11: "MUST be larger than 3 minutes"): how
+/// long a proxied INVITE branch may go without a provisional response
+/// before it is CANCELled.
+pub(crate) const DEFAULT_TIMER_C: Duration = Duration::from_secs(185);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -373,6 +380,8 @@ pub(crate) struct Settings {
     pub(crate) listen: Vec<(Transport, SocketAddr)>,
     pub(crate) tls: Option<TlsConfig>,
     pub(crate) timers: sip_proto::Timers,
+    /// Timer C for proxied INVITEs.
+    pub(crate) timer_c: Duration,
     pub(crate) max_message_size: usize,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
@@ -507,6 +516,16 @@ impl Settings {
         if timers.t1.is_zero() || timers.t2 < timers.t1 {
             return Err("timers: T1 must be positive and T2 at least T1".to_owned());
         }
+        let timer_c = tc.c_secs.map_or(DEFAULT_TIMER_C, Duration::from_secs);
+        if timer_c.is_zero() {
+            return Err("timers: c_secs must be positive".to_owned());
+        }
+        if timer_c <= Duration::from_secs(180) {
+            eprintln!(
+                "herald: warning: [timers] c_secs = {} is not over 3 minutes (RFC 3261 §16.6 step 11)",
+                timer_c.as_secs()
+            );
+        }
         let lc = fc.limits.unwrap_or_default();
         if lc.udp_coalesce_ms.is_some() {
             eprintln!("herald: warning: [limits] udp_coalesce_ms is no longer supported; ignored");
@@ -618,6 +637,7 @@ impl Settings {
             listen,
             tls,
             timers,
+            timer_c,
             max_message_size: lc.max_message_size.unwrap_or(65535),
             idle_timeout: Duration::from_secs(lc.idle_timeout_secs.unwrap_or(600)),
             max_connections: lc.max_connections.unwrap_or(10_000),
@@ -656,6 +676,7 @@ mod tests {
             ]
         );
         assert_eq!(s.timers.t1, Duration::from_millis(500));
+        assert_eq!(s.timer_c, DEFAULT_TIMER_C);
         assert!(s.auth.enabled, "auth is on unless turned off");
         assert_eq!(s.store, StoreKind::Sqlite);
     }
@@ -696,7 +717,7 @@ mod tests {
         let f = dir.join("h.toml");
         std::fs::write(
             &f,
-            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\n[limits]\nudp_coalesce_ms = 2\n",
+            "domains = [\"a.test\"]\nlisten = [\"udp:127.0.0.1:5099\"]\nlog_level = \"debug\"\n[timers]\nt1_ms = 100\nt2_ms = 400\nc_secs = 240\n[limits]\nudp_coalesce_ms = 2\n",
         )
         .unwrap();
         let s = Settings::resolve(Some(&f), Overrides::default()).unwrap();
@@ -704,6 +725,7 @@ mod tests {
         assert_eq!(s.listen.len(), 1);
         assert_eq!(s.log_level, tracing::Level::DEBUG);
         assert_eq!(s.timers.t2, Duration::from_millis(400));
+        assert_eq!(s.timer_c, Duration::from_secs(240));
         let s = Settings::resolve(
             Some(&f),
             Overrides {

@@ -106,6 +106,8 @@ pub(crate) struct CoreConfig {
     pub(crate) tag_key: std::collections::hash_map::RandomState,
     /// Server header value.
     pub(crate) server: String,
+    /// Timer C for proxied INVITEs (RFC 3261 §16.6 step 11).
+    pub(crate) timer_c: std::time::Duration,
 }
 
 impl CoreConfig {
@@ -118,6 +120,7 @@ impl CoreConfig {
             caps,
             tag_key: std::collections::hash_map::RandomState::new(),
             server: format!("Herald/{}", env!("CARGO_PKG_VERSION")),
+            timer_c: crate::config::DEFAULT_TIMER_C,
         }
     }
 

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use simple_registrar::proxy::{
     ANY_FLOW, BranchFinal, ResponseContext, Target, binding_target, branch, branch_loop_hash,
@@ -126,6 +127,21 @@ struct Branch {
     /// The copy for that UDP retry (its own branch) and the contact's UDP
     /// peer, kept while the TCP attempt is under way.
     udp_retry: Option<Box<(SipMessage, Peer)>>,
+    /// INVITE: when Timer C fires (RFC 3261 §16.6 step 11, reset by each
+    /// provisional above 100, §16.7 step 2).
+    timer_c: Option<Instant>,
+    /// When we sent this branch's CANCEL: with no final response 64·T1
+    /// later, the branch is given up (§9.1).
+    cancelled_at: Option<Instant>,
+}
+
+impl Branch {
+    /// Sends the CANCEL for this branch (§9.1, §16.10) and notes when.
+    fn cancel(&mut self, ctx: &mut Ctx<'_>) {
+        self.cancel_pending = false;
+        self.cancelled_at = Some(ctx.now());
+        send_cancel(ctx, self.key, self.peer);
+    }
 }
 
 /// A proxied server transaction (§16: the response context).
@@ -433,17 +449,7 @@ impl<S: Store> Router<S> {
         if p.final_sent {
             return;
         }
-        let mut to_cancel = Vec::new();
-        for b in p.branches.iter_mut().filter(|b| !b.done) {
-            if b.provisional {
-                to_cancel.push((b.key, b.peer));
-            } else {
-                b.cancel_pending = true;
-            }
-        }
-        for (k, peer) in to_cancel {
-            send_cancel(ctx, k, peer);
-        }
+        cancel_pending(ctx, p);
     }
 
     /// Step 3–6 for everything but REGISTER and CANCEL.
@@ -901,6 +907,8 @@ impl<S: Store> Router<S> {
                         cancel_pending: false,
                         large,
                         udp_retry,
+                        timer_c: invite.then(|| ctx.now() + self.core.timer_c),
+                        cancelled_at: None,
                     });
                 }
                 Err(e) => {
@@ -977,6 +985,46 @@ impl<S: Store> Router<S> {
             Err(e) => {
                 tracing::debug!(error = %e, "UDP retry not sent");
                 false
+            }
+        }
+    }
+
+    /// The INVITE branches whose time is up (called every second):
+    ///
+    /// - Timer C fired (RFC 3261 §16.8): a branch that had a provisional
+    ///   response is CANCELled; one that had none ends as if it had
+    ///   received 408 (Timer B, 64·T1, normally ends it long before).
+    /// - A CANCELled branch still without a final response 64·T1 later is
+    ///   considered cancelled (§9.1): it ends as a 487, and its client
+    ///   transaction, which in Proceeding has no timer of its own, is
+    ///   destroyed. Without this a callee that rings and then vanishes
+    ///   would keep the caller's INVITE unanswered forever.
+    fn invite_timers_due(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let give_up = ctx.layer().timers().t1 * 64;
+        let mut ended = Vec::new();
+        for p in self.proxied.values_mut().filter(|p| p.invite) {
+            for b in p.branches.iter_mut().filter(|b| !b.done) {
+                if let Some(at) = b.cancelled_at {
+                    if now >= at + give_up {
+                        ended.push((b.key, 487));
+                    }
+                } else if b.timer_c.is_some_and(|t| now >= t) {
+                    b.timer_c = None;
+                    if b.provisional {
+                        tracing::debug!(remote = %b.peer.remote, "Timer C: branch cancelled");
+                        b.cancel(ctx);
+                    } else {
+                        ended.push((b.key, 408));
+                    }
+                }
+            }
+        }
+        for (ckey, status) in ended {
+            tracing::debug!(status, "INVITE branch given up");
+            self.branch_final(ctx, ckey, BranchFinal::Local(status));
+            if let Err(e) = ctx.abandon(ckey) {
+                tracing::debug!(error = %e, "client transaction already gone");
             }
         }
     }
@@ -1180,17 +1228,19 @@ fn send_cancel(ctx: &mut Ctx<'_>, branch: TransactionKey, peer: Peer) {
     }
 }
 
+/// CANCELs every branch still without a final response: at once when it
+/// has had a provisional response, else when it gets one (§9.1).
 fn cancel_pending(ctx: &mut Ctx<'_>, p: &mut Proxied) {
-    let mut to_cancel = Vec::new();
-    for b in p.branches.iter_mut().filter(|b| !b.done) {
+    for b in p
+        .branches
+        .iter_mut()
+        .filter(|b| !b.done && b.cancelled_at.is_none())
+    {
         if b.provisional {
-            to_cancel.push((b.key, b.peer));
+            b.cancel(ctx);
         } else {
             b.cancel_pending = true;
         }
-    }
-    for (k, peer) in to_cancel {
-        send_cancel(ctx, k, peer);
     }
 }
 
@@ -1248,22 +1298,21 @@ impl<S: Store> TransactionUser for Router<S> {
         msg.pop_first_value(HeaderName::Via);
         let status = msg.status().unwrap_or(500);
         if status < 200 {
-            let mut cancel = None;
             if let Some(p) = self.proxied.get_mut(&skey) {
                 if let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) {
                     b.provisional = true;
+                    // §16.7 step 2: a provisional above 100 resets Timer C.
+                    if status > 100 && b.timer_c.is_some() {
+                        b.timer_c = Some(ctx.now() + self.core.timer_c);
+                    }
                     if b.cancel_pending && !b.done {
-                        b.cancel_pending = false;
-                        cancel = Some((b.key, b.peer));
+                        b.cancel(ctx);
                     }
                 }
                 // §16.7 step 5: provisionals other than 100 go upstream.
                 if status > 100 && !p.final_sent {
                     ctx.respond(skey, msg);
                 }
-            }
-            if let Some((k, peer)) = cancel {
-                send_cancel(ctx, k, peer);
             }
             return;
         }
@@ -1345,6 +1394,7 @@ impl<S: Store> TransactionUser for Router<S> {
 
     fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
         if msg.is::<PresenceTick>() {
+            self.invite_timers_due(ctx);
             self.presence_tick(ctx);
             self.focus_tick(ctx);
             self.im_deadlines_due(ctx);

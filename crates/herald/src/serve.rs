@@ -147,10 +147,11 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
             StoreKind::Memory => "memory",
         }
     );
-    let cfg = CoreConfig::new(
+    let mut cfg = CoreConfig::new(
         settings.domains.clone(),
         addrs.iter().map(|&(_, a)| a).collect(),
     );
+    cfg.timer_c = settings.timer_c;
     let shutdown = CancellationToken::new();
     let relay_stop = shutdown.clone();
     // The router ends relay sessions with their SIP dialogs.

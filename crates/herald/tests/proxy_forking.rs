@@ -1,7 +1,8 @@
 //! The proxy (RFC 3261 §16) over real sockets: parallel forking to every
 //! binding with best-response selection (§16.7), CANCEL of the other
 //! branches after a 2xx to INVITE, Record-Route and in-dialog routing,
-//! 404 / 480, and 407 for local senders.
+//! 404 / 480, 407 for local senders, and Timer C (§16.8) with the §9.1
+//! give-up of a CANCELled branch that never answers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -10,7 +11,7 @@ mod ua;
 
 use std::time::Duration;
 
-use common::Server;
+use common::{Server, TempFile};
 use sip_msg::HeaderName;
 use ua::{Ua, add_user, authorization};
 
@@ -276,5 +277,56 @@ fn a_contact_pointing_back_at_the_proxy_is_a_loop_482() {
     // request arrives again, our own Via carries its hash (§16.3 step 4).
     let f = ua.final_for("lp2");
     assert_eq!(f.status(), Some(482), "{f}");
+    assert_eq!(s.stop(), Some(0));
+}
+
+/// Timer C (RFC 3261 §16.6 step 11, §16.8), set to 2 s here: a callee that
+/// rings and never answers is CANCELled; one that also ignores the CANCEL
+/// is given up 64·T1 later (§9.1) and the caller gets its final response
+/// instead of waiting forever; the server still stops cleanly.
+#[test]
+fn timer_c_cancels_a_ringing_branch_and_a_dead_one_is_given_up() {
+    let conf = TempFile::new("timer-c.toml", "[timers]\nt1_ms = 50\nc_secs = 2\n");
+    let s = Server::start(&["--auth", "off", "--config", conf.0.to_str().unwrap()]);
+    let callee = Ua::new(s.udp.unwrap());
+    register(&callee, "lou");
+    let caller = Ua::new(s.udp.unwrap());
+
+    // Rings, answers the CANCEL: the caller gets the 487.
+    let started = std::time::Instant::now();
+    caller.send(&caller.request_raw("INVITE", "max", "sip:lou@example.test", "c1", 1, "", ""));
+    let inv = callee.request("INVITE", WAIT).unwrap();
+    callee.answer(&inv, 180, "Ringing", "");
+    assert_eq!(caller.recv(WAIT).unwrap().status(), Some(180));
+    let c = callee
+        .request("CANCEL", Duration::from_secs(6))
+        .expect("Timer C sends a CANCEL");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1900),
+        "CANCEL after {waited:?}"
+    );
+    assert_eq!(c.call_id().unwrap(), "c1");
+    callee.answer(&c, 200, "OK", "");
+    callee.answer(&inv, 487, "Request Terminated", "");
+    assert_eq!(caller.final_for("c1").status(), Some(487));
+
+    // Rings, then is gone (ignores the CANCEL): given up 64·T1 (3.2 s)
+    // after the CANCEL, the caller still gets a final response.
+    let started = std::time::Instant::now();
+    caller.send(&caller.request_raw("INVITE", "max", "sip:lou@example.test", "c2", 1, "", ""));
+    let inv = callee.request("INVITE", WAIT).unwrap();
+    callee.answer(&inv, 180, "Ringing", "");
+    let c = callee
+        .request("CANCEL", Duration::from_secs(6))
+        .expect("Timer C sends a CANCEL");
+    assert_eq!(c.call_id().unwrap(), "c2");
+    let r = caller.final_for("c2");
+    assert_eq!(r.status(), Some(487), "{r}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(5000) && waited < Duration::from_secs(15),
+        "final response after {waited:?}"
+    );
     assert_eq!(s.stop(), Some(0));
 }

@@ -175,6 +175,14 @@ impl Ctx<'_> {
         Ok(key)
     }
 
+    /// Gives up client transaction `key` at once, sending nothing (RFC 3261
+    /// §9.1: an INVITE still unanswered 64·T1 after its CANCEL; §16.8).
+    /// See [`Input::Abandon`]; the TU hears `on_terminated` for it.
+    pub fn abandon(&mut self, key: TransactionKey) -> Result<(), NetError> {
+        self.layer.handle_input(self.now, Input::Abandon { key })?;
+        Ok(())
+    }
+
     /// Sends a message outside any transaction (the ACK for a 2xx, a
     /// stateless response or forward). Failures are logged; see
     /// [`try_send_stateless`](Self::try_send_stateless).

@@ -41,6 +41,9 @@ pub enum ProtoError {
     /// A response was given for a client transaction.
     #[error("{0} is a client transaction")]
     NotAServerTransaction(TransactionKey),
+    /// A client-transaction command (abandon) named a server transaction.
+    #[error("{0} is a server transaction")]
+    NotAClientTransaction(TransactionKey),
     /// The transaction's state does not accept this response (a second final
     /// response, a non-2xx after a 2xx, ...); nothing was sent.
     #[error("{key} in state {state:?} does not accept a {status} response")]

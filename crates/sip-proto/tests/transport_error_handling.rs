@@ -1,6 +1,8 @@
 //! Transport errors (RFC 3261 §17.1.4, §17.2.4, RFC 6026 §7.1): client and
 //! non-INVITE server transactions inform the TU and terminate; an INVITE
 //! server transaction informs the TU and stays, to absorb retransmissions.
+//! And the TU's own give-up (`Input::Abandon`, RFC 3261 §9.1 / §16.8): a
+//! client transaction removed at once, a server transaction refused.
 
 mod common;
 
@@ -56,4 +58,45 @@ fn invite_server_stays_non_invite_server_goes() {
     net.input(B, Input::Received { msg: invite, peer }).unwrap();
     assert_eq!(net.node(B).sent_at("SIP/2.0 486").len(), before + 1);
     assert_eq!(net.node(B).requests().len(), 2);
+}
+
+#[test]
+fn abandoned_invite_client_in_proceeding_goes_and_later_responses_are_stray() {
+    let mut net = Net::udp();
+    let invite = request_from(&net, A, "INVITE", "z9hG4bKab1");
+    let key = net.send_request(A, B, invite);
+    net.run_for(ms(10));
+    let (bkey, breq) = net.node(B).requests()[0].clone();
+    net.respond(B, bkey, response(&breq, 180));
+    net.run_for(ms(10));
+    assert_eq!(
+        net.node(A).layer.state(key),
+        Some(TransactionState::Proceeding)
+    );
+    // The TU gives up: gone at once, Terminated reported, nothing sent.
+    let sent_before = net.node(A).sent_at("").len();
+    net.input(A, Input::Abandon { key }).unwrap();
+    assert_eq!(net.node(A).layer.state(key), None);
+    assert!(net.node(A).terminated_at(key).is_some());
+    assert_eq!(net.node(A).sent_at("").len(), sent_before);
+    // A final response now matches nothing: it is not handed to the TU.
+    assert_eq!(net.node(A).responses(key), vec![180]);
+    net.respond(B, bkey, response(&breq, 486));
+    net.run_for(ms(50));
+    assert_eq!(net.node(A).responses(key), vec![180]);
+    // No ACK either: the 486 matched no transaction.
+    assert_eq!(net.node(A).sent_at("ACK").len(), 0);
+    assert_eq!(
+        net.input(A, Input::Abandon { key }).unwrap_err(),
+        ProtoError::UnknownTransaction(key)
+    );
+    // A server transaction is not the TU's to abandon.
+    assert_eq!(
+        net.input(B, Input::Abandon { key: bkey }).unwrap_err(),
+        ProtoError::NotAClientTransaction(bkey)
+    );
+    assert_eq!(
+        net.node(B).layer.state(bkey),
+        Some(TransactionState::Completed)
+    );
 }

@@ -135,6 +135,19 @@ pub enum Input {
         /// The transaction the failed transmit belonged to.
         key: TransactionKey,
     },
+    /// The TU gives up on one of its client transactions: an INVITE still
+    /// without a final response 64·T1 after its CANCEL (RFC 3261 §9.1: the
+    /// client "SHOULD destroy the client transaction"), or one whose Timer C
+    /// fired before any provisional response (§16.8). An INVITE client
+    /// transaction in Proceeding has no timer of its own, so without this it
+    /// would live as long as the server never answers. It is removed at
+    /// once, nothing is sent, and [`Output::Terminated`] follows; responses
+    /// that arrive later are stray. A server transaction is refused
+    /// ([`ProtoError::NotAClientTransaction`]).
+    Abandon {
+        /// The client transaction.
+        key: TransactionKey,
+    },
 }
 
 /// What comes out of a [`TransactionLayer`].
@@ -617,6 +630,17 @@ impl TransactionLayer {
                 Ok(None)
             }
             Input::TransportError { key } => self.transport_error(key).map(|()| Some(key)),
+            Input::Abandon { key } => {
+                let txn = self
+                    .txns
+                    .get(&key)
+                    .ok_or(ProtoError::UnknownTransaction(key))?;
+                if !txn.kind.is_client() {
+                    return Err(ProtoError::NotAClientTransaction(key));
+                }
+                self.remove(key);
+                Ok(Some(key))
+            }
         }
     }
 
