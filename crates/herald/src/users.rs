@@ -74,18 +74,33 @@ pub(crate) fn split(user: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The password for `user add` / `user passwd` without `--password`: on a
+/// terminal, asked twice without echo; otherwise the first line of stdin
+/// (scripts: `echo secret | herald user add alice@example.test`).
 fn read_password() -> Result<String, String> {
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Password (echoed): ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the password: {e}"))?;
-    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    let p = if stdin.is_terminal() {
+        let ask = |prompt: &str| {
+            eprint!("{prompt}");
+            let _ = std::io::stderr().flush();
+            rpassword::read_password().map_err(|e| format!("reading the password: {e}"))
+        };
+        let p = ask("Password: ")?;
+        if p.is_empty() {
+            return Err("empty password".to_owned());
+        }
+        if ask("Password again: ")? != p {
+            return Err("the passwords differ".to_owned());
+        }
+        p
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
     if p.is_empty() {
         return Err("empty password".to_owned());
     }

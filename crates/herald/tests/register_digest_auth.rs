@@ -188,3 +188,103 @@ fn a_user_added_while_running_can_register_and_removed_cannot() {
     assert_eq!(r.status(), Some(401));
     assert_eq!(s.stop(), Some(0));
 }
+
+/// Runs `herald --data-dir DIR user add USER` on a pseudo-terminal (Python's
+/// `pty`, as an operator at a shell), typing `first` at the first prompt and
+/// `second` at the confirmation. Returns the exit code and everything the
+/// terminal showed.
+fn user_add_on_a_terminal(
+    dir: &std::path::Path,
+    user: &str,
+    first: &str,
+    second: &str,
+) -> (i32, String) {
+    const DRIVER: &str = r#"
+import os, pty, select, sys
+exe, data_dir, user, first, second = sys.argv[1:6]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe, "--data-dir", data_dir, "user", "add", user])
+seen = b""
+def until(token):
+    global seen
+    while token not in seen:
+        r, _, _ = select.select([fd], [], [], 20)
+        if not r:
+            sys.exit("timed out waiting for %r; saw %r" % (token, seen))
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        seen += chunk
+    return True
+until(b"Password: ")
+os.write(fd, first.encode() + b"\n")
+if until(b"again: "):
+    os.write(fd, second.encode() + b"\n")
+while True:
+    r, _, _ = select.select([fd], [], [], 20)
+    if not r:
+        break
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(env!("CARGO_BIN_EXE_herald"))
+        .arg(dir)
+        .args([user, first, second])
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `herald user add` without `--password` on a terminal: the password is
+/// asked twice and never echoed; the user can then register with it. Two
+/// different entries add nobody.
+#[test]
+fn user_add_prompts_without_echo_and_confirms() {
+    let s = Server::start(&[]);
+    let (code, shown) = user_add_on_a_terminal(
+        &s.data_dir,
+        "dora@example.test",
+        "Expl0rer-pw",
+        "Expl0rer-pw",
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("Password again: "), "{shown}");
+    assert!(
+        !shown.contains("Expl0rer"),
+        "the password was echoed: {shown}"
+    );
+    let ua = Ua::new(s.udp.unwrap());
+    let mut cseq = 1;
+    let r = ua.register("dora", "Expl0rer-pw", "d1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(200), "{r}");
+
+    let (code, shown) =
+        user_add_on_a_terminal(&s.data_dir, "boots@example.test", "one-thing", "another");
+    assert_ne!(code, 0, "{shown}");
+    assert!(shown.contains("the passwords differ"), "{shown}");
+    let r = ua.register("boots", "one-thing", "b1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(401), "nobody was added: {r}");
+    assert_eq!(s.stop(), Some(0));
+}
