@@ -180,6 +180,9 @@ pub(crate) struct Router<S> {
     msrp: msrp_dialogs::MsrpDialogs,
     /// Session-mode rooms: the RFC 7701 focus.
     focus: focus::Focus,
+    /// Large NOTIFYs sent over TCP (§18.1.1): their UDP copies, by the TCP
+    /// transaction, until it ends.
+    notify_udp_retry: HashMap<TransactionKey, Box<(SipMessage, Peer)>, foldhash::fast::RandomState>,
 }
 
 impl<S> Router<S> {
@@ -219,6 +222,7 @@ impl<S> Router<S> {
             im: im::Im::new(im_settings),
             msrp: msrp_dialogs::MsrpDialogs::new(msrp),
             focus,
+            notify_udp_retry: HashMap::default(),
         }
     }
 }
@@ -1351,6 +1355,9 @@ impl<S: Store> TransactionUser for Router<S> {
     }
 
     fn on_transport_error(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
+        if self.presence_retry_over_udp(ctx, key) {
+            return;
+        }
         if self.presence_notify_result(ctx, key, 503) || self.im_result(key, 503) {
             return;
         }
@@ -1369,6 +1376,9 @@ impl<S: Store> TransactionUser for Router<S> {
     }
 
     fn on_terminated(&mut self, _ctx: &mut Ctx<'_>, key: TransactionKey) {
+        if !self.notify_udp_retry.is_empty() {
+            self.notify_udp_retry.remove(&key);
+        }
         if let Some(p) = self.proxied.remove(&key) {
             for b in p.branches {
                 self.branch_of.remove(&b.key);

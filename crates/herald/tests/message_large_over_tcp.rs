@@ -9,43 +9,14 @@
 mod common;
 mod ua;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use bytes::Bytes;
 use common::Server;
-use sip_msg::{HeaderName, SipMessage};
-use ua::Ua;
+use ua::{Ua, answer_tcp, read_tcp_message};
 
 fn register(s: &Server, u: &Ua, user: &str) {
     u.register_new_user(&s.data_dir, user);
-}
-
-/// One SIP message from a TCP stream (headers, then Content-Length bytes).
-fn read_message(conn: &mut std::net::TcpStream) -> SipMessage {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = conn.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed early");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (n, v) = l.split_once(':')?;
-                    (n.trim().eq_ignore_ascii_case("content-length") || n.trim() == "l")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                buf.truncate(end + 4 + len);
-                return SipMessage::parse(Bytes::from(buf)).unwrap();
-            }
-        }
-    }
 }
 
 #[test]
@@ -64,23 +35,9 @@ fn a_large_message_goes_over_tcp_or_gets_513() {
     let body = "ä".repeat(1000); // 2000 bytes of UTF-8
     let ct = "Content-Type: text/plain;charset=UTF-8\r\n";
     let bob_side = std::thread::spawn(move || {
-        listener.set_nonblocking(false).unwrap();
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let m = read_message(&mut conn);
-        let mut out = String::from("SIP/2.0 200 OK\r\n");
-        for v in m.header_lines(HeaderName::Via) {
-            out.push_str(&format!("Via: {v}\r\n"));
-        }
-        out.push_str(&format!(
-            "From: {}\r\nTo: {};tag=b\r\nCall-ID: {}\r\nCSeq: {}\r\nContent-Length: 0\r\n\r\n",
-            m.header(HeaderName::From).unwrap(),
-            m.header(HeaderName::To).unwrap(),
-            m.header(HeaderName::CallId).unwrap(),
-            m.header(HeaderName::CSeq).unwrap()
-        ));
-        conn.write_all(out.as_bytes()).unwrap();
+        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
+        let m = read_tcp_message(&mut conn);
+        answer_tcp(&mut conn, &m, 200, "OK");
         m
     });
     alice.send(&alice.request_raw(
@@ -160,22 +117,9 @@ fn a_large_invite_goes_over_tcp_else_falls_back_to_udp() {
 
     // bob takes TCP: the INVITE arrives there, our Via says TCP.
     let bob_side = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let m = read_message(&mut conn);
-        let mut out = String::from("SIP/2.0 486 Busy Here\r\n");
-        for v in m.header_lines(HeaderName::Via) {
-            out.push_str(&format!("Via: {v}\r\n"));
-        }
-        out.push_str(&format!(
-            "From: {}\r\nTo: {};tag=b\r\nCall-ID: {}\r\nCSeq: {}\r\nContent-Length: 0\r\n\r\n",
-            m.header(HeaderName::From).unwrap(),
-            m.header(HeaderName::To).unwrap(),
-            m.header(HeaderName::CallId).unwrap(),
-            m.header(HeaderName::CSeq).unwrap()
-        ));
-        conn.write_all(out.as_bytes()).unwrap();
+        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
+        let m = read_tcp_message(&mut conn);
+        answer_tcp(&mut conn, &m, 486, "Busy Here");
         m
     });
     alice.send(&alice.request_raw(

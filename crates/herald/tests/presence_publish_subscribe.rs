@@ -221,3 +221,72 @@ fn subscribing_to_nobody_is_404() {
             .is_none()
     );
 }
+
+/// RFC 3261 §18.1.1 for NOTIFY: a document over 1300 bytes reaches a
+/// watcher that takes TCP over TCP, and a UDP-only watcher over UDP after
+/// the refused TCP attempt (a new transaction, answered as usual).
+#[test]
+fn a_large_notify_goes_over_tcp_else_over_udp() {
+    let s = Server::start(&["--auth", "off"]);
+    let alice = Ua::new(s.udp.unwrap());
+    let mut note = String::new();
+    while note.len() < 1600 {
+        note.push_str("in a meeting until noon, ");
+    }
+    let publish = alice.request_raw(
+        "PUBLISH",
+        "alice",
+        ALICE,
+        "pub-big@127.0.0.1",
+        1,
+        "Event: presence\r\nExpires: 600\r\nContent-Type: application/pidf+xml\r\n",
+        &pidf(&note, "open"),
+    );
+    alice.send(&publish);
+    assert_eq!(alice.final_for("pub-big@127.0.0.1").status(), Some(200));
+    let subscribe = |ua: &Ua, user: &str| {
+        ua.send(&ua.request_raw(
+            "SUBSCRIBE",
+            user,
+            ALICE,
+            &format!("sub-{user}@127.0.0.1"),
+            1,
+            "Event: presence\r\nAccept: application/pidf+xml\r\nExpires: 600\r\n",
+            "",
+        ));
+    };
+
+    // carol takes only UDP.
+    let carol = Ua::new(s.udp.unwrap());
+    subscribe(&carol, "carol");
+    let n = carol
+        .request("NOTIFY", Duration::from_secs(10))
+        .expect("the NOTIFY is retried over UDP");
+    assert!(n.wire_len() > 1300, "{}", n.wire_len());
+    assert!(body(&n).contains(&note), "{}", body(&n));
+    assert!(
+        n.via().unwrap().transport.eq_ignore_ascii_case("UDP"),
+        "{n:?}"
+    );
+    carol.answer(&n, 200, "OK", "");
+
+    // dave listens for TCP on his UDP contact's port.
+    let dave = Ua::new(s.udp.unwrap());
+    let listener = std::net::TcpListener::bind(dave.addr()).unwrap();
+    let dave_side = std::thread::spawn(move || {
+        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
+        let n = ua::read_tcp_message(&mut conn);
+        ua::answer_tcp(&mut conn, &n, 200, "OK");
+        n
+    });
+    subscribe(&dave, "dave");
+    let n = dave_side.join().unwrap();
+    assert_eq!(n.method_str(), Some("NOTIFY"));
+    assert!(body(&n).contains(&note), "{}", body(&n));
+    assert!(
+        n.via().unwrap().transport.eq_ignore_ascii_case("TCP"),
+        "{n:?}"
+    );
+    assert!(dave.request("NOTIFY", Duration::from_millis(500)).is_none());
+    assert_eq!(s.stop(), Some(0));
+}

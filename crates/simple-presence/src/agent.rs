@@ -1385,6 +1385,22 @@ impl PresenceAgent {
         }
     }
 
+    /// The NOTIFY in flight as transaction `old` was sent again as `new`
+    /// (RFC 3261 §18.1.1: a large NOTIFY whose TCP attempt failed goes over
+    /// UDP); its outcome now comes from `new`. False if `old` was not ours.
+    pub fn notify_resent(&mut self, old: TransactionKey, new: TransactionKey) -> bool {
+        let Some(id) = self.in_flight.remove(&old) else {
+            return false;
+        };
+        if let Some(w) = self.subs.get_mut(&id)
+            && w.in_flight == Some(old)
+        {
+            w.in_flight = Some(new);
+        }
+        self.in_flight.insert(new, id);
+        true
+    }
+
     /// The driver could not send the NOTIFY of `sub` at all (no route, no
     /// connection): treated like a transport error.
     pub fn notify_send_failed(&mut self, now_ms: u64, sub: &str) -> Effects {

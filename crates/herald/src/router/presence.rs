@@ -425,12 +425,53 @@ where
                 return;
             }
         };
-        match ctx.send_request(msg, peer) {
-            Ok(k) => self.presence.notify_sent(&n.sub, k),
+        // RFC 3261 §18.1.1: a NOTIFY over 1300 bytes bound for UDP (a
+        // composed document of several devices) goes over TCP to the same
+        // address; if the watcher takes no TCP, the UDP copy (its own
+        // branch) is sent instead (`presence_retry_over_udp`).
+        let udp_copy =
+            sip_net::needs_congestion_control(peer.transport, msg.wire_len()).then(|| {
+                let mut copy = msg.clone();
+                copy.pop_first_value(HeaderName::Via);
+                copy.push_front(HeaderName::Via, &self.our_via(peer.transport, local, 0));
+                copy
+            });
+        let (msg, out_peer) = super::im::large_over_tcp(msg, peer);
+        match ctx.send_request(msg, out_peer) {
+            Ok(k) => {
+                self.presence.notify_sent(&n.sub, k);
+                if let Some(copy) = udp_copy.filter(|_| out_peer.transport != peer.transport) {
+                    self.notify_udp_retry.insert(k, Box::new((copy, peer)));
+                }
+            }
             Err(e) => {
                 tracing::debug!(error = %e, remote = %peer.remote, "NOTIFY not sent");
                 let fx = self.presence.notify_send_failed(now(), &n.sub);
                 self.apply(ctx, fx);
+            }
+        }
+    }
+
+    /// A large NOTIFY's TCP attempt failed (§18.1.1): send its UDP copy as
+    /// a new transaction that takes its place. False when there is none or
+    /// it cannot be sent (the transport error then counts as usual).
+    pub(super) fn presence_retry_over_udp(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: TransactionKey,
+    ) -> bool {
+        let Some(retry) = self.notify_udp_retry.remove(&key) else {
+            return false;
+        };
+        let (copy, peer) = *retry;
+        match ctx.send_request(copy, peer) {
+            Ok(new_key) => {
+                tracing::debug!(remote = %peer.remote, "large NOTIFY retried over UDP");
+                self.presence.notify_resent(key, new_key)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "NOTIFY UDP retry not sent");
+                false
             }
         }
     }

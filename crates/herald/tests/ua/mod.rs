@@ -5,7 +5,8 @@
 //! the digest arithmetic.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -305,4 +306,69 @@ pub fn authorization(
         1,
     )
     .unwrap()
+}
+
+/// One SIP message from a TCP stream (headers, then Content-Length bytes):
+/// what the server sends a contact over TCP.
+pub fn read_tcp_message(conn: &mut TcpStream) -> SipMessage {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed early");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (n, v) = l.split_once(':')?;
+                    (n.trim().eq_ignore_ascii_case("content-length") || n.trim() == "l")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                buf.truncate(end + 4 + len);
+                return SipMessage::parse(Bytes::from(buf)).unwrap();
+            }
+        }
+    }
+}
+
+/// Answers `req` on the TCP connection it came over: its Vias, From,
+/// To with a tag, Call-ID and CSeq.
+pub fn answer_tcp(conn: &mut TcpStream, req: &SipMessage, status: u16, reason: &str) {
+    let mut out = format!("SIP/2.0 {status} {reason}\r\n");
+    for v in req.header_lines(HeaderName::Via) {
+        out.push_str(&format!("Via: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "From: {}\r\nTo: {};tag=tcp\r\nCall-ID: {}\r\nCSeq: {}\r\nContent-Length: 0\r\n\r\n",
+        req.header(HeaderName::From).unwrap(),
+        req.header(HeaderName::To).unwrap(),
+        req.header(HeaderName::CallId).unwrap(),
+        req.header(HeaderName::CSeq).unwrap()
+    ));
+    conn.write_all(out.as_bytes()).unwrap();
+}
+
+/// The next connection on `listener` within `timeout` (a test that waits
+/// for a TCP connection fails instead of hanging when none comes).
+pub fn accept_within(listener: &std::net::TcpListener, timeout: Duration) -> TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let end = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                return conn;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("no TCP connection within {timeout:?}: {e}"),
+        }
+    }
 }
