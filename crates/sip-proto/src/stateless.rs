@@ -293,7 +293,11 @@ pub enum ResponseTarget {
 /// 1. Reliable sent-protocol: reuse the connection; fallback target is
 ///    `received` with the sent-by port (an `rport` of a TCP connection is an
 ///    ephemeral port nobody listens on), else the sent-by.
-/// 2. `maddr`: that address, sent-by port or 5060.
+/// 2. `maddr` naming a multicast address: that address, sent-by port or
+///    5060 (§18.2.2). A unicast or named `maddr` is ignored: Via `maddr`
+///    exists for multicast (§18.1.1), and honouring any address a request
+///    names would let anyone aim our responses at a third party
+///    (reflection); the response goes to the source instead.
 /// 3. `received`: that address, with the `rport` value if filled (RFC 3581
 ///    §4), else the sent-by port, else 5060.
 /// 4. Otherwise the sent-by, resolved per RFC 3263 §5 when it is a name.
@@ -321,15 +325,8 @@ pub fn response_route(via: &Via<'_>) -> ResponseRoute {
             Some(ip) => ResponseTarget::Addr(SocketAddr::new(ip, via.port.unwrap_or(default_port))),
             None => sent_by_target(),
         }
-    } else if let Some(maddr) = via.maddr() {
-        let port = via.port.unwrap_or(5060);
-        match parse_ip(maddr) {
-            Some(ip) => ResponseTarget::Addr(SocketAddr::new(ip, port)),
-            None => ResponseTarget::Resolve {
-                host: maddr.to_ascii_lowercase(),
-                port: Some(port),
-            },
-        }
+    } else if let Some(group) = via.maddr().and_then(parse_ip).filter(IpAddr::is_multicast) {
+        ResponseTarget::Addr(SocketAddr::new(group, via.port.unwrap_or(5060)))
     } else if let Some(ip) = received {
         let port = match via.rport() {
             Some(Some(p)) => p,
@@ -454,6 +451,13 @@ Call-ID: c1@example.test\r\nCSeq: 7 OPTIONS\r\nTimestamp: 54\r\nMax-Forwards: 70
         let r =
             route("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;maddr=239.255.255.1;received=192.0.2.9");
         assert_eq!(r.target, ResponseTarget::Addr(src("239.255.255.1:5060")));
+        // A unicast or named maddr is not followed (reflection): the source.
+        let r = route(
+            "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;maddr=198.51.100.7;received=192.0.2.9;rport=4000",
+        );
+        assert_eq!(r.target, ResponseTarget::Addr(src("192.0.2.9:4000")));
+        let r = route("SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;maddr=victim.example");
+        assert_eq!(r.target, ResponseTarget::Addr(src("192.0.2.1:5070")));
         // received without rport: the sent-by port.
         let r = route("SIP/2.0/UDP client.example:5072;branch=z9hG4bK1;received=192.0.2.9");
         assert_eq!(r.target, ResponseTarget::Addr(src("192.0.2.9:5072")));
