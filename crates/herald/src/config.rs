@@ -517,8 +517,8 @@ impl Settings {
             return Err("timers: T1 must be positive and T2 at least T1".to_owned());
         }
         let timer_c = tc.c_secs.map_or(DEFAULT_TIMER_C, Duration::from_secs);
-        if timer_c.is_zero() {
-            return Err("timers: c_secs must be positive".to_owned());
+        if timer_c.is_zero() || timer_c > Duration::from_secs(86_400) {
+            return Err("timers: c_secs must be from 1 to 86400".to_owned());
         }
         if timer_c <= Duration::from_secs(180) {
             eprintln!(

@@ -183,6 +183,10 @@ pub(crate) struct Router<S> {
     /// Large NOTIFYs sent over TCP (§18.1.1): their UDP copies, by the TCP
     /// transaction, until it ends.
     notify_udp_retry: HashMap<TransactionKey, Box<(SipMessage, Peer)>, foldhash::fast::RandomState>,
+    /// INVITE branches still without a final response whose server
+    /// transaction has ended (a 2xx elsewhere, Timer L): destroyed at the
+    /// time given unless they end first (§9.1).
+    orphans: HashMap<TransactionKey, Instant, foldhash::fast::RandomState>,
 }
 
 impl<S> Router<S> {
@@ -223,6 +227,7 @@ impl<S> Router<S> {
             msrp: msrp_dialogs::MsrpDialogs::new(msrp),
             focus,
             notify_udp_retry: HashMap::default(),
+            orphans: HashMap::default(),
         }
     }
 }
@@ -893,15 +898,35 @@ impl<S: Store> Router<S> {
             // MESSAGE is answered 513 (RFC 3428 §4); any other request is
             // retried over UDP ("the element SHOULD retry the request,
             // using UDP"), as a new client transaction with its own branch.
-            let (copy, out_peer) = im::large_over_tcp(copy, target.peer);
+            // Other requests try TCP only toward a contact reached at the
+            // address its URI names: one behind NAT takes no inbound
+            // connection, and the attempt would only hold the request back
+            // for the connect timeout.
+            let message = store_for.is_some() || msg.method() == Some(Method::Message);
+            let (copy, out_peer) = if message || tcp_worth_trying(&target.request_uri, target.peer)
+            {
+                im::large_over_tcp(copy, target.peer)
+            } else {
+                (copy, target.peer)
+            };
             let large = out_peer.transport != target.peer.transport;
-            let udp_retry = (large && store_for.is_none() && msg.method() != Some(Method::Message))
-                .then(|| {
-                    let via = self.our_via(out_t, out_local, hash);
-                    Box::new((forward_copy(&msg, &target, &rr, &via), target.peer))
-                });
-            match ctx.send_request(copy, out_peer) {
-                Ok(ck) => {
+            let mut udp_retry = (large && !message).then(|| {
+                let via = self.our_via(out_t, out_local, hash);
+                Box::new((forward_copy(&msg, &target, &rr, &via), target.peer))
+            });
+            let sent = match ctx.send_request(copy, out_peer) {
+                Ok(ck) => Ok((ck, out_peer, large)),
+                // No connection could even be started: UDP at once.
+                Err(e) => match udp_retry.take() {
+                    Some(r) => {
+                        let (c, p) = *r;
+                        ctx.send_request(c, p).map(|ck| (ck, p, false))
+                    }
+                    None => Err(e),
+                },
+            };
+            match sent {
+                Ok((ck, out_peer, large)) => {
                     self.branch_of.insert(ck, key);
                     branches.push(Branch {
                         key: ck,
@@ -965,13 +990,23 @@ impl<S: Store> Router<S> {
         let Some(&skey) = self.branch_of.get(&ckey) else {
             return false;
         };
-        let Some(b) = self
-            .proxied
-            .get_mut(&skey)
-            .and_then(|p| p.branches.iter_mut().find(|b| b.key == ckey && !b.done))
-        else {
+        let Some(p) = self.proxied.get_mut(&skey) else {
             return false;
         };
+        // Only a request nobody has answered yet is sent again: once the
+        // contact answered over TCP, or the branch is being cancelled, or
+        // the outcome upstream is decided, a copy over UDP would be a new
+        // request the contact could take for a merged one (§8.2.2.2), or
+        // one nobody cancels.
+        if p.final_sent {
+            return false;
+        }
+        let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey && !b.done) else {
+            return false;
+        };
+        if b.provisional || b.cancel_pending || b.cancelled_at.is_some() {
+            return false;
+        }
         let Some(retry) = b.udp_retry.take() else {
             return false;
         };
@@ -1003,6 +1038,8 @@ impl<S: Store> Router<S> {
     ///   transaction, which in Proceeding has no timer of its own, is
     ///   destroyed. Without this a callee that rings and then vanishes
     ///   would keep the caller's INVITE unanswered forever.
+    /// - Branches left over from an ended server transaction (`orphans`)
+    ///   are destroyed when their time comes.
     fn invite_timers_due(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let give_up = ctx.layer().timers().t1 * 64;
@@ -1029,6 +1066,21 @@ impl<S: Store> Router<S> {
             self.branch_final(ctx, ckey, BranchFinal::Local(status));
             if let Err(e) = ctx.abandon(ckey) {
                 tracing::debug!(error = %e, "client transaction already gone");
+            }
+        }
+        if !self.orphans.is_empty() {
+            let due: Vec<TransactionKey> = self
+                .orphans
+                .iter()
+                .filter(|&(_, &at)| now >= at)
+                .map(|(&k, _)| k)
+                .collect();
+            for ckey in due {
+                self.orphans.remove(&ckey);
+                tracing::debug!("orphaned INVITE branch given up");
+                if let Err(e) = ctx.abandon(ckey) {
+                    tracing::debug!(error = %e, "client transaction already gone");
+                }
             }
         }
     }
@@ -1218,6 +1270,17 @@ fn first_value(line: &str) -> String {
     line.trim().to_owned()
 }
 
+/// Is a contact reached at the very address its URI names (so it may take
+/// a TCP connection there, RFC 3261 §18.1.1)? A contact behind NAT is
+/// reached at its registration's source address instead, where nothing
+/// accepts connections: trying TCP there only delays the request.
+pub(crate) fn tcp_worth_trying(contact_uri: &str, peer: Peer) -> bool {
+    Uri::parse(contact_uri)
+        .ok()
+        .and_then(|u| uri_addr(&u))
+        .is_some_and(|(_, addr)| addr == peer.remote)
+}
+
 fn send_cancel(ctx: &mut Ctx<'_>, branch: TransactionKey, peer: Peer) {
     let Some(invite) = ctx.layer().request(branch).cloned() else {
         return;
@@ -1289,6 +1352,10 @@ impl<S: Store> TransactionUser for Router<S> {
     }
 
     fn on_response(&mut self, ctx: &mut Ctx<'_>, ckey: TransactionKey, mut msg: SipMessage) {
+        if !self.notify_udp_retry.is_empty() {
+            // Answered over TCP: no UDP copy will be needed.
+            self.notify_udp_retry.remove(&ckey);
+        }
         if self.presence_notify_result(ctx, ckey, msg.status().unwrap_or(500)) {
             return;
         }
@@ -1305,6 +1372,9 @@ impl<S: Store> TransactionUser for Router<S> {
             if let Some(p) = self.proxied.get_mut(&skey) {
                 if let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) {
                     b.provisional = true;
+                    // It answered over the transport it was sent on.
+                    b.udp_retry = None;
+                    b.large = false;
                     // §16.7 step 2: a provisional above 100 resets Timer C.
                     if status > 100 && b.timer_c.is_some() {
                         b.timer_c = Some(ctx.now() + self.core.timer_c);
@@ -1329,6 +1399,7 @@ impl<S: Store> TransactionUser for Router<S> {
             };
             if let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey) {
                 b.done = true;
+                b.udp_retry = None;
             }
             // §16.7 step 5: every 2xx goes upstream (for INVITE even after
             // the first, RFC 6026).
@@ -1365,23 +1436,44 @@ impl<S: Store> TransactionUser for Router<S> {
             return;
         }
         // A MESSAGE moved to TCP for its size whose contact takes no TCP:
-        // 513 (RFC 3261 §18.1.1, §21.5.14).
-        let large = self
+        // 513 (RFC 3261 §18.1.1, §21.5.14). A branch being cancelled ends
+        // as cancelled.
+        let status = match self
             .branch_of
             .get(&key)
             .and_then(|s| self.proxied.get(s))
             .and_then(|p| p.branches.iter().find(|b| b.key == key))
-            .is_some_and(|b| b.large);
-        self.branch_final(ctx, key, BranchFinal::Local(if large { 513 } else { 503 }));
+        {
+            Some(b) if b.cancel_pending || b.cancelled_at.is_some() => 487,
+            Some(b) if b.large => 513,
+            _ => 503,
+        };
+        self.branch_final(ctx, key, BranchFinal::Local(status));
     }
 
-    fn on_terminated(&mut self, _ctx: &mut Ctx<'_>, key: TransactionKey) {
+    fn on_terminated(&mut self, ctx: &mut Ctx<'_>, key: TransactionKey) {
         if !self.notify_udp_retry.is_empty() {
             self.notify_udp_retry.remove(&key);
         }
+        if !self.orphans.is_empty() {
+            self.orphans.remove(&key);
+        }
         if let Some(p) = self.proxied.remove(&key) {
-            for b in p.branches {
+            let give_up = ctx.layer().timers().t1 * 64;
+            for mut b in p.branches {
                 self.branch_of.remove(&b.key);
+                if p.invite && !b.done {
+                    // The caller has its answer and its transaction is gone
+                    // (after a 2xx, Timer L), but this branch never ended:
+                    // CANCEL it if it rings, and destroy its client
+                    // transaction 64·T1 after the CANCEL (§9.1) unless it
+                    // ends first — in Proceeding it has no timer of its own.
+                    if b.provisional && b.cancelled_at.is_none() {
+                        b.cancel(ctx);
+                    }
+                    let since = b.cancelled_at.unwrap_or_else(|| ctx.now());
+                    self.orphans.insert(b.key, since + give_up);
+                }
             }
         }
         self.branch_of.remove(&key);

@@ -330,3 +330,40 @@ fn timer_c_cancels_a_ringing_branch_and_a_dead_one_is_given_up() {
     );
     assert_eq!(s.stop(), Some(0));
 }
+
+/// A forked INVITE answered 200 on one device while the other rings and
+/// then ignores the CANCEL: the caller has its 200 and the server
+/// transaction ends (Timer L), but the silent branch's client transaction
+/// must not live on (§9.1 give-up): the server still stops promptly
+/// instead of waiting out its drain timeout for it.
+#[test]
+fn a_silent_branch_left_after_a_2xx_is_given_up() {
+    let conf = TempFile::new("orphan.toml", "[timers]\nt1_ms = 50\n");
+    let s = Server::start(&["--auth", "off", "--config", conf.0.to_str().unwrap()]);
+    let desk = Ua::new(s.udp.unwrap());
+    let mobile = Ua::new(s.udp.unwrap());
+    register(&desk, "ann");
+    register(&mobile, "ann");
+    let caller = Ua::new(s.udp.unwrap());
+    caller.send(&caller.request_raw("INVITE", "kim", "sip:ann@example.test", "o1", 1, "", ""));
+    let a = desk.request("INVITE", WAIT).expect("desk rings");
+    let b = mobile.request("INVITE", WAIT).expect("mobile rings");
+    desk.answer(&a, 180, "Ringing", "");
+    mobile.answer(&b, 180, "Ringing", "");
+    desk.answer(
+        &a,
+        200,
+        "OK",
+        &format!("Contact: <sip:ann@{}>\r\n", desk.addr()),
+    );
+    assert_eq!(caller.final_for("o1").status(), Some(200));
+    // The mobile gets its CANCEL and says nothing more, ever.
+    assert!(mobile.request("CANCEL", WAIT).is_some());
+    // Timer L (64·T1 = 3.2 s) ends the server transaction; the orphan
+    // branch is given up 64·T1 after its CANCEL (plus the 1 s tick).
+    std::thread::sleep(Duration::from_secs(6));
+    let stopping = std::time::Instant::now();
+    assert_eq!(s.stop(), Some(0));
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(10), "stop took {took:?}");
+}

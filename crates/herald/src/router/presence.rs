@@ -427,16 +427,22 @@ where
         };
         // RFC 3261 §18.1.1: a NOTIFY over 1300 bytes bound for UDP (a
         // composed document of several devices) goes over TCP to the same
-        // address; if the watcher takes no TCP, the UDP copy (its own
-        // branch) is sent instead (`presence_retry_over_udp`).
-        let udp_copy =
-            sip_net::needs_congestion_control(peer.transport, msg.wire_len()).then(|| {
-                let mut copy = msg.clone();
-                copy.pop_first_value(HeaderName::Via);
-                copy.push_front(HeaderName::Via, &self.our_via(peer.transport, local, 0));
-                copy
-            });
-        let (msg, out_peer) = super::im::large_over_tcp(msg, peer);
+        // address when the watcher is reached where its Contact says (not
+        // behind NAT); if it takes no TCP, the UDP copy (its own branch)
+        // is sent instead (`presence_retry_over_udp`).
+        let udp_copy = (sip_net::needs_congestion_control(peer.transport, msg.wire_len())
+            && super::tcp_worth_trying(&n.request_uri, peer))
+        .then(|| {
+            let mut copy = msg.clone();
+            copy.pop_first_value(HeaderName::Via);
+            copy.push_front(HeaderName::Via, &self.our_via(peer.transport, local, 0));
+            copy
+        });
+        let (msg, out_peer) = if udp_copy.is_some() {
+            super::im::large_over_tcp(msg, peer)
+        } else {
+            (msg, peer)
+        };
         match ctx.send_request(msg, out_peer) {
             Ok(k) => {
                 self.presence.notify_sent(&n.sub, k);
