@@ -74,6 +74,9 @@ pub(crate) fn split(user: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Users written per transaction by `user import`.
+const IMPORT_BATCH: usize = 5000;
+
 /// The password for `user add` / `user passwd` without `--password`: on a
 /// terminal, asked twice without echo; otherwise the first line of stdin
 /// (scripts: `echo secret | herald user add alice@example.test`).
@@ -206,7 +209,10 @@ async fn command(store: &SqliteStore, cmd: UserCommand) -> Result<ExitCode, Stri
             println!("removed {u}@{d}");
         }
         UserCommand::Import => {
-            let mut n = 0u64;
+            // Every line is read and checked before anything is written, then
+            // the users go in batches of one transaction each (a running
+            // server's own writes wait for one batch at most).
+            let mut users = Vec::new();
             for (i, line) in std::io::stdin().lock().lines().enumerate() {
                 let line = line.map_err(|e| format!("reading stdin: {e}"))?;
                 let line = line.trim();
@@ -217,13 +223,16 @@ async fn command(store: &SqliteStore, cmd: UserCommand) -> Result<ExitCode, Stri
                     return Err(format!("line {}: expected USER@DOMAIN PASSWORD", i + 1));
                 };
                 let (u, d) = split(who).map_err(|e| format!("line {}: {e}", i + 1))?;
-                store
-                    .put_user(&record(&u, &d, pw.trim()))
-                    .await
-                    .map_err(err)?;
-                n += 1;
+                users.push(record(&u, &d, pw.trim()));
             }
-            println!("imported {n} users");
+            let mut done = 0;
+            for batch in users.chunks(IMPORT_BATCH) {
+                store.put_users(batch).await.map_err(|e| {
+                    format!("{}; {done} of {} users were imported", err(e), users.len())
+                })?;
+                done += batch.len();
+            }
+            println!("imported {done} users");
         }
         UserCommand::List { domain } => {
             let domain = domain.map(|d| d.to_ascii_lowercase());

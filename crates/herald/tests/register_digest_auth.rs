@@ -288,3 +288,56 @@ fn user_add_prompts_without_echo_and_confirms() {
     assert_eq!(r.status(), Some(401), "nobody was added: {r}");
     assert_eq!(s.stop(), Some(0));
 }
+
+/// `herald user import` reads `USER@DOMAIN PASSWORD` lines: a bad line
+/// anywhere refuses the whole input before anything is written; a good
+/// input is imported and its users can register.
+#[test]
+fn user_import_checks_every_line_first() {
+    let s = Server::start(&[]);
+    let import = |input: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg("--data-dir")
+            .arg(&s.data_dir)
+            .args(["user", "import"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out =
+        import("# staff\nfay@example.test f4y-pw\ngus@example.test g-pw\nnot-an-address pw\n");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ua = Ua::new(s.udp.unwrap());
+    let mut cseq = 1;
+    let r = ua.register("fay", "f4y-pw", "f1", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(401), "nothing was imported: {r}");
+
+    let out = import("fay@example.test f4y-pw\n\ngus@example.test g-pw\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 2 users"
+    );
+    let r = ua.register("fay", "f4y-pw", "f2", &mut cseq, None, "");
+    assert_eq!(r.status(), Some(200), "{r}");
+    assert_eq!(s.stop(), Some(0));
+}

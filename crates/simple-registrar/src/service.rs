@@ -478,6 +478,9 @@ mod tests {
         async fn put_user(&self, user: &User) -> simple_store::Result<bool> {
             self.inner.put_user(user).await
         }
+        async fn put_users(&self, users: &[User]) -> simple_store::Result<usize> {
+            self.inner.put_users(users).await
+        }
         async fn get_user(&self, u: &str, d: &str) -> simple_store::Result<Option<User>> {
             self.inner.get_user(u, d).await
         }

@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             users_remove,
             users_list_sorted_and_filtered,
             users_refuse_invalid,
+            users_put_many_all_or_none,
             bindings_replace_and_get,
             bindings_clear,
             bindings_multi_aor_batch,
@@ -288,6 +289,44 @@ pub async fn users_refuse_invalid<S: Users>(s: &S) -> Result<()> {
     assert!(is_invalid(&s.put_user(&user("bob", "", &[])).await));
     assert_eq!(s.get_user("alice", "example.test").await?, Some(alice));
     assert_eq!(s.list_users(None).await?.len(), 1);
+    Ok(())
+}
+
+/// put_users writes a batch in one go (creations counted, replacements and
+/// a repeated entry included, the later winning) and refuses a batch with one
+/// invalid user whole, writing nothing.
+pub async fn users_put_many_all_or_none<S: Users>(s: &S) -> Result<()> {
+    s.put_user(&user("alice", "example.test", &["MD5"])).await?;
+    let mut alice2 = user("alice", "example.test", &["SHA-256"]);
+    alice2.realm = "changed".to_owned();
+    let bob = user("bob", "Example.Test", &["MD5", "SHA-256"]);
+    let carol_first = user("carol", "example.test", &["MD5"]);
+    let carol = user("carol", "example.test", &["SHA-512-256"]);
+    let created = s
+        .put_users(&[alice2.clone(), bob.clone(), carol_first, carol.clone()])
+        .await?;
+    assert_eq!(created, 2, "bob and carol are new, alice replaced");
+    assert_eq!(s.get_user("alice", "example.test").await?, Some(alice2));
+    let mut bob_stored = bob;
+    bob_stored.domain = "example.test".to_owned();
+    assert_eq!(s.get_user("bob", "example.test").await?, Some(bob_stored));
+    assert_eq!(s.get_user("carol", "example.test").await?, Some(carol));
+    let mut bad = user("erin", "example.test", &["MD5"]);
+    bad.ha1[0].ha1 = "password".to_owned();
+    let dave = user("dave", "example.test", &["MD5"]);
+    assert!(is_invalid(&s.put_users(&[dave, bad]).await));
+    assert_eq!(
+        s.get_user("dave", "example.test").await?,
+        None,
+        "nothing written"
+    );
+    assert_eq!(s.list_users(None).await?.len(), 3);
+    assert_eq!(s.put_users(&[]).await?, 0);
+    let many: Vec<User> = (0..2000)
+        .map(|i| user(&format!("u{i}"), "bulk.test", &["MD5"]))
+        .collect();
+    assert_eq!(s.put_users(&many).await?, 2000);
+    assert_eq!(s.list_users(Some("bulk.test")).await?.len(), 2000);
     Ok(())
 }
 

@@ -75,6 +75,19 @@ impl Users for MemoryStore {
         Ok(self.lock().users.insert(key, stored).is_none())
     }
 
+    async fn put_users(&self, users: &[User]) -> Result<usize> {
+        users.iter().try_for_each(check_user)?;
+        let mut inner = self.lock();
+        let mut created = 0;
+        for user in users {
+            let mut stored = user.clone();
+            stored.domain = canonical_domain(&user.domain);
+            let key = (stored.domain.clone(), stored.username.clone());
+            created += usize::from(inner.users.insert(key, stored).is_none());
+        }
+        Ok(created)
+    }
+
     async fn get_user(&self, username: &str, domain: &str) -> Result<Option<User>> {
         Ok(self.lock().users.get(&user_key(username, domain)).cloned())
     }

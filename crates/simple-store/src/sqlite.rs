@@ -155,6 +155,40 @@ impl SqliteStore {
 }
 
 /// Runs one statement (cached) and returns how many rows it changed.
+/// Inserts or replaces one (checked) user inside the caller's transaction;
+/// true if it was created.
+fn write_user(conn: &Connection, user: &User) -> Result<bool> {
+    let domain = canonical_domain(&user.domain);
+    let key = (&domain, &user.username, &user.realm, user.created_ms);
+    let inserted = exec(
+        conn,
+        "INSERT INTO users (domain, username, realm, created_ms) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (domain, username) DO NOTHING",
+        key,
+    )? == 1;
+    if !inserted {
+        exec(
+            conn,
+            "UPDATE users SET realm = ?3, created_ms = ?4 \
+             WHERE domain = ?1 AND username = ?2",
+            key,
+        )?;
+        exec(
+            conn,
+            "DELETE FROM user_ha1 WHERE domain = ?1 AND username = ?2",
+            (&domain, &user.username),
+        )?;
+    }
+    let mut st = conn.prepare_cached(
+        "INSERT INTO user_ha1 (domain, username, pos, algorithm, ha1) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (pos, h) in (0_i64..).zip(&user.ha1) {
+        st.execute((&domain, &user.username, pos, &h.algorithm, &h.ha1))?;
+    }
+    Ok(inserted)
+}
+
 fn exec(conn: &Connection, sql: &str, params: impl Params) -> Result<usize> {
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
@@ -211,42 +245,29 @@ const GET_USER: &str = concat!(
 impl Users for SqliteStore {
     async fn put_user(&self, user: &User) -> Result<bool> {
         check_user(user)?;
-        let domain = canonical_domain(&user.domain);
         let user = user.clone();
         self.threads
             .write(move |conn| {
                 let tx = WriteTx::begin(conn)?;
-                let key = (&domain, &user.username, &user.realm, user.created_ms);
-                let inserted = exec(
-                    &tx,
-                    "INSERT INTO users (domain, username, realm, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (domain, username) DO NOTHING",
-                    key,
-                )? == 1;
-                if !inserted {
-                    exec(
-                        &tx,
-                        "UPDATE users SET realm = ?3, created_ms = ?4 \
-                         WHERE domain = ?1 AND username = ?2",
-                        key,
-                    )?;
-                    exec(
-                        &tx,
-                        "DELETE FROM user_ha1 WHERE domain = ?1 AND username = ?2",
-                        (&domain, &user.username),
-                    )?;
-                }
-                {
-                    let mut st = tx.prepare_cached(
-                        "INSERT INTO user_ha1 (domain, username, pos, algorithm, ha1) \
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?;
-                    for (pos, h) in (0_i64..).zip(&user.ha1) {
-                        st.execute((&domain, &user.username, pos, &h.algorithm, &h.ha1))?;
-                    }
-                }
+                let inserted = write_user(&tx, &user)?;
                 tx.commit()?;
                 Ok(inserted)
+            })
+            .await
+    }
+
+    async fn put_users(&self, users: &[User]) -> Result<usize> {
+        users.iter().try_for_each(check_user)?;
+        let users = users.to_vec();
+        self.threads
+            .write(move |conn| {
+                let tx = WriteTx::begin(conn)?;
+                let mut created = 0;
+                for user in &users {
+                    created += usize::from(write_user(&tx, user)?);
+                }
+                tx.commit()?;
+                Ok(created)
             })
             .await
     }

@@ -18,6 +18,13 @@ pub trait Users: Send + Sync + 'static {
     /// domain, an HA1 that is not lowercase hex, and two HA1s for one algorithm.
     fn put_user(&self, user: &User) -> impl Future<Output = Result<bool>> + Send;
 
+    /// [`put_user`](Self::put_user) for every user of `users`, all or none:
+    /// one transaction, so an invalid user refuses the whole batch and
+    /// nothing is written. A later entry for the same user wins. Returns how
+    /// many users were created. For bulk imports (one commit per user is
+    /// what made `herald user import` slow).
+    fn put_users(&self, users: &[User]) -> impl Future<Output = Result<usize>> + Send;
+
     /// The user, if provisioned.
     fn get_user(
         &self,
