@@ -6,7 +6,8 @@
 #
 #   tools/bench-register.sh [RATE] [STEPS] [AUTH_STEPS]   e.g. 8000 8000,16000,32000 8000,16000
 #   tools/bench-register.sh --memory [N]                  bytes per registered contact
-# Options: --only LIST  (of kamailio,kamailio-auth,herald,herald-auth; default all)
+# Options: --only LIST  (of kamailio,kamailio-auth,herald,herald-auth,herald-mem;
+#                        default all but herald-mem)
 #          --duration S (10; every fixed run and every step)   --no-build
 #
 # The four configurations, each on a freshly started server on 127.0.0.1:5060
@@ -15,6 +16,9 @@
 #   kamailio-auth  tools/bench/kamailio-auth.cfg (same registrar + auth_db on
 #                  sqlite, HA1 stored), tools/bench/register_auth.xml
 #   herald         herald serve --auth off (sqlite store)
+#   herald-mem     herald serve --auth off --store memory: bindings in memory
+#                  only, like the Kamailio configuration (usrloc db_mode 0);
+#                  not durable, so only for a like-for-like comparison
 #   herald-auth    herald serve, digest on, MD5 only (SIPp 3.6.1 has no
 #                  SHA-256 digest), users provisioned with `herald user import`
 # Fixed load RATE/s (8000) for S s, then the harness's stepped search (stop at
@@ -173,7 +177,7 @@ run_auth() {
     python3 "$HELPER" summary "$1" "$OUT/$1"
 }
 
-if want herald || want herald-auth || [ "$MODE" = memory ]; then
+if want herald || want herald-auth || want herald-mem || [ "$MODE" = memory ]; then
     if [ "$BUILD" = 1 ]; then
         # shared machine: one cargo build at a time
         flock /tmp/herald-cargo.lock cargo build --release -p herald >"$OUT/build.log" 2>&1 \
@@ -232,6 +236,13 @@ if want herald; then
     DATA="$WORK/herald-data"; mkdir -p "$DATA"
     start_herald "$DATA" --auth off; sleep 1
     run_plain herald "$SERVER_PID"
+    stop_group "$SERVER_PID"
+fi
+
+if want herald-mem; then
+    DATA="$WORK/herald-mem-data"; mkdir -p "$DATA"
+    start_herald "$DATA" --auth off --store memory; sleep 1
+    run_plain herald-mem "$SERVER_PID"
     stop_group "$SERVER_PID"
 fi
 
