@@ -4,6 +4,7 @@
 mod config;
 mod core;
 mod lint;
+mod messages;
 mod msrp_serve;
 mod router;
 mod rules;
@@ -78,6 +79,12 @@ enum Command {
         #[command(subcommand)]
         action: users::UserCommand,
     },
+    /// Inspect or delete stored offline messages (RFC 3428 store-and-forward)
+    /// in the data dir.
+    Messages {
+        #[command(subcommand)]
+        action: messages::MessagesCommand,
+    },
     /// Manage users' presence authorization rules (RFC 5025) in the data
     /// dir; a running server applies a change within a second.
     Rules {
@@ -104,6 +111,7 @@ fn main() -> ExitCode {
         Command::Lint { stream, files } => lint::run(&files, stream),
         Command::User { action } => users::run(cli.data_dir, action),
         Command::Rules { action } => rules::run(cli.data_dir, action),
+        Command::Messages { action } => messages::run(cli.data_dir, action),
         Command::Serve {
             config,
             domains,

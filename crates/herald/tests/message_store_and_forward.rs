@@ -489,3 +489,65 @@ fn a_silent_device_gets_the_message_stored_in_time() {
         started.elapsed()
     );
 }
+
+/// `herald messages`: the operator lists what waits (per recipient and per
+/// message) and deletes it; a deleted message is never delivered.
+#[test]
+fn the_operator_lists_and_removes_stored_messages() {
+    let s = Server::start(&[]);
+    users(&s);
+    let alice = Ua::new(s.udp.unwrap());
+    for (i, body) in ["first", "second"].iter().enumerate() {
+        let r = send(
+            &alice,
+            BOB,
+            &format!("op-{i}"),
+            "Content-Type: text/plain\r\n",
+            body,
+        );
+        assert_eq!(r.status(), Some(202), "{r}");
+    }
+    let herald = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg("--data-dir")
+            .arg(&s.data_dir)
+            .arg("messages")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = herald(&["list"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, format!("{BOB}\t2 messages\t11 bytes\n"));
+    let (ok, out, err) = herald(&["list", "bob@example.test"]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("from sip:alice@example.test\ttext/plain\t5 bytes"),
+        "{out}"
+    );
+    let first_id = lines[0].split('\t').next().unwrap().to_owned();
+    let (ok, out, _) = herald(&["remove", &first_id]);
+    assert!(ok);
+    assert_eq!(out.trim(), "removed 1 messages");
+    let (ok, _, err) = herald(&["remove", &first_id]);
+    assert!(!ok && err.contains("no stored message"), "{err}");
+    // Only the second is delivered when bob registers.
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "reg-op");
+    let got = receive(&bob, 1, 200);
+    assert_eq!(&got[0].body()[..], b"second");
+    assert!(bob.request("MESSAGE", Duration::from_secs(2)).is_none());
+    let (ok, out, _) = herald(&["list"]);
+    assert!(ok);
+    assert_eq!(out, "", "delivered messages are gone");
+    let (ok, _, err) = herald(&["remove", "--user", "nobody@example.test"]);
+    assert!(ok, "{err}");
+    assert_eq!(s.stop(), Some(0));
+}
