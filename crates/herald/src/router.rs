@@ -1401,6 +1401,12 @@ impl<S: Store> TransactionUser for Router<S> {
                 b.done = true;
                 b.udp_retry = None;
             }
+            if p.final_sent && !p.invite {
+                // A MESSAGE stored at its deadline reached a device after
+                // all: the stored copy must not be delivered again.
+                self.im_taken_live(skey);
+                return;
+            }
             // §16.7 step 5: every 2xx goes upstream (for INVITE even after
             // the first, RFC 6026).
             if !p.final_sent || p.invite {
@@ -1458,6 +1464,7 @@ impl<S: Store> TransactionUser for Router<S> {
         if !self.orphans.is_empty() {
             self.orphans.remove(&key);
         }
+        self.im_transaction_ended(key);
         if let Some(p) = self.proxied.remove(&key) {
             let give_up = ctx.layer().timers().t1 * 64;
             for mut b in p.branches {

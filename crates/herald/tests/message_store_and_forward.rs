@@ -551,3 +551,62 @@ fn the_operator_lists_and_removes_stored_messages() {
     assert!(ok, "{err}");
     assert_eq!(s.stop(), Some(0));
 }
+
+/// A device that answers only after the 16 s deadline: the sender got 202
+/// (stored) at the deadline, the device then takes the message live with a
+/// 200, and the stored copy is deleted — bob's next REGISTER delivers
+/// nothing more (exactly once).
+#[test]
+fn a_message_taken_live_after_its_deadline_is_not_delivered_again() {
+    let s = Server::start(&["--auth", "off"]);
+    let alice = Ua::new(s.udp.unwrap());
+    let bob = Ua::new(s.udp.unwrap());
+    register(&bob, "bob", "reg-late");
+    alice.send(&alice.request_raw(
+        "MESSAGE",
+        "alice",
+        BOB,
+        "late-1",
+        1,
+        "Content-Type: text/plain\r\n",
+        "slow device",
+    ));
+    let m = bob
+        .request("MESSAGE", Duration::from_secs(10))
+        .expect("the MESSAGE reaches bob's device");
+    let live_call_id = m.call_id().unwrap().to_owned();
+    // bob's device says nothing until the sender has had its 202 (the
+    // deadline is 16 s).
+    let end = std::time::Instant::now() + Duration::from_secs(25);
+    let status = loop {
+        assert!(
+            std::time::Instant::now() < end,
+            "no final response for alice"
+        );
+        if let Some(r) = alice.recv(Duration::from_millis(500))
+            && r.status().is_some_and(|st| st >= 200)
+        {
+            break r.status();
+        }
+    };
+    assert_eq!(status, Some(202));
+    bob.answer(&m, 200, "OK", "");
+    // Give the deletion a moment, then let bob register again: a stored
+    // copy would be delivered now.
+    std::thread::sleep(Duration::from_secs(1));
+    register(&bob, "bob", "reg-late-2");
+    let end = std::time::Instant::now() + Duration::from_secs(4);
+    while std::time::Instant::now() < end {
+        if let Some(again) = bob.request("MESSAGE", Duration::from_millis(500)) {
+            // Retransmissions of the live request are fine; a new request
+            // with the body is the duplicate.
+            assert_eq!(
+                again.call_id().unwrap(),
+                live_call_id,
+                "delivered twice: {again:?}"
+            );
+            bob.answer(&again, 200, "OK", "");
+        }
+    }
+    assert_eq!(s.stop(), Some(0));
+}

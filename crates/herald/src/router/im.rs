@@ -73,6 +73,13 @@ pub(crate) struct Im {
     storing: HashMap<String, usize>,
     /// Forked MESSAGEs' deadlines, oldest first.
     deadlines: std::collections::VecDeque<(std::time::Instant, TransactionKey)>,
+    /// MESSAGEs stored while proxied (server transaction → the stored id,
+    /// `None` until the store answers). A device may still answer 2xx after
+    /// the deadline stored the message: it then has it, and the stored copy
+    /// is deleted so it is not delivered twice. Ends with the transaction.
+    stored_live: HashMap<TransactionKey, Option<u64>>,
+    /// Of those, the ones a device took before the store answered.
+    taken_before_stored: std::collections::HashSet<TransactionKey>,
 }
 
 impl Im {
@@ -87,6 +94,8 @@ impl Im {
             stored_during_run: std::collections::HashSet::new(),
             storing: HashMap::new(),
             deadlines: std::collections::VecDeque::new(),
+            stored_live: HashMap::new(),
+            taken_before_stored: std::collections::HashSet::new(),
         }
     }
 }
@@ -164,6 +173,9 @@ impl<S: Store> Router<S> {
         };
         let cfg = self.im.settings.silo.clone();
         let row = silo::to_store(&msg, &recipient, &sender_aor, now(), &cfg);
+        if self.proxied.contains_key(&key) {
+            self.im.stored_live.insert(key, None);
+        }
         *self.im.storing.entry(recipient.clone()).or_default() += 1;
         let store = self.registrar.store().clone();
         let handle = self.handle.clone();
@@ -180,6 +192,41 @@ impl<S: Store> Router<S> {
                     outcome,
                 })
                 .await;
+        });
+    }
+
+    /// A device answered 2xx to a MESSAGE after it was stored (its
+    /// deadline passed first): it has the message, so the stored copy goes.
+    pub(super) fn im_taken_live(&mut self, key: TransactionKey) {
+        match self.im.stored_live.remove(&key) {
+            Some(Some(id)) => self.im_unstore(id),
+            Some(None) => {
+                self.im.taken_before_stored.insert(key);
+                self.im.stored_live.insert(key, None);
+            }
+            None => {}
+        }
+    }
+
+    /// The proxied MESSAGE `key` is over: forget its stored copy's id.
+    pub(super) fn im_transaction_ended(&mut self, key: TransactionKey) {
+        if !self.im.stored_live.is_empty() {
+            self.im.stored_live.remove(&key);
+            self.im.taken_before_stored.remove(&key);
+        }
+    }
+
+    /// Deletes stored message `id`, delivered live after all.
+    fn im_unstore(&mut self, id: u64) {
+        tracing::debug!(
+            id,
+            "stored MESSAGE delivered live after its deadline: deleted"
+        );
+        let store = self.registrar.store().clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.remove_message(id).await {
+                tracing::warn!(id, error = %e, "deleting a stored MESSAGE taken live failed");
+            }
         });
     }
 
@@ -201,6 +248,12 @@ impl<S: Store> Router<S> {
                     // RFC 3428 §7: 202 — accepted, delivery later.
                     Ok(StoreOutcome::Stored(id)) => {
                         tracing::debug!(id, "MESSAGE stored for later delivery");
+                        if self.im.taken_before_stored.remove(&key) {
+                            self.im.stored_live.remove(&key);
+                            self.im_unstore(id);
+                        } else if let Some(slot) = self.im.stored_live.get_mut(&key) {
+                            *slot = Some(id);
+                        }
                         if self.im.outbox.running(&recipient) {
                             self.im.stored_during_run.insert(recipient.clone());
                         }
