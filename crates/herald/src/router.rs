@@ -903,12 +903,13 @@ impl<S: Store> Router<S> {
             // connection, and the attempt would only hold the request back
             // for the connect timeout.
             let message = store_for.is_some() || msg.method() == Some(Method::Message);
-            let (copy, out_peer) = if message || tcp_worth_trying(&target.request_uri, target.peer)
-            {
-                im::large_over_tcp(copy, target.peer)
-            } else {
-                (copy, target.peer)
-            };
+            let via_proxy = !target.routes.is_empty() || msg.header(HeaderName::Route).is_some();
+            let (copy, out_peer) =
+                if message || via_proxy || tcp_worth_trying(&target.request_uri, target.peer) {
+                    im::large_over_tcp(copy, target.peer)
+                } else {
+                    (copy, target.peer)
+                };
             let large = out_peer.transport != target.peer.transport;
             let mut udp_retry = (large && !message).then(|| {
                 let via = self.our_via(out_t, out_local, hash);
@@ -1004,7 +1005,11 @@ impl<S: Store> Router<S> {
         let Some(b) = p.branches.iter_mut().find(|b| b.key == ckey && !b.done) else {
             return false;
         };
-        if b.provisional || b.cancel_pending || b.cancelled_at.is_some() {
+        if b.provisional
+            || b.cancel_pending
+            || b.cancelled_at.is_some()
+            || ctx.request_may_have_arrived(ckey)
+        {
             return false;
         }
         let Some(retry) = b.udp_retry.take() else {
@@ -1023,6 +1028,8 @@ impl<S: Store> Router<S> {
             }
             Err(e) => {
                 tracing::debug!(error = %e, "UDP retry not sent");
+                // Not a size problem any more: the branch ends 503.
+                b.large = false;
                 false
             }
         }
@@ -1273,7 +1280,9 @@ fn first_value(line: &str) -> String {
 /// Is a contact reached at the very address its URI names (so it may take
 /// a TCP connection there, RFC 3261 §18.1.1)? A contact behind NAT is
 /// reached at its registration's source address instead, where nothing
-/// accepts connections: trying TCP there only delays the request.
+/// accepts connections: trying TCP there only delays the request. (A next
+/// hop named by a Path or Route is a proxy, which takes TCP: callers try
+/// it regardless.)
 pub(crate) fn tcp_worth_trying(contact_uri: &str, peer: Peer) -> bool {
     Uri::parse(contact_uri)
         .ok()
@@ -1504,6 +1513,10 @@ impl<S: Store> TransactionUser for Router<S> {
     fn on_wake(&mut self, ctx: &mut Ctx<'_>, msg: Box<dyn Any + Send>) {
         if msg.is::<PresenceTick>() {
             self.invite_timers_due(ctx);
+            if ctx.is_draining() {
+                // Stopping: only what lets live transactions end.
+                return;
+            }
             self.presence_tick(ctx);
             self.focus_tick(ctx);
             self.im_deadlines_due(ctx);

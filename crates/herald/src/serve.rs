@@ -238,7 +238,11 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     let (store_tx, store_rx) = tokio::sync::mpsc::unbounded_channel();
     let writer = tokio::spawn(store_writer(store.clone(), store_rx, server.handle()));
     let ticker_handle = server.handle();
-    let ticker_stop = shutdown.clone();
+    // The tick runs until the driver has stopped, drain included: while
+    // draining it only ends INVITE branches (Timer C, §9.1 give-ups), which
+    // the drain waits for.
+    let ticker_stop = CancellationToken::new();
+    let ticker_done = ticker_stop.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -293,6 +297,7 @@ async fn serve<S: Store>(settings: Settings, store: S) -> ExitCode {
     );
     router.im_preload_backlog(waiting);
     let result = server.run(router, shutdown).await;
+    ticker_done.cancel();
     // The relay stops with the server (its connections close).
     relay_stop.cancel();
     if let Some(t) = relay_task {

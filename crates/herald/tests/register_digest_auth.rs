@@ -200,7 +200,7 @@ fn user_add_on_a_terminal(
     second: &str,
 ) -> (i32, String) {
     const DRIVER: &str = r#"
-import os, pty, select, sys
+import os, pty, select, sys, termios, time
 exe, data_dir, user, first, second = sys.argv[1:6]
 pid, fd = pty.fork()
 if pid == 0:
@@ -220,9 +220,18 @@ def until(token):
             return False
         seen += chunk
     return True
+def echo_off():
+    # Type only once the prompt has turned echo off (it prints first).
+    end = time.time() + 20
+    while termios.tcgetattr(fd)[3] & termios.ECHO:
+        if time.time() > end:
+            sys.exit("echo never turned off; saw %r" % seen)
+        time.sleep(0.01)
 until(b"Password: ")
+echo_off()
 os.write(fd, first.encode() + b"\n")
 if until(b"again: "):
+    echo_off()
     os.write(fd, second.encode() + b"\n")
 while True:
     r, _, _ = select.select([fd], [], [], 20)

@@ -1389,14 +1389,14 @@ impl PresenceAgent {
     /// (RFC 3261 §18.1.1: a large NOTIFY whose TCP attempt failed goes over
     /// UDP); its outcome now comes from `new`. False if `old` was not ours.
     pub fn notify_resent(&mut self, old: TransactionKey, new: TransactionKey) -> bool {
-        let Some(id) = self.in_flight.remove(&old) else {
+        let Some(id) = self.in_flight.get(&old).cloned() else {
             return false;
         };
-        if let Some(w) = self.subs.get_mut(&id)
-            && w.in_flight == Some(old)
-        {
-            w.in_flight = Some(new);
-        }
+        let Some(w) = self.subs.get_mut(&id).filter(|w| w.in_flight == Some(old)) else {
+            return false;
+        };
+        w.in_flight = Some(new);
+        self.in_flight.remove(&old);
         self.in_flight.insert(new, id);
         true
     }

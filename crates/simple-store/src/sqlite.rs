@@ -154,7 +154,6 @@ impl SqliteStore {
     }
 }
 
-/// Runs one statement (cached) and returns how many rows it changed.
 /// Inserts or replaces one (checked) user inside the caller's transaction;
 /// true if it was created.
 fn write_user(conn: &Connection, user: &User) -> Result<bool> {
@@ -189,6 +188,7 @@ fn write_user(conn: &Connection, user: &User) -> Result<bool> {
     Ok(inserted)
 }
 
+/// Runs one statement (cached) and returns how many rows it changed.
 fn exec(conn: &Connection, sql: &str, params: impl Params) -> Result<usize> {
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }

@@ -183,6 +183,15 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Inside [`TransactionUser::on_transport_error`]: was the request of
+    /// client transaction `key` written to a connection that then closed
+    /// before an answer (so it may have arrived), rather than never sent
+    /// (connection refused, write failed)? A request that may have arrived
+    /// must not be sent again as a new one (§8.2.2.2 merged requests).
+    pub fn request_may_have_arrived(&self, key: TransactionKey) -> bool {
+        self.net.closed_under.contains(&key)
+    }
+
     /// Sends a message outside any transaction (the ACK for a 2xx, a
     /// stateless response or forward). Failures are logged; see
     /// [`try_send_stateless`](Self::try_send_stateless).
@@ -335,6 +344,10 @@ pub(crate) struct Net {
     pub(crate) draining: bool,
     /// Every transaction not yet terminated, for the drain check.
     pub(crate) live: HashSet<TransactionKey>,
+    /// Client transactions failed because their connection closed while
+    /// they waited for an answer: their request was written and may have
+    /// arrived ([`Ctx::request_may_have_arrived`]). Until they terminate.
+    pub(crate) closed_under: HashSet<TransactionKey>,
 }
 
 impl Net {
@@ -659,6 +672,7 @@ impl Driver {
                 // will not get one (§17.1.4): fail them now, so neither the
                 // TU nor a graceful shutdown waits 32 s for Timer B or F.
                 for key in self.layer.clients_on_flow(peer.flow) {
+                    self.net.closed_under.insert(key);
                     let _ = self.layer.handle_input(now, Input::TransportError { key });
                 }
                 tu.on_flow_closed(&mut self.ctx(now), peer);
@@ -719,6 +733,9 @@ impl Driver {
                 Output::TransportError { key } => tu.on_transport_error(&mut self.ctx(now), key),
                 Output::Terminated { key } => {
                     self.net.live.remove(&key);
+                    if !self.net.closed_under.is_empty() {
+                        self.net.closed_under.remove(&key);
+                    }
                     tu.on_terminated(&mut self.ctx(now), key);
                 }
                 Output::Ack { msg, peer } => tu.on_ack(&mut self.ctx(now), msg, peer),

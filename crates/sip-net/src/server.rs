@@ -232,6 +232,7 @@ impl SipServer {
                 local_addrs,
                 draining: false,
                 live: HashSet::new(),
+                closed_under: HashSet::new(),
             },
             events,
             commands,

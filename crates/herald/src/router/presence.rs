@@ -427,11 +427,12 @@ where
         };
         // RFC 3261 §18.1.1: a NOTIFY over 1300 bytes bound for UDP (a
         // composed document of several devices) goes over TCP to the same
-        // address when the watcher is reached where its Contact says (not
-        // behind NAT); if it takes no TCP, the UDP copy (its own branch)
-        // is sent instead (`presence_retry_over_udp`).
+        // address when the next hop is a proxy (a route set) or the watcher
+        // subscribed from the address its Contact names (not behind NAT);
+        // if it takes no TCP, the UDP copy (its own branch) is sent instead
+        // (`presence_retry_over_udp`).
         let udp_copy = (sip_net::needs_congestion_control(peer.transport, msg.wire_len())
-            && super::tcp_worth_trying(&n.request_uri, peer))
+            && (!n.routes.is_empty() || super::tcp_worth_trying(&n.request_uri, n.peer)))
         .then(|| {
             let mut copy = msg.clone();
             copy.pop_first_value(HeaderName::Via);
@@ -443,10 +444,19 @@ where
         } else {
             (msg, peer)
         };
-        match ctx.send_request(msg, out_peer) {
+        let mut udp_copy = udp_copy.filter(|_| out_peer.transport != peer.transport);
+        let sent = match ctx.send_request(msg, out_peer) {
+            Ok(k) => Ok(k),
+            // No connection could even be started: UDP at once.
+            Err(e) => match udp_copy.take() {
+                Some(c) => ctx.send_request(c, peer),
+                None => Err(e),
+            },
+        };
+        match sent {
             Ok(k) => {
                 self.presence.notify_sent(&n.sub, k);
-                if let Some(copy) = udp_copy.filter(|_| out_peer.transport != peer.transport) {
+                if let Some(copy) = udp_copy {
                     self.notify_udp_retry.insert(k, Box::new((copy, peer)));
                 }
             }
@@ -469,6 +479,11 @@ where
         let Some(retry) = self.notify_udp_retry.remove(&key) else {
             return false;
         };
+        // Not again if it may have arrived (the connection closed while it
+        // waited), nor for a NOTIFY no longer tracked.
+        if ctx.request_may_have_arrived(key) || !self.presence.is_notify(key) {
+            return false;
+        }
         let (copy, peer) = *retry;
         match ctx.send_request(copy, peer) {
             Ok(new_key) => {
