@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::Server;
-use ua::{Ua, answer_tcp, read_tcp_message};
+use ua::Ua;
 
 fn register(s: &Server, u: &Ua, user: &str) {
     u.register_new_user(&s.data_dir, user);
@@ -34,12 +34,7 @@ fn a_large_message_goes_over_tcp_or_gets_513() {
 
     let body = "ä".repeat(1000); // 2000 bytes of UTF-8
     let ct = "Content-Type: text/plain;charset=UTF-8\r\n";
-    let bob_side = std::thread::spawn(move || {
-        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
-        let m = read_tcp_message(&mut conn);
-        answer_tcp(&mut conn, &m, 200, "OK");
-        m
-    });
+    let bob_side = ua::serve_one_over_tcp(listener, 200, "OK");
     alice.send(&alice.request_raw(
         "MESSAGE",
         "alice",
@@ -116,12 +111,7 @@ fn a_large_invite_goes_over_tcp_else_falls_back_to_udp() {
     let ct = "Content-Type: application/sdp\r\nContact: <sip:alice@127.0.0.1>\r\n";
 
     // bob takes TCP: the INVITE arrives there, our Via says TCP.
-    let bob_side = std::thread::spawn(move || {
-        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
-        let m = read_tcp_message(&mut conn);
-        answer_tcp(&mut conn, &m, 486, "Busy Here");
-        m
-    });
+    let bob_side = ua::serve_one_over_tcp(listener, 486, "Busy Here");
     alice.send(&alice.request_raw(
         "INVITE",
         "alice",

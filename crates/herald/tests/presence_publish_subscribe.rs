@@ -273,12 +273,7 @@ fn a_large_notify_goes_over_tcp_else_over_udp() {
     // dave listens for TCP on his UDP contact's port.
     let dave = Ua::new(s.udp.unwrap());
     let listener = std::net::TcpListener::bind(dave.addr()).unwrap();
-    let dave_side = std::thread::spawn(move || {
-        let mut conn = ua::accept_within(&listener, Duration::from_secs(10));
-        let n = ua::read_tcp_message(&mut conn);
-        ua::answer_tcp(&mut conn, &n, 200, "OK");
-        n
-    });
+    let dave_side = ua::serve_one_over_tcp(listener, 200, "OK");
     subscribe(&dave, "dave");
     let n = dave_side.join().unwrap();
     assert_eq!(n.method_str(), Some("NOTIFY"));

@@ -372,3 +372,18 @@ pub fn accept_within(listener: &std::net::TcpListener, timeout: Duration) -> Tcp
         }
     }
 }
+
+/// In a thread: accepts one connection on `listener` (within 10 s), reads
+/// one request and answers it `status reason`; joining gives the request.
+pub fn serve_one_over_tcp(
+    listener: std::net::TcpListener,
+    status: u16,
+    reason: &'static str,
+) -> std::thread::JoinHandle<SipMessage> {
+    std::thread::spawn(move || {
+        let mut conn = accept_within(&listener, Duration::from_secs(10));
+        let m = read_tcp_message(&mut conn);
+        answer_tcp(&mut conn, &m, status, reason);
+        m
+    })
+}
