@@ -107,18 +107,29 @@ pub fn binding_target(lb: &LiveBinding, flow_alive: impl Fn(FlowId) -> bool) -> 
 /// different public one: the client is behind NAT, so the source address is
 /// the way in.
 fn is_private_behind_nat(lb: &LiveBinding, contact: SocketAddr) -> bool {
-    let Some((_, src)) = lb
-        .peer
-        .map(|p| (p.transport, p.remote))
-        .or_else(|| lb.binding.received.as_deref().and_then(parse_received))
-    else {
-        return false;
-    };
+    lb.peer
+        .map(|p| p.remote)
+        .or_else(|| {
+            lb.binding
+                .received
+                .as_deref()
+                .and_then(parse_received)
+                .map(|(_, a)| a)
+        })
+        .is_some_and(|src| behind_nat(src, contact))
+}
+
+/// Is a UA whose Contact names `contact` behind NAT, seen from `source`
+/// (where its request came from)? Yes when the Contact is a private or
+/// link-local address (RFC 1918, RFC 3927, RFC 4193) other than the
+/// source's: such a UA is reached at the source instead. A loopback source
+/// (a local client, the tests) is taken at its word.
+pub fn behind_nat(source: SocketAddr, contact: SocketAddr) -> bool {
     let private = match contact.ip() {
         IpAddr::V4(ip) => ip.is_private() || ip.is_link_local(),
         IpAddr::V6(ip) => (ip.segments()[0] & 0xfe00) == 0xfc00,
     };
-    private && src.ip() != contact.ip() && !src.ip().is_loopback()
+    private && source.ip() != contact.ip() && !source.ip().is_loopback()
 }
 
 /// RFC 3261 §16.6 step 8 (optional loop detection): a hash of what a
@@ -313,6 +324,21 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use simple_store::Binding;
+
+    #[test]
+    fn behind_nat_only_for_a_private_contact_seen_from_elsewhere() {
+        let a = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        // A home phone: private Contact, public source.
+        assert!(behind_nat(a("203.0.113.9:40001"), a("192.168.1.5:5060")));
+        assert!(behind_nat(a("203.0.113.9:40001"), a("10.0.0.7:5060")));
+        assert!(behind_nat(a("203.0.113.9:40001"), a("169.254.3.4:5060")));
+        assert!(behind_nat(a("[2001:db8::9]:40001"), a("[fd00::5]:5060")));
+        // A public Contact, or the private source itself (same LAN).
+        assert!(!behind_nat(a("203.0.113.9:40001"), a("198.51.100.4:5060")));
+        assert!(!behind_nat(a("192.168.1.5:5062"), a("192.168.1.5:5060")));
+        // A loopback source is taken at its word.
+        assert!(!behind_nat(a("127.0.0.1:40001"), a("10.0.0.7:5060")));
+    }
 
     fn resp(status: u16, extra: &str) -> SipMessage {
         let raw = format!(

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use simple_presence::{Effects, OutNotify, StoreOps, SubscribeAuth};
 use simple_registrar::now_ms;
-use simple_registrar::proxy::{ANY_FLOW, uri_addr};
+use simple_registrar::proxy::{ANY_FLOW, behind_nat, uri_addr};
 use simple_store::{Publications, Subscriptions};
 use sip_msg::{HeaderName, SipMessage, Uri};
 use sip_net::{Ctx, ServerHandle};
@@ -403,8 +403,15 @@ where
                 .map(|t| t.peer)
                 .unwrap_or(n.peer)
         } else {
+            // The remote target (RFC 3261 §12.2.1.1), unless it names a
+            // private address the SUBSCRIBE did not come from: a watcher
+            // behind NAT is reached where it subscribed from (as the
+            // registrar reaches its NATed contacts).
             match Uri::parse(&n.request_uri).ok().and_then(|u| uri_addr(&u)) {
-                Some((t, remote)) if !n.peer.transport.is_reliable() || t != Transport::Udp => {
+                Some((t, remote))
+                    if (!n.peer.transport.is_reliable() || t != Transport::Udp)
+                        && !behind_nat(n.peer.remote, remote) =>
+                {
                     Peer::new(t, remote, ANY_FLOW)
                 }
                 _ => n.peer,
