@@ -202,7 +202,11 @@ fn user_add_on_a_terminal(
     const DRIVER: &str = r#"
 import os, pty, select, sys, termios, time
 exe, data_dir, user, first, second = sys.argv[1:6]
-pid, fd = pty.fork()
+try:
+    pid, fd = pty.fork()
+except OSError as e:
+    print("no pseudo-terminal: %s" % e)
+    sys.exit(77)
 if pid == 0:
     os.execv(exe, [exe, "--data-dir", data_dir, "user", "add", user])
 seen = b""
@@ -278,6 +282,11 @@ fn user_add_prompts_without_echo_and_confirms() {
         "Expl0rer-pw",
         "Expl0rer-pw",
     );
+    if code == 77 {
+        // The machine offers no pseudo-terminal: nothing to drive.
+        eprintln!("skipped: {shown}");
+        return;
+    }
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("Password again: "), "{shown}");
     assert!(
