@@ -23,8 +23,8 @@
 //!    INVITE); 404 / 480 otherwise.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -357,11 +357,12 @@ impl<S: Store> Router<S> {
             }
         }
         if ok {
-            // Once per AOR, however many of its REGISTERs the commit held.
-            let mut seen: Vec<&str> = Vec::with_capacity(done.tickets.len());
+            // Once per AOR, however many of its REGISTERs the commit held
+            // (a commit holds up to 512 AORs: a set, not a scan).
+            let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+                HashSet::with_capacity_and_hasher(done.tickets.len(), Default::default());
             for t in &done.tickets {
-                if !seen.contains(&t.aor.as_str()) {
-                    seen.push(&t.aor);
+                if seen.insert(&t.aor) {
                     self.registration_changed(ctx, &t.aor);
                 }
             }
