@@ -32,7 +32,7 @@ pub(crate) enum MessagesCommand {
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: MessagesCommand) -> ExitCode {
-    with_store(data_dir, |store| Box::pin(command(store, cmd)))
+    with_store(data_dir, false, |store| Box::pin(command(store, cmd)))
 }
 
 /// The canonical AOR the store files a user's messages under.

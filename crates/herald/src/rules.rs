@@ -44,7 +44,8 @@ pub(crate) fn owner(user: &str, domain: &str) -> String {
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: RulesCommand) -> ExitCode {
-    crate::users::with_store(data_dir, |store| Box::pin(command(store, cmd)))
+    let create = matches!(cmd, RulesCommand::Set { .. });
+    crate::users::with_store(data_dir, create, |store| Box::pin(command(store, cmd)))
 }
 
 async fn command(store: &SqliteStore, cmd: RulesCommand) -> Result<ExitCode, String> {

@@ -127,14 +127,16 @@ fn record(username: &str, domain: &str, password: &str) -> User {
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: UserCommand) -> ExitCode {
-    with_store(data_dir, |store| Box::pin(command(store, cmd)))
+    let create = matches!(cmd, UserCommand::Add { .. } | UserCommand::Import);
+    with_store(data_dir, create, |store| Box::pin(command(store, cmd)))
 }
 
-/// Runs an admin command against the data dir's store (created if needed;
-/// a running server may hold it open too): a small runtime, the store
-/// opened and closed around `f`, errors printed as `herald: ...` with exit
-/// status 1.
-pub(crate) fn with_store<F>(data_dir: Option<PathBuf>, f: F) -> ExitCode
+/// Runs an admin command against the data dir's store (a running server
+/// may hold it open too): a small runtime, the store opened and closed
+/// around `f`, errors printed as `herald: ...` with exit status 1. With
+/// `create` false, a data dir without a store is an error (a mistyped
+/// `--data-dir` must not look like an empty store), else it is created.
+pub(crate) fn with_store<F>(data_dir: Option<PathBuf>, create: bool, f: F) -> ExitCode
 where
     F: for<'a> FnOnce(
         &'a SqliteStore,
@@ -143,6 +145,13 @@ where
     >,
 {
     let dir = data_dir.unwrap_or_else(|| PathBuf::from("./herald-data"));
+    if !create && !dir.join(simple_store::DB_FILE_NAME).exists() {
+        eprintln!(
+            "herald: no Herald data in {} (check --data-dir)",
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -549,6 +549,21 @@ fn the_operator_lists_and_removes_stored_messages() {
     assert_eq!(out, "", "delivered messages are gone");
     let (ok, _, err) = herald(&["remove", "--user", "nobody@example.test"]);
     assert!(ok, "{err}");
+    // A mistyped data dir is an error, not an empty store.
+    let missing = s.data_dir.join("no-such-dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--data-dir")
+        .arg(&missing)
+        .args(["messages", "list"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no Herald data"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!missing.exists(), "nothing created");
     assert_eq!(s.stop(), Some(0));
 }
 
