@@ -144,6 +144,27 @@ impl Branch {
     }
 }
 
+/// What a request too large for UDP falls back to when its TCP attempt
+/// fails (RFC 3261 §18.1.1, [`Router::send_sized`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LargeOverTcp {
+    /// A MESSAGE: answered 513 (RFC 3428 §4).
+    Or513,
+    /// Anything else: sent again over UDP.
+    OrUdp,
+}
+
+/// A request on its way ([`Router::send_sized`]).
+struct Sent {
+    key: TransactionKey,
+    /// Where it went (TCP when moved for its size).
+    peer: Peer,
+    /// Moved from UDP to TCP for its size.
+    large: bool,
+    /// The UDP copy for a failed TCP attempt.
+    udp_retry: Option<Box<(SipMessage, Peer)>>,
+}
+
 /// A proxied server transaction (§16: the response context).
 struct Proxied {
     request: SipMessage,
@@ -894,41 +915,30 @@ impl<S: Store> Router<S> {
             }
             let via = self.our_via(out_t, out_local, hash);
             let copy = forward_copy(&msg, &target, &rr, &via);
-            // RFC 3261 §18.1.1: a request over 1300 bytes bound for UDP goes
-            // over TCP to the same address. If the contact takes no TCP, a
-            // MESSAGE is answered 513 (RFC 3428 §4); any other request is
-            // retried over UDP ("the element SHOULD retry the request,
-            // using UDP"), as a new client transaction with its own branch.
-            // Other requests try TCP only toward a contact reached at the
-            // address its URI names: one behind NAT takes no inbound
-            // connection, and the attempt would only hold the request back
-            // for the connect timeout.
+            // RFC 3261 §18.1.1 (see `send_sized`): a MESSAGE that cannot
+            // go over TCP is answered 513 (RFC 3428 §4); other requests are
+            // retried over UDP. TCP is tried toward a proxy (Path or Route)
+            // or a contact reached at the address its URI names; one behind
+            // NAT takes no inbound connection.
             let message = store_for.is_some() || msg.method() == Some(Method::Message);
-            let via_proxy = !target.routes.is_empty() || msg.header(HeaderName::Route).is_some();
-            let (copy, out_peer) =
-                if message || via_proxy || tcp_worth_trying(&target.request_uri, target.peer) {
-                    im::large_over_tcp(copy, target.peer)
-                } else {
-                    (copy, target.peer)
-                };
-            let large = out_peer.transport != target.peer.transport;
-            let mut udp_retry = (large && !message).then(|| {
-                let via = self.our_via(out_t, out_local, hash);
-                Box::new((forward_copy(&msg, &target, &rr, &via), target.peer))
-            });
-            let sent = match ctx.send_request(copy, out_peer) {
-                Ok(ck) => Ok((ck, out_peer, large)),
-                // No connection could even be started: UDP at once.
-                Err(e) => match udp_retry.take() {
-                    Some(r) => {
-                        let (c, p) = *r;
-                        ctx.send_request(c, p).map(|ck| (ck, p, false))
-                    }
-                    None => Err(e),
-                },
+            let tcp = if message {
+                LargeOverTcp::Or513
+            } else {
+                LargeOverTcp::OrUdp
             };
+            let sent = self.send_sized(ctx, copy, target.peer, out_local, hash, tcp, || {
+                message
+                    || !target.routes.is_empty()
+                    || msg.header(HeaderName::Route).is_some()
+                    || tcp_worth_trying(&target.request_uri, target.peer)
+            });
             match sent {
-                Ok((ck, out_peer, large)) => {
+                Ok(Sent {
+                    key: ck,
+                    peer: out_peer,
+                    large,
+                    udp_retry,
+                }) => {
                     self.branch_of.insert(ck, key);
                     branches.push(Branch {
                         key: ck,
@@ -981,6 +991,68 @@ impl<S: Store> Router<S> {
             // the whole Timer F (32 s), after which the sender has given up
             // and our 202 comes too late: decide earlier.
             self.im_deadline(key);
+        }
+    }
+
+    /// Sends `msg` (our Via on top, for `peer` from `local`) as RFC 3261
+    /// §18.1.1 wants: a request over 1300 bytes bound for UDP goes over TCP
+    /// to the same address when `tcp_ok()` says the next hop may take it
+    /// (asked only for such a request). With [`LargeOverTcp::OrUdp`] a UDP
+    /// copy with its own branch is kept for a failed TCP attempt ("SHOULD
+    /// retry the request, using UDP") and sent at once when no connection
+    /// can even be started; with [`LargeOverTcp::Or513`] the caller answers
+    /// 513 on failure.
+    #[allow(clippy::too_many_arguments)]
+    fn send_sized(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        msg: SipMessage,
+        peer: Peer,
+        local: SocketAddr,
+        hash: u64,
+        tcp: LargeOverTcp,
+        tcp_ok: impl FnOnce() -> bool,
+    ) -> Result<Sent, sip_net::NetError> {
+        let plain = |key| Sent {
+            key,
+            peer,
+            large: false,
+            udp_retry: None,
+        };
+        if !sip_net::needs_congestion_control(peer.transport, msg.wire_len()) || !tcp_ok() {
+            return ctx.send_request(msg, peer).map(plain);
+        }
+        let mut udp_retry = (tcp == LargeOverTcp::OrUdp).then(|| {
+            let mut copy = msg.clone();
+            copy.pop_first_value(HeaderName::Via);
+            copy.push_front(HeaderName::Via, &self.our_via(peer.transport, local, hash));
+            Box::new((copy, peer))
+        });
+        let mut msg = msg;
+        let Some(out_peer) = sip_net::switch_large_request_to_tcp(&mut msg, peer) else {
+            // Not moved (its top Via does not say UDP): as it is.
+            return ctx.send_request(msg, peer).map(plain);
+        };
+        match ctx.send_request(msg, out_peer) {
+            Ok(key) => Ok(Sent {
+                key,
+                peer: out_peer,
+                large: true,
+                udp_retry,
+            }),
+            // No connection could even be started: UDP at once.
+            Err(e) => match udp_retry.take() {
+                Some(r) => {
+                    let (copy, peer) = *r;
+                    ctx.send_request(copy, peer).map(|key| Sent {
+                        key,
+                        peer,
+                        large: false,
+                        udp_retry: None,
+                    })
+                }
+                None => Err(e),
+            },
         }
     }
 
@@ -1276,6 +1348,18 @@ fn first_value(line: &str) -> String {
         }
     }
     line.trim().to_owned()
+}
+
+/// RFC 3261 §18.1.1 for a MESSAGE the server sends itself (stored ones,
+/// room copies, reports): over 1300 bytes and bound for UDP, it goes over
+/// TCP to the same address; if the recipient takes no TCP, the send fails
+/// with a transport error (no UDP retry, RFC 3428 §4). Proxied requests and
+/// NOTIFYs go through [`Router::send_sized`].
+fn large_over_tcp(mut msg: SipMessage, peer: Peer) -> (SipMessage, Peer) {
+    match sip_net::switch_large_request_to_tcp(&mut msg, peer) {
+        Some(p) => (msg, p),
+        None => (msg, peer),
+    }
 }
 
 /// Is a contact reached at the very address its URI names (so it may take

@@ -21,7 +21,7 @@ use simple_registrar::proxy::{Target, binding_target};
 use simple_store::{RoomMember, StoreOutcome, StoredMessage};
 use sip_msg::{HeaderName, MessageBuilder, SipMessage};
 use sip_net::Ctx;
-use sip_proto::{Peer, TransactionKey};
+use sip_proto::TransactionKey;
 
 use super::{Router, Store, now, plain, random_token};
 use crate::config::ImSettings;
@@ -513,7 +513,7 @@ impl<S: Store> Router<S> {
                     continue;
                 }
             };
-            let (msg, peer) = large_over_tcp(msg, t.peer);
+            let (msg, peer) = super::large_over_tcp(msg, t.peer);
             match ctx.send_request(msg, peer) {
                 Ok(k) => {
                     self.im.sends.insert(k, group);
@@ -856,16 +856,5 @@ impl<S: Store> Router<S> {
                 &format!("Request Entity Too Large: MESSAGE body over {max} bytes"),
             )
         })
-    }
-}
-
-/// RFC 3261 §18.1.1: a request over 1300 bytes bound for UDP goes over TCP
-/// to the same address (the driver opens the connection; if the contact
-/// does not take TCP the branch fails with a transport error: a MESSAGE is
-/// answered 513, other proxied requests are retried over UDP).
-pub(super) fn large_over_tcp(mut msg: SipMessage, peer: Peer) -> (SipMessage, Peer) {
-    match sip_net::switch_large_request_to_tcp(&mut msg, peer) {
-        Some(p) => (msg, p),
-        None => (msg, peer),
     }
 }

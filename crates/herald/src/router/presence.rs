@@ -432,39 +432,19 @@ where
                 return;
             }
         };
-        // RFC 3261 §18.1.1: a NOTIFY over 1300 bytes bound for UDP (a
-        // composed document of several devices) goes over TCP to the same
-        // address when the next hop is a proxy (a route set) or the watcher
+        // RFC 3261 §18.1.1 (see `send_sized`): a NOTIFY over 1300 bytes
+        // bound for UDP (a composed document of several devices) goes over
+        // TCP when the next hop is a proxy (a route set) or the watcher
         // subscribed from the address its Contact names (not behind NAT);
-        // if it takes no TCP, the UDP copy (its own branch) is sent instead
-        // (`presence_retry_over_udp`).
-        let udp_copy = (sip_net::needs_congestion_control(peer.transport, msg.wire_len())
-            && (!n.routes.is_empty() || super::tcp_worth_trying(&n.request_uri, n.peer)))
-        .then(|| {
-            let mut copy = msg.clone();
-            copy.pop_first_value(HeaderName::Via);
-            copy.push_front(HeaderName::Via, &self.our_via(peer.transport, local, 0));
-            copy
+        // if that fails, over UDP (`presence_retry_over_udp`).
+        let sent = self.send_sized(ctx, msg, peer, local, 0, super::LargeOverTcp::OrUdp, || {
+            !n.routes.is_empty() || super::tcp_worth_trying(&n.request_uri, n.peer)
         });
-        let (msg, out_peer) = if udp_copy.is_some() {
-            super::im::large_over_tcp(msg, peer)
-        } else {
-            (msg, peer)
-        };
-        let mut udp_copy = udp_copy.filter(|_| out_peer.transport != peer.transport);
-        let sent = match ctx.send_request(msg, out_peer) {
-            Ok(k) => Ok(k),
-            // No connection could even be started: UDP at once.
-            Err(e) => match udp_copy.take() {
-                Some(c) => ctx.send_request(c, peer),
-                None => Err(e),
-            },
-        };
         match sent {
-            Ok(k) => {
-                self.presence.notify_sent(&n.sub, k);
-                if let Some(copy) = udp_copy {
-                    self.notify_udp_retry.insert(k, Box::new((copy, peer)));
+            Ok(s) => {
+                self.presence.notify_sent(&n.sub, s.key);
+                if let Some(copy) = s.udp_retry {
+                    self.notify_udp_retry.insert(s.key, copy);
                 }
             }
             Err(e) => {
