@@ -63,9 +63,10 @@ pub trait TransactionUser: Send + 'static {
     /// OPTIONS to the server, a 420, a 483...) then costs no hop to the
     /// driver, and the answers of one read go out in one `sendmmsg`. It
     /// must decide exactly as `answer_statelessly` does (which still
-    /// answers what comes over the other transports). Asked once, when
-    /// [`SipServer::run`](crate::SipServer::run) starts. `None` (the
-    /// default): every UDP request goes to the driver.
+    /// answers what comes over the other transports): a UDP request the
+    /// hook declines is not offered to `answer_statelessly` again. Asked
+    /// once, when [`SipServer::run`](crate::SipServer::run) starts. `None`
+    /// (the default): every UDP request goes to the driver.
     fn stateless_hook(&self) -> Option<StatelessHook> {
         None
     }
@@ -613,7 +614,7 @@ impl Driver {
     fn on_event<T: TransactionUser>(&mut self, ev: Event, tu: &mut T) {
         let now = Instant::now();
         match ev {
-            Event::Received { msg, peer } => {
+            Event::Received { msg, peer, asked } => {
                 NetStats::inc(&self.net.shared.stats.received);
                 let span = if tracing::enabled!(tracing::Level::DEBUG) {
                     let branch = msg
@@ -632,7 +633,8 @@ impl Driver {
                     tracing::Span::none()
                 };
                 let _entered = span.enter();
-                if msg.is_request()
+                if !asked
+                    && msg.is_request()
                     && !matches!(msg.method(), Some(Method::Ack | Method::Cancel))
                     && let Some(resp) = tu.answer_statelessly(&msg, &peer)
                 {

@@ -23,8 +23,14 @@ use crate::stats::NetStats;
 #[derive(Debug)]
 pub(crate) enum Event {
     /// A message that passed [`vet`]: parsed, core headers checked, a request
-    /// stamped with `received`/`rport`.
-    Received { msg: SipMessage, peer: Peer },
+    /// stamped with `received`/`rport`. `asked`: the TU's stateless hook
+    /// already declined it (the UDP receive loop asks before sending it
+    /// here), so the driver does not ask `answer_statelessly` again.
+    Received {
+        msg: SipMessage,
+        peer: Peer,
+        asked: bool,
+    },
     /// Messages of these transactions were never written (connect failed,
     /// write failed, connection dropped): RFC 3261 §18.4 transport errors.
     SendFailed { keys: Vec<TransactionKey> },

@@ -384,7 +384,15 @@ pub(crate) async fn deliver(
     kill: &CancellationToken,
 ) -> bool {
     match verdict {
-        Verdict::Deliver(msg) => shared.emit(Event::Received { msg, peer }).await,
+        Verdict::Deliver(msg) => {
+            shared
+                .emit(Event::Received {
+                    msg,
+                    peer,
+                    asked: false,
+                })
+                .await
+        }
         Verdict::Answer(a) => {
             NetStats::inc(&shared.stats.answered_400);
             queue(shared, tx, kill, Outgoing::new(a.bytes, None))

@@ -157,7 +157,8 @@ async fn handle_datagram(
             // Without waiting when there is room (the common case); the
             // bounded channel still holds the reader back when the driver
             // falls behind (then the kernel buffers, and drops).
-            match shared.events.try_send(Event::Received { msg, peer }) {
+            let asked = hook.is_some();
+            match shared.events.try_send(Event::Received { msg, peer, asked }) {
                 Ok(()) => true,
                 Err(TrySendError::Full(ev)) => {
                     // The answers already made go out before waiting for
