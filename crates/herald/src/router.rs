@@ -1298,8 +1298,10 @@ fn now() -> u64 {
 
 /// 64 random bits in hex: tags, Call-IDs and tokens of the server's own
 /// requests.
+/// A fresh token for Call-IDs and tags we generate (16 random
+/// alphanumerics, [`sip_proto::random_token`]).
 fn random_token() -> String {
-    format!("{:016x}", rand::random::<u64>())
+    sip_proto::random_token("", 16)
 }
 
 fn host_is(host: &Host<'_>, ip: std::net::IpAddr) -> bool {

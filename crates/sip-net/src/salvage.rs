@@ -5,7 +5,6 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use sip_msg::{FromTo, HeaderName, MessageBuilder, SipMessage};
@@ -228,11 +227,9 @@ fn stable_tag(call_id: Option<&str>, from: Option<&str>, vias: &[String]) -> Str
     format!("{:016x}", h.finish())
 }
 
+/// A fresh To tag (16 random alphanumerics, [`sip_proto::random_token`]).
 pub(crate) fn random_token() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("{:016x}", h.finish())
+    sip_proto::random_token("", 16)
 }
 
 #[cfg(test)]
