@@ -1155,7 +1155,7 @@ impl MessageBuilder {
                 Some(hn) => (hn, true),
                 None => (
                     HeaderName::from_bytes(name.as_bytes()),
-                    !name.is_empty() && name.bytes().all(is_token_char),
+                    crate::scan::is_token(name),
                 ),
             };
             self.index_line(line_start, name, hn, plain_name, value_start, line_end);
