@@ -350,12 +350,7 @@ impl<S: Store> Router<S> {
             RegisterStep::Commit(pending) => {
                 if let Err(t) = self.registrar.commit_then(pending, key, msg) {
                     tracing::error!(aor = %t.aor, "binding committer stopped");
-                    self.respond(
-                        ctx,
-                        t.key,
-                        &t.request,
-                        &plain(500, "Server Internal Error: bindings not saved"),
-                    );
+                    self.respond(ctx, t.key, &t.request, &not_saved());
                 }
             }
         }
@@ -369,12 +364,7 @@ impl<S: Store> Router<S> {
             if ok {
                 self.respond(ctx, t.key, &t.request, &t.reply);
             } else {
-                self.respond(
-                    ctx,
-                    t.key,
-                    &t.request,
-                    &plain(500, "Server Internal Error: bindings not saved"),
-                );
+                self.respond(ctx, t.key, &t.request, &not_saved());
             }
         }
         if ok {
@@ -1257,14 +1247,7 @@ async fn authorize<S: Users + Registrations + Clone>(
     let Some(claimed) = Authenticator::credentials(msg, realm, true) else {
         return Err(auth.challenge(realm, true, false, now));
     };
-    let user = registrar
-        .store()
-        .get_user(&claimed.username, &claimed.domain)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "user lookup failed");
-            plain(500, "Server Internal Error: store unavailable")
-        })?;
+    let user = registrar.find_user(&claimed).await?;
     match auth.check(msg, realm, true, user.as_ref(), now) {
         AuthOutcome::Challenge(c) => Err(c),
         AuthOutcome::Authenticated { username, .. } => {
@@ -1362,6 +1345,11 @@ fn large_over_tcp(mut msg: SipMessage, peer: Peer) -> (SipMessage, Peer) {
         Some(p) => (msg, p),
         None => (msg, peer),
     }
+}
+
+/// The answer to a REGISTER whose bindings could not be committed.
+fn not_saved() -> Reply {
+    plain(500, "Server Internal Error: bindings not saved")
 }
 
 /// Is a contact reached at the very address its URI names (so it may take

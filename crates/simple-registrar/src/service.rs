@@ -219,8 +219,9 @@ impl<S: Users + Registrations + Clone> Registrar<S> {
             .or_else(|mpsc::error::SendError(job)| job.ticket.map_or(Ok(()), |t| Err(Box::new(t))))
     }
 
-    /// Reads the user a REGISTER's credentials name (for
-    /// [`RegisterStep::NeedUser`]); a store failure is the 500 to answer.
+    /// Reads the user a request's credentials name (a REGISTER's
+    /// [`RegisterStep::NeedUser`], the proxy's authentication of local
+    /// senders); a store failure is the 500 to answer.
     pub async fn find_user(&self, claimed: &Claimed) -> Result<Option<User>, Reply> {
         self.store
             .get_user(&claimed.username, &claimed.domain)
@@ -428,7 +429,6 @@ async fn commit_loop<S: Registrations>(
             tickets.extend(j.ticket);
         }
         let n = batch.len();
-        let first_aor = batch.first().map(|(a, _)| a.clone()).unwrap_or_default();
         // A panicking store must not end the loop: its REGISTERs would wait
         // for ever (a server transaction in Trying has no timer).
         let result = match AssertUnwindSafe(store.replace_bindings(batch))
@@ -439,6 +439,7 @@ async fn commit_loop<S: Registrations>(
             Err(_) => Err("the store panicked".to_owned()),
         };
         if let Err(e) = &result {
+            let first_aor = tickets.first().map_or("", |t| t.aor.as_str());
             tracing::error!(error = %e, aors = n, first_aor, "binding commit failed");
         }
         if !tickets.is_empty() {
