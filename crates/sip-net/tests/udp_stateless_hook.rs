@@ -1,7 +1,7 @@
 //! A TU's stateless hook answers UDP requests in the receive loop: the
 //! answer goes back to the source (RFC 3581 rport), the driver's
 //! `answer_statelessly` and `on_request` never see the request, and what
-//! the hook declines still reaches the TU. Over TCP the driver still asks
+//! the hook declines still reaches the TU (not asked again). Over TCP the driver asks
 //! `answer_statelessly`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
@@ -122,8 +122,9 @@ async fn udp_requests_the_hook_answers_never_reach_the_driver() {
         .unwrap()
         .unwrap();
     assert_eq!(seen.call_id().unwrap(), "tu-1@test");
-    // The driver was asked about the MESSAGE only.
-    assert_eq!(driver_asked.load(Ordering::SeqCst), 1);
+    // The hook's decision is final for UDP: the driver was not asked
+    // again, not even about the MESSAGE the hook declined.
+    assert_eq!(driver_asked.load(Ordering::SeqCst), 0);
     assert_eq!(NetStats::get(&stats.received), 4);
     assert_eq!(NetStats::get(&stats.sent), 4);
 
@@ -138,7 +139,7 @@ async fn udp_requests_the_hook_answers_never_reach_the_driver() {
     let r = read_message(&mut conn, &mut rbuf).await;
     assert_eq!(r.status(), Some(200));
     assert_eq!(r.to_tag().unwrap(), Some("driver"));
-    assert_eq!(driver_asked.load(Ordering::SeqCst), 2);
+    assert_eq!(driver_asked.load(Ordering::SeqCst), 1);
     assert!(
         requests.try_recv().is_err(),
         "no OPTIONS reached on_request"
